@@ -1,0 +1,75 @@
+"""The one exception family. Only the CLI catches these: it prints the message and exits 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ZaitakuError(Exception):
+    """Base of every error zaitaku raises on purpose; the message is for the analyst."""
+
+    exit_code = 1
+
+
+class InputError(ZaitakuError):
+    """A problem in an input file, located as precisely as we can: file, row, column.
+
+    `row` is the 1-based line (CSV) or sheet row (xlsx) as the analyst sees it in Excel.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.row = row
+        self.column = column
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        text = f"{', '.join(where)}: {self.message}" if where else self.message
+        if self.hint:
+            text += f" — {self.hint}"
+        return text
+
+
+class UnsupportedFormatError(InputError):
+    """The file is of a kind we do not read (legacy .xls, unknown extension, wrong sheet)."""
+
+
+class EncodingDetectionError(InputError):
+    """The bytes are neither UTF-8 nor CP932."""
+
+
+class RejectRateExceeded(InputError):
+    """Too many bad rows: the whole file is refused and nothing of it is kept."""
+
+
+class ReferenceDataError(ZaitakuError):
+    """Packaged reference data is missing or inconsistent (a packaging bug, not user input)."""
+
+
+class WarehouseError(ZaitakuError):
+    """The DuckDB warehouse cannot be opened, migrated or written."""
+
+
+class SnapshotNotFound(ZaitakuError):
+    """An aggregate asked for an as-of date or data that the warehouse does not hold."""
+
+
+class ConfigError(ZaitakuError):
+    """A setting (flag, ZAITAKU_* variable or zaitaku.toml) has an impossible value."""

@@ -1,0 +1,85 @@
+"""Packaged reference data (see data/PROVENANCE.md) and its registration as DuckDB tables.
+
+Every table is read as text so that zero-padded codes stay codes. SQL refers to them by name:
+ref_municipalities, ref_secondary_areas, ref_juri_kigo, ref_claim_codes, ref_months,
+ref_population.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+DATA_DIR = Path(__file__).parent / "data"
+
+_FILES = {
+    "ref_municipalities": "municipalities.csv",
+    "ref_secondary_areas": "secondary_areas.csv",
+    "ref_juri_kigo": "juri_kigo.csv",
+    "ref_claim_codes_packaged": "claim_codes.csv",
+    "ref_population": "population.csv",
+}
+
+# First and last month the month table covers: KDB history starts in the 2010s, projections end 2050.
+_MONTHS_FROM = date(2000, 4, 1)
+_MONTHS_TO = date(2060, 3, 1)
+
+
+@cache
+def load_table(file_name: str) -> pl.DataFrame:
+    """A packaged CSV as a polars frame of strings (codes keep their leading zeros)."""
+    return pl.read_csv(DATA_DIR / file_name, infer_schema=False)
+
+
+def municipalities() -> pl.DataFrame:
+    return load_table("municipalities.csv")
+
+
+def secondary_areas() -> pl.DataFrame:
+    return load_table("secondary_areas.csv")
+
+
+def juri_kigo() -> pl.DataFrame:
+    return load_table("juri_kigo.csv")
+
+
+def claim_codes() -> pl.DataFrame:
+    return load_table("claim_codes.csv")
+
+
+@cache
+def months() -> pl.DataFrame:
+    """Month reference table: month start, 'YYYY-MM', fiscal year (April–March) and 'FY2023'.
+
+    SQL takes fiscal years from here rather than from date arithmetic, so the same SQL ports
+    to engines whose date functions differ.
+    """
+    starts = pl.date_range(_MONTHS_FROM, _MONTHS_TO, interval="1mo", eager=True)
+    frame = pl.DataFrame({"month_start": starts})
+    return frame.with_columns(
+        month_label=pl.col("month_start").dt.strftime("%Y-%m"),
+        fiscal_year=pl.when(pl.col("month_start").dt.month() >= 4)
+        .then(pl.col("month_start").dt.year())
+        .otherwise(pl.col("month_start").dt.year() - 1),
+    ).with_columns(fy_label=pl.format("FY{}", pl.col("fiscal_year")))
+
+
+def register_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Expose the packaged tables to SQL by name on this connection (no copy into the file)."""
+    for name, file_name in _FILES.items():
+        con.register(name, load_table(file_name).to_arrow())
+    con.register("ref_months", months().to_arrow())
+    # Codes added from a newer 診療行為マスター live in the warehouse and extend the packaged table.
+    con.execute(
+        """
+        create or replace temp view ref_claim_codes as
+        select code, kubun, name, indicator, seen_in, source from ref_claim_codes_packaged
+        union all
+        select code, kubun, name, indicator, seen_in, source from claim_code_additions
+        where code not in (select code from ref_claim_codes_packaged)
+        """
+    )

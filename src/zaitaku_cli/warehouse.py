@@ -1,0 +1,196 @@
+"""The DuckDB warehouse: connection with bounded memory, migrations, reference tables, ingest log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from zaitaku_cli import __version__
+from zaitaku_cli.errors import WarehouseError
+from zaitaku_cli.reference import register_reference_tables
+from zaitaku_cli.sql_files import load_sql, migration_files
+
+HMAC_SECRET_NAME = "person_key_hmac"
+
+
+@dataclass(frozen=True)
+class IngestRecord:
+    ingest_id: int
+    kind: str
+    file_name: str
+    sha256: str
+    as_of: date | None
+    rows_loaded: int
+    ingested_at: datetime
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Warehouse:
+    """One open DuckDB warehouse. Use as a context manager; every ingest is one transaction."""
+
+    def __init__(self, path: Path, *, memory_limit: str = "1GB", threads: int | None = None):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+        # Bounded memory: DuckDB spills to a temp directory beside the warehouse beyond this.
+        self.con.execute(f"set memory_limit = '{memory_limit}'")
+        self.con.execute(f"set temp_directory = '{path.parent / (path.name + '.tmp')}'")
+        self.con.execute("set preserve_insertion_order = false")
+        if threads:
+            self.con.execute(f"set threads = {int(threads)}")
+        self.migrate()
+        register_reference_tables(self.con)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.con.close()
+
+    def migrate(self) -> int:
+        """Apply numbered migrations not yet applied; return the schema version."""
+        self.con.execute(
+            "create table if not exists zaitaku_meta (key varchar primary key, value varchar)"
+        )
+        row = self._one("select value from zaitaku_meta where key = 'schema_version'")
+        current = int(row[0]) if row else 0
+        for number, path in migration_files():
+            if number <= current:
+                continue
+            with self.transaction():
+                self.con.execute(path.read_text(encoding="utf-8"))
+                self.con.execute(
+                    "insert or replace into zaitaku_meta values ('schema_version', $v)",
+                    {"v": str(number)},
+                )
+            current = number
+        return current
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing: a failed ingest leaves the warehouse as it was."""
+        self.con.execute("begin transaction")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+        self.con.execute("commit")
+
+    # -- SQL -------------------------------------------------------------------------------
+    def _one(self, query: str, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
+        # fetchall, not fetchone: DuckDB 2 refuses new work while a result is unfinished.
+        rows = self.con.execute(query, params or {}).fetchall()
+        return rows[0] if rows else None
+
+    def fetch_all(self, query: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.con.execute(query, params or {}).fetchall()
+
+    def sql(self, name: str, params: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+        """Run `sql/<name>.sql` with $named parameters (only those the file uses are bound)."""
+        text = load_sql(name)
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
+        return self.con.execute(text, used) if used else self.con.execute(text)
+
+    # -- ingest log ------------------------------------------------------------------------
+    def find_ingest(self, sha256: str, kind: str) -> IngestRecord | None:
+        row = self._one(
+            "select ingest_id, kind, file_name, sha256, as_of, rows_loaded, ingested_at "
+            "from ingest_log where sha256 = $sha and kind = $kind order by ingest_id limit 1",
+            {"sha": sha256, "kind": kind},
+        )
+        return IngestRecord(*row) if row else None
+
+    def new_ingest(
+        self,
+        *,
+        kind: str,
+        path: Path,
+        sha256: str,
+        as_of: date | None,
+        pref_codes: list[str],
+        rows_read: int,
+        rows_loaded: int,
+        rows_rejected: int,
+        details: Mapping[str, Any],
+    ) -> int:
+        """Record one ingested file (inside the caller's transaction) and return its id."""
+        row = self._one(
+            """
+            insert into ingest_log (kind, file_name, file_path, sha256, as_of, pref_codes,
+                rows_read, rows_loaded, rows_rejected, ingested_at, zaitaku_version, details)
+            values ($kind, $name, $path, $sha, $as_of, $prefs, $read, $loaded, $rejected,
+                current_localtimestamp(), $version, $details)
+            returning ingest_id
+            """,
+            {
+                "kind": kind,
+                "name": path.name,
+                "path": str(path),
+                "sha": sha256,
+                "as_of": as_of,
+                "prefs": ",".join(sorted(pref_codes)),
+                "read": rows_read,
+                "loaded": rows_loaded,
+                "rejected": rows_rejected,
+                "version": __version__,
+                "details": json.dumps(details, ensure_ascii=False, default=str),
+            },
+        )
+        assert row is not None
+        return int(row[0])
+
+    def update_ingest_counts(self, ingest_id: int, *, loaded: int, rejected: int) -> None:
+        self.con.execute(
+            "update ingest_log set rows_loaded = $l, rows_rejected = $r where ingest_id = $id",
+            {"l": loaded, "r": rejected, "id": ingest_id},
+        )
+
+    def ingests(self) -> list[dict[str, Any]]:
+        cur = self.con.execute(
+            "select ingest_id, kind, file_name, sha256, as_of, pref_codes, rows_read, "
+            "rows_loaded, rows_rejected, ingested_at from ingest_log order by ingest_id"
+        )
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    # -- secrets ---------------------------------------------------------------------------
+    def hmac_key(self) -> bytes:
+        """The per-warehouse HMAC key for person keys: generated once, kept in the warehouse."""
+        row = self._one(
+            "select value from warehouse_secret where name = $n", {"n": HMAC_SECRET_NAME}
+        )
+        if row:
+            return bytes(row[0])
+        key = secrets.token_bytes(32)
+        self.con.execute(
+            "insert into warehouse_secret values ($n, $v)", {"n": HMAC_SECRET_NAME, "v": key}
+        )
+        return key
+
+
+def open_warehouse(path: Path, *, memory_limit: str = "1GB") -> Warehouse:
+    return Warehouse(path, memory_limit=memory_limit)
