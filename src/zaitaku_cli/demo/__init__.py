@@ -1,0 +1,1 @@
+"""Generators of realistic synthetic sample inputs (bundled demo data, benchmarks)."""
