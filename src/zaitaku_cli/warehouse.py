@@ -115,6 +115,17 @@ class Warehouse:
         used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
         return self.con.execute(text, used) if used else self.con.execute(text)
 
+    def materialize(self, name: str, params: Mapping[str, Any] | None = None) -> str:
+        """Run `sql/<name>.sql` into a temp table named after the file (e.g. stg_area_units).
+
+        Later SQL files read it by name, so file paths and parameters stay out of the SQL.
+        """
+        table = name.rsplit("/", 1)[-1]
+        text = load_sql(name).rstrip().rstrip(";")
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
+        self.con.execute(f"create or replace temp table {table} as {text}", used)
+        return table
+
     # -- ingest log ------------------------------------------------------------------------
     def find_ingest(self, sha256: str, kind: str) -> IngestRecord | None:
         row = self._one(
