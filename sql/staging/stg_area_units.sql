@@ -6,11 +6,16 @@
 -- the city) and a few addresses carry no ward. A city whose wards lie in more than one area
 -- (川崎市) cannot be placed in an area from its city code: it goes to the prefecture's
 -- unknown area (pref || '99').
+-- in_grid marks the areas every output lists even where nothing was counted (zeros matter to
+-- planners): current units only, no 北方領土 villages, and a 政令市 city code only at the
+-- municipality and prefecture levels (at ward level it stands for "ward unknown").
 
 with
 
 municipalities as (
-    select code5, pref_code, pref_name, name, kind, parent_code5
+    select
+        code5, pref_code, pref_name, name, kind, parent_code5,
+        status = 'current' and coalesce(note, '') not like '北方領土%' as is_current
     from ref_municipalities
     where kind <> '都道府県'
 ),
@@ -46,7 +51,8 @@ by_municipality as (
         m.code5 as unit_code5,
         case when m.kind = '区' then m.parent_code5 else m.code5 end as area_code,
         case when m.kind = '区' then p.name else m.name end as area_name,
-        m.pref_code
+        m.pref_code,
+        m.is_current as in_grid
     from municipalities as m
     left join municipalities as p on p.code5 = m.parent_code5
 ),
@@ -57,7 +63,8 @@ by_ward as (
         m.code5 as unit_code5,
         m.code5 as area_code,
         m.name as area_name,
-        m.pref_code
+        m.pref_code,
+        m.is_current and m.kind <> '政令市' as in_grid
     from municipalities as m
 ),
 
@@ -75,7 +82,8 @@ by_secondary_area as (
             when c.n_areas = 1 then c.area_name
             else m.pref_name || '（圏域不明）'
         end as area_name,
-        m.pref_code
+        m.pref_code,
+        m.is_current and m.kind <> '政令市' as in_grid
     from municipalities as m
     left join areas as a on a.code5 = m.code5
     left join city_areas as c on c.code5 = m.code5
@@ -87,19 +95,20 @@ by_prefecture as (
         m.code5 as unit_code5,
         m.pref_code as area_code,
         p.pref_name as area_name,
-        m.pref_code
+        m.pref_code,
+        m.is_current as in_grid
     from municipalities as m
     inner join prefectures as p on p.pref_code = m.pref_code
 ),
 
 final as (
-    select level, unit_code5, area_code, area_name, pref_code from by_municipality
+    select level, unit_code5, area_code, area_name, pref_code, in_grid from by_municipality
     union all
-    select level, unit_code5, area_code, area_name, pref_code from by_ward
+    select level, unit_code5, area_code, area_name, pref_code, in_grid from by_ward
     union all
-    select level, unit_code5, area_code, area_name, pref_code from by_secondary_area
+    select level, unit_code5, area_code, area_name, pref_code, in_grid from by_secondary_area
     union all
-    select level, unit_code5, area_code, area_name, pref_code from by_prefecture
+    select level, unit_code5, area_code, area_name, pref_code, in_grid from by_prefecture
 )
 
-select level, unit_code5, area_code, area_name, pref_code from final
+select level, unit_code5, area_code, area_name, pref_code, in_grid from final

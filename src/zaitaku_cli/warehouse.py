@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from zaitaku_cli import __version__
 from zaitaku_cli.errors import WarehouseError
@@ -106,7 +107,9 @@ class Warehouse:
         rows = self.con.execute(query, params or {}).fetchall()
         return rows[0] if rows else None
 
-    def fetch_all(self, query: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+    def fetch_all(
+        self, query: str, params: Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         return self.con.execute(query, params or {}).fetchall()
 
     def sql(self, name: str, params: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
@@ -114,6 +117,12 @@ class Warehouse:
         text = load_sql(name)
         used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
         return self.con.execute(text, used) if used else self.con.execute(text)
+
+    def arrow(self, name: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Result of `sql/<name>.sql` as an Arrow table (no extra copy of the rows)."""
+        text = load_sql(name)
+        used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
+        return self.con.sql(text, params=used or None).to_arrow_table()
 
     def materialize(self, name: str, params: Mapping[str, Any] | None = None) -> str:
         """Run `sql/<name>.sql` into a temp table named after the file (e.g. stg_area_units).

@@ -1,0 +1,114 @@
+-- facilities_by_area: home-care facilities per area, category and list date.
+-- Grain: one row per (as_of, area_code, category, source) at the level $level.
+-- facilities = distinct facilities (bureau lists, from stg_facility_categories) or the sum of
+-- the published counts (wide count tables: each facility sits in one municipality, so counts
+-- add up across municipalities). Categories overlap (most 在支診 also hold 在医総管): never add
+-- categories together. Areas of a covered prefecture with no facility of a category get 0, so
+-- that "none" is visible. Count tables: the snapshot $as_of, else the latest per prefecture
+-- (an undated table counts as older than any dated one).
+-- Reads: stg_facility_categories, stg_area_units (materialised for this run), facility_counts,
+-- ingest_log, ref_juri_kigo.
+
+with
+
+units as (
+    select unit_code5, area_code, area_name, pref_code, in_grid
+    from stg_area_units
+    where level = $level
+),
+
+bureau as (
+    select f.as_of, f.pref_code, f.code5, f.category, f.facility_code10, l.file_name
+    from stg_facility_categories as f
+    inner join ingest_log as l on l.ingest_id = f.ingest_id
+),
+
+bureau_snapshots as (
+    select distinct b.as_of, b.pref_code, l.file_name
+    from facility_notifications as b
+    inner join ingest_log as l on l.ingest_id = b.ingest_id
+    inner join (select distinct as_of, pref_code from stg_facility_categories) as s
+        on s.as_of = b.as_of and s.pref_code = b.pref_code
+),
+
+bureau_categories as (
+    select distinct category from ref_juri_kigo where category is not null
+),
+
+bureau_grid as (
+    select distinct s.as_of, u.area_code, u.area_name, c.category
+    from bureau_snapshots as s
+    inner join units as u on u.pref_code = s.pref_code
+    cross join bureau_categories as c
+    where u.in_grid
+),
+
+bureau_counted as (
+    select b.as_of, u.area_code, u.area_name, b.category,
+        count(distinct b.facility_code10) as facilities
+    from bureau as b
+    inner join units as u on u.unit_code5 = b.code5
+    group by b.as_of, u.area_code, u.area_name, b.category
+),
+
+bureau_sources as (
+    select as_of, string_agg(distinct file_name, ';') as source_file
+    from bureau_snapshots
+    group by as_of
+),
+
+bureau_by_area as (
+    select g.as_of, g.area_code, g.area_name, g.category,
+        coalesce(c.facilities, 0) as facilities,
+        'bureau_list' as source,
+        s.source_file
+    from bureau_grid as g
+    left join bureau_counted as c
+        on c.as_of = g.as_of and c.area_code = g.area_code and c.category = g.category
+    left join bureau_sources as s on s.as_of = g.as_of
+),
+
+count_snapshots as (
+    select pref_code, max(coalesce(as_of, date '1900-01-01')) as as_of_key
+    from facility_counts
+    where cast($as_of as date) is null or as_of = cast($as_of as date)
+    group by pref_code
+),
+
+counts as (
+    select c.as_of, c.code5, c.category, c.facilities, l.file_name
+    from facility_counts as c
+    inner join count_snapshots as s
+        on s.pref_code = c.pref_code and s.as_of_key = coalesce(c.as_of, date '1900-01-01')
+    inner join ingest_log as l on l.ingest_id = c.ingest_id
+),
+
+counts_by_area as (
+    select c.as_of, u.area_code, u.area_name, c.category,
+        sum(c.facilities) as facilities,
+        'count_table' as source,
+        string_agg(distinct c.file_name, ';') as source_file
+    from counts as c
+    inner join units as u on u.unit_code5 = c.code5
+    group by c.as_of, u.area_code, u.area_name, c.category
+),
+
+final as (
+    select as_of, area_code, area_name, category, facilities, source, source_file
+    from bureau_by_area
+    union all
+    select as_of, area_code, area_name, category, facilities, source, source_file
+    from counts_by_area
+)
+
+select
+    as_of,
+    $level as area_level,
+    area_code,
+    area_name,
+    category,
+    cast(facilities as bigint) as facilities,
+    source,
+    source_file
+from final
+order by source, as_of, area_code, category
