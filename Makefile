@@ -29,8 +29,16 @@ format: install
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
+# The main job on the bundled sample data: every step is a plain zaitaku command, as an analyst
+# would type it. Re-running it is safe: identical files are recognised and not loaded twice.
 demo: install
-	$(BIN)/python -m zaitaku_cli.demo.run --warehouse $(DEMO_WAREHOUSE)
+	$(ZAITAKU) ingest facilities data/raw/bureau_tohoku_2025-10.xlsx -w $(DEMO_WAREHOUSE)
+	$(ZAITAKU) ingest facility-counts data/raw/iwate_morioka_counts.csv --pref 03 -w $(DEMO_WAREHOUSE)
+	$(ZAITAKU) ingest claims data/raw/kdb_claims_sample.csv -w $(DEMO_WAREHOUSE)
+	$(ZAITAKU) aggregate --by prefecture -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) aggregate --by secondary-area -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) aggregate --by municipality -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) aggregate --by ward -w $(DEMO_WAREHOUSE) --out data/processed
 
 bench: install
 	$(BIN)/python benchmarks/run.py

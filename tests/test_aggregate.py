@@ -1,0 +1,170 @@
+"""Facilities per area from hand-made notifications: tiers, withdrawals, roll-ups, snapshots."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from factories.facility_rows import add_ingest, add_notification
+
+from zaitaku_cli.aggregate import aggregate, build_facilities_by_area
+from zaitaku_cli.errors import SnapshotNotFound
+from zaitaku_cli.warehouse import Warehouse
+
+OCT = date(2025, 10, 1)
+
+
+def facilities(wh: Warehouse, level: str, **kw: object) -> dict[tuple[str, str], int]:
+    frame = pl.from_arrow(build_facilities_by_area(wh, level=level, **kw))  # type: ignore[arg-type]
+    assert isinstance(frame, pl.DataFrame)
+    return {(r["area_code"], r["category"]): r["facilities"] for r in frame.iter_rows(named=True)}
+
+
+@pytest.fixture
+def sendai_morioka(warehouse: Warehouse) -> Warehouse:
+    """Four facilities: two in 仙台市 (two wards), one in 盛岡市, one in 矢巾町.
+
+    - 0000001 仙台市青葉区 (04101): 支援診１ and 支援診３ at once (two tiers) + 在医総管
+    - 0000002 仙台市泉区 (04105): 支援診３ + 在医総管, and a withdrawn 在医総管２-like row
+    - 0000003 盛岡市 (03201): 支援診３, withdrawn (取り下げ) → not counted
+    - 0000004 矢巾町 (03322): 支援病３ + 初診 (not home care)
+    """
+    i = add_ingest(warehouse, "facilities", "list.xlsx", OCT)
+    add_notification(
+        warehouse,
+        i,
+        facility_no="0000001",
+        code5="04101",
+        label="支援診1",
+        category="shienshin_tandoku",
+    )
+    add_notification(
+        warehouse,
+        i,
+        facility_no="0000001",
+        code5="04101",
+        label="支援診3",
+        category="shienshin_jurai",
+    )
+    add_notification(
+        warehouse, i, facility_no="0000001", code5="04101", label="在医総管1", category="zaiisoukan"
+    )
+    add_notification(
+        warehouse,
+        i,
+        facility_no="0000002",
+        code5="04105",
+        label="支援診3",
+        category="shienshin_jurai",
+    )
+    add_notification(
+        warehouse, i, facility_no="0000002", code5="04105", label="在医総管1", category="zaiisoukan"
+    )
+    add_notification(
+        warehouse,
+        i,
+        facility_no="0000003",
+        code5="03201",
+        label="支援診3",
+        category="shienshin_jurai",
+        withdrawn=True,
+    )
+    add_notification(
+        warehouse,
+        i,
+        facility_no="0000004",
+        code5="03322",
+        label="支援病3",
+        category="shienbyo_jurai",
+    )
+    add_notification(
+        warehouse, i, facility_no="0000004", code5="03322", label="初診", category=None
+    )
+    return warehouse
+
+
+def test_two_tiers_count_once_at_the_highest(sendai_morioka: Warehouse) -> None:
+    got = facilities(sendai_morioka, "ward")
+    # 0000001 holds 支援診１ and 支援診３: counted as 単独型 only.
+    assert got[("04101", "shienshin_tandoku")] == 1
+    assert got[("04101", "shienshin_jurai")] == 0
+    assert got[("04105", "shienshin_jurai")] == 1
+
+
+def test_municipality_level_merges_wards_of_a_designated_city(sendai_morioka: Warehouse) -> None:
+    got = facilities(sendai_morioka, "municipality")
+    assert got[("04100", "zaiisoukan")] == 2  # both 仙台 facilities, wards merged
+    assert got[("04100", "shienshin_jurai")] == 1
+    assert ("04101", "zaiisoukan") not in got  # no ward rows at municipality level
+
+
+def test_withdrawn_and_non_home_care_rows_do_not_count(sendai_morioka: Warehouse) -> None:
+    got = facilities(sendai_morioka, "municipality")
+    assert got[("03201", "shienshin_jurai")] == 0  # 取り下げ
+    assert got[("03322", "shienbyo_jurai")] == 1
+    assert not any(cat is None for _, cat in got)
+
+
+def test_secondary_area_and_prefecture_roll_up(sendai_morioka: Warehouse) -> None:
+    areas = facilities(sendai_morioka, "secondary-area")
+    assert areas[("0403", "zaiisoukan")] == 2  # 仙台 area
+    assert areas[("0301", "shienbyo_jurai")] == 1  # 盛岡 area holds 矢巾町
+    assert areas[("0302", "shienbyo_jurai")] == 0  # 岩手中部: listed with zero
+    prefs = facilities(sendai_morioka, "prefecture")
+    assert prefs[("04", "shienshin_tandoku")] == 1
+    assert prefs[("03", "shienshin_jurai")] == 0
+
+
+def test_every_area_of_a_covered_prefecture_is_listed(sendai_morioka: Warehouse) -> None:
+    areas = {code for code, _ in facilities(sendai_morioka, "secondary-area")}
+    # 岩手 has 9 areas, 宮城 4 (domain.md §5 / PROVENANCE): all listed, zeros included.
+    assert len(areas) == 13
+
+
+def test_latest_snapshot_by_default_and_as_of_selects(sendai_morioka: Warehouse) -> None:
+    nov = date(2025, 11, 1)
+    j = add_ingest(sendai_morioka, "facilities", "list-11.xlsx", nov)
+    add_notification(
+        sendai_morioka,
+        j,
+        facility_no="0000009",
+        code5="04101",
+        label="支援診1",
+        category="shienshin_tandoku",
+        as_of=nov,
+    )
+    latest = facilities(sendai_morioka, "municipality")
+    assert latest[("04100", "shienshin_tandoku")] == 1  # only 0000009 in November
+    assert latest[("04100", "zaiisoukan")] == 0
+    october = facilities(sendai_morioka, "municipality", as_of=OCT)
+    assert october[("04100", "zaiisoukan")] == 2
+
+
+def test_aggregate_writes_parquet_csv_and_manifest(
+    sendai_morioka: Warehouse, tmp_path: Path
+) -> None:
+    result = aggregate(sendai_morioka, level="secondary-area", out_dir=tmp_path)
+    names = sorted(p.name for p in result.outputs)
+    assert names == ["facilities_by_secondary_area.csv", "facilities_by_secondary_area.parquet"]
+    assert result.manifest == tmp_path / "manifest_secondary_area.json"
+    table = pq.read_table(tmp_path / "facilities_by_secondary_area.parquet")
+    assert {"as_of", "area_code", "area_name", "category", "facilities", "source"} <= set(
+        table.column_names
+    )
+    raw = (tmp_path / "facilities_by_secondary_area.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Japanese Excel detects UTF-8
+    assert "仙台" in raw.decode("utf-8-sig")
+
+
+def test_unknown_as_of_names_the_available_dates(sendai_morioka: Warehouse, tmp_path: Path) -> None:
+    with pytest.raises(SnapshotNotFound) as err:
+        aggregate(sendai_morioka, level="municipality", out_dir=tmp_path, as_of=date(2024, 1, 1))
+    assert "available: 2025-10-01" in str(err.value)
+
+
+def test_empty_warehouse_says_what_to_do(warehouse: Warehouse, tmp_path: Path) -> None:
+    with pytest.raises(SnapshotNotFound, match="run `zaitaku ingest"):
+        aggregate(warehouse, level="municipality", out_dir=tmp_path)
