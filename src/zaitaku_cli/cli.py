@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -47,30 +47,30 @@ app.add_typer(reference_app, name="reference")
 app.add_typer(demo_app, name="demo")
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     municipality = "municipality"
     ward = "ward"
     secondary_area = "secondary-area"
     prefecture = "prefecture"
 
 
-class Plan(str, Enum):
+class Plan(StrEnum):
     eighth = "8th"
     seventh = "7th"
 
 
-class Period(str, Enum):
+class Period(StrEnum):
     fiscal_year = "fiscal-year"
     month = "month"
 
 
-class CsvEncoding(str, Enum):
+class CsvEncoding(StrEnum):
     utf8_bom = "utf-8-sig"
     utf8 = "utf-8"
     cp932 = "cp932"
 
 
-class ClaimsEncoding(str, Enum):
+class ClaimsEncoding(StrEnum):
     auto = "auto"
     cp932 = "cp932"
     utf8 = "utf-8"
@@ -173,7 +173,7 @@ def ingest_facilities_cmd(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Load 地方厚生局 facility lists: 医科 rows, 受理記号 → category by list date, address → 市区町村.
+    """Load 地方厚生局 facility lists: 医科 rows, 受理記号 → category, address → 市区町村.
 
     Rows whose address matches no municipality of their prefecture are kept in `rejects` with
     the reason. Re-ingesting the same file changes nothing.

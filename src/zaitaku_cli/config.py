@@ -1,4 +1,4 @@
-"""Settings and their precedence: CLI flag > ZAITAKU_* environment variable > zaitaku.toml > default."""
+"""Settings and their precedence: CLI flag > ZAITAKU_* variable > zaitaku.toml > default."""
 
 from __future__ import annotations
 

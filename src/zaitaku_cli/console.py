@@ -1,4 +1,4 @@
-"""Rendering for the CLI: Rich tables and progress for people, JSON for scripts, nothing for --quiet."""
+"""CLI rendering: Rich tables and progress for people, JSON for scripts, nothing for --quiet."""
 
 from __future__ import annotations
 

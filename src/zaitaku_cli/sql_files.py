@@ -1,4 +1,4 @@
-"""Find and load the SQL files of `sql/` by name, installed (inside the wheel) or from a checkout."""
+"""Find and load the SQL files of `sql/` by name, from the wheel or from a checkout."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The DuckDB warehouse: connection with bounded memory, migrations, reference tables, ingest log."""
+"""The DuckDB warehouse: bounded-memory connection, migrations, reference tables, ingest log."""
 
 from __future__ import annotations
 

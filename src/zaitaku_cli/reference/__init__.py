@@ -24,7 +24,7 @@ _FILES = {
     "ref_population": "population.csv",
 }
 
-# First and last month the month table covers: KDB history starts in the 2010s, projections end 2050.
+# Months covered: KDB history starts in the 2010s, projections end in 2050.
 _MONTHS_FROM = date(2000, 4, 1)
 _MONTHS_TO = date(2060, 3, 1)
 

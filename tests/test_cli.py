@@ -1,0 +1,64 @@
+"""The CLI as an analyst meets it: help, exit codes, error messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from zaitaku_cli.cli import app
+
+
+def test_help_teaches_exit_codes(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    assert "Exit codes" in result.output
+    assert "国保" in result.output
+
+
+def test_reference_areas_json(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["reference", "areas", "--pref", "03", "--json"])
+    assert result.exit_code == 0
+    areas = json.loads(result.output)
+    assert areas[0]["area_name"] == "盛岡"
+    assert len(areas[0]["members"]) == 8
+
+
+def test_data_error_is_one_line_and_exit_1(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["reference", "areas", "--pref", "99"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: no 二次医療圏 for 都道府県コード '99' in the 8th plan: use 01–47"
+    )
+
+
+def test_usage_error_is_exit_2(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["aggregate", "--by", "city", "--warehouse", str(tmp_path / "w.duckdb")]
+    )
+    assert result.exit_code == 2
+
+
+def test_bad_as_of_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["aggregate", "--by", "municipality", "--as-of", "R7.10", "-w", str(tmp_path / "w.duckdb")],
+    )
+    assert result.exit_code == 2
+    assert "is not a date like 2025-10-01" in result.output
+
+
+def test_aggregate_on_empty_warehouse_says_what_to_do(runner: CliRunner, tmp_path: Path) -> None:
+    wh = tmp_path / "w.duckdb"
+    result = runner.invoke(app, ["aggregate", "--by", "municipality", "-w", str(wh)])
+    assert result.exit_code == 1
+    assert "run `zaitaku ingest" in result.output
+
+
+def test_warehouse_from_environment(runner: CliRunner, tmp_path: Path, monkeypatch: object) -> None:
+    wh = tmp_path / "env.duckdb"
+    result = runner.invoke(app, ["status", "--json"], env={"ZAITAKU_WAREHOUSE": str(wh)})
+    assert result.exit_code == 0
+    assert json.loads(result.output) == []
+    assert wh.exists()
