@@ -1,0 +1,83 @@
+"""Text encodings of Japanese input files: tell UTF-8 (with or without BOM) from CP932.
+
+Official and KDB files are CP932 (Shift_JIS with Microsoft extensions); tools and analysts also
+produce UTF-8, sometimes BOM-marked by Excel. We never guess beyond these three: bytes that are
+neither are refused with the file named, rather than decoded into mojibake.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from zaitaku_cli.errors import EncodingDetectionError
+
+__all__ = ["SAMPLE_BYTES", "decode_bytes", "detect_encoding", "read_text", "sniff_file"]
+
+# Enough to see Japanese text well past any ASCII-only title or header.
+SAMPLE_BYTES = 1 << 20
+
+_BOM = codecs.BOM_UTF8
+
+
+def _decodes(sample: bytes, encoding: str) -> bool:
+    # An incremental decoder with final=False forgives a multibyte character cut at the end of
+    # the sample, which a plain bytes.decode would wrongly count as invalid.
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(sample: bytes, *, file: str | Path | None = None) -> str:
+    """'utf-8-sig' (BOM), 'utf-8' (valid UTF-8, ASCII included) or 'cp932'.
+
+    `sample` is the start of the file (or all of it). `file` only names the file in the error.
+    Raises EncodingDetectionError when the bytes are neither UTF-8 nor CP932.
+    """
+    if sample.startswith(_BOM):
+        return "utf-8-sig"
+    if _decodes(sample, "utf-8"):
+        return "utf-8"
+    if _decodes(sample, "cp932"):
+        return "cp932"
+    raise EncodingDetectionError(
+        "the text is neither UTF-8 nor CP932 (Shift_JIS)",
+        file=file,
+        hint="save it again as CSV (UTF-8) or CSV (Shift_JIS/CP932) from Excel",
+    )
+
+
+def sniff_file(path: Path, *, sample_bytes: int = SAMPLE_BYTES) -> str:
+    """Encoding of a file from its first `sample_bytes` bytes (see detect_encoding)."""
+    with path.open("rb") as fh:
+        sample = fh.read(sample_bytes)
+    return detect_encoding(sample, file=path)
+
+
+def decode_bytes(data: bytes, *, file: str | Path | None = None) -> tuple[str, str]:
+    """(text, encoding) of bytes already in memory, e.g. a CSV member of a zip archive.
+
+    The whole buffer is decoded strictly: a bad byte far past the sample is still reported,
+    with its line number, instead of turning into a replacement character.
+    """
+    encoding = detect_encoding(data[:SAMPLE_BYTES], file=file)
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise EncodingDetectionError(
+            f"byte {exc.start} is not valid {encoding} ({exc.reason})",
+            file=file,
+            row=line,
+            hint="the file mixes encodings; save it again from Excel as one CSV",
+        ) from exc
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """(text, encoding) of a whole small text file in UTF-8 (BOM or not) or CP932.
+
+    For files that fit in memory comfortably (bureau CSVs are tens of MB at most).
+    """
+    return decode_bytes(path.read_bytes(), file=path)
