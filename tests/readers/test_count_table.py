@@ -235,3 +235,12 @@ def test_legacy_xls_is_refused(tmp_path: Path) -> None:
     assert str(err.value) == (
         f"{path}: legacy .xls workbooks are not read — open it in Excel and save it as .xlsx or CSV"
     )
+
+
+def test_corrupt_xlsx_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "counts.xlsx"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(UnsupportedFormatError) as err:
+        read_count_table(path)
+    assert str(err.value).startswith(f"{path}: cannot open the workbook: ")
+    assert str(err.value).endswith(" — save it again as .xlsx")

@@ -119,7 +119,7 @@ def _xlsx_rows(path: Path) -> tuple[str, list[Row]]:
     """Rows of the first sheet that has a header row, numbered as Excel shows them."""
     try:
         reader = fastexcel.read_excel(path)
-    except Exception as exc:  # fastexcel raises its own family for corrupt or encrypted files
+    except fastexcel.FastExcelError as exc:  # corrupt, encrypted or not a zip at all
         raise UnsupportedFormatError(
             f"cannot open the workbook: {exc}", file=path, hint="save it again as .xlsx"
         ) from exc
@@ -174,7 +174,7 @@ def _find_header(rows: list[Row]) -> _Header | None:
             if hits * 2 < len([i for i in filled if i >= first_label]):
                 continue
             name_col = first_label - 1
-        label_cols = [i for i in range(name_col + 1, len(cells))]
+        label_cols = list(range(name_col + 1, len(cells)))
         # Excel pads rows to the widest one: trailing empty header cells are not columns.
         while label_cols and not cells[label_cols[-1]]:
             label_cols.pop()
