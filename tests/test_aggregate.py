@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from factories.facility_rows import add_ingest, add_notification
 
+from factories.facility_rows import add_ingest, add_notification
 from zaitaku_cli.aggregate import aggregate, build_facilities_by_area
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.warehouse import Warehouse
