@@ -62,3 +62,43 @@ def test_warehouse_from_environment(runner: CliRunner, tmp_path: Path, monkeypat
     assert result.exit_code == 0
     assert json.loads(result.output) == []
     assert wh.exists()
+
+
+SEED_TABLE = Path(__file__).resolve().parents[1] / "data" / "raw" / "iwate_morioka_counts.csv"
+CATEGORY_ORDER = [
+    "shienbyo_tandoku",
+    "shienbyo_renkei",
+    "shienbyo_jurai",
+    "shienshin_tandoku",
+    "shienshin_renkei",
+    "shienshin_jurai",
+    "zaiisoukan",
+    "zaigobyo",
+]  # the seed's columns: 支援病１ 支援病２ 支援病３ 支援診１ 支援診２ 支援診３ 在医総管 在後病
+
+
+def seed_figures(out: Path, level: str, area_code: str) -> list[int]:
+    import polars as pl
+
+    frame = pl.read_parquet(out / f"facilities_by_{level}.parquet")
+    got = dict(
+        frame.filter(pl.col("area_code") == area_code).select("category", "facilities").rows()
+    )
+    return [got[c] for c in CATEGORY_ORDER]
+
+
+def test_seed_count_table_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
+    """seed 004: 盛岡 area equals the 計 row; 盛岡市 equals its own row (the published table)."""
+    wh, out = str(tmp_path / "w.duckdb"), tmp_path / "out"
+    ingest = ["ingest", "facility-counts", str(SEED_TABLE), "--pref", "03", "-w", wh]
+    assert runner.invoke(app, ingest).exit_code == 0
+    for level in ("secondary-area", "municipality", "prefecture"):
+        result = runner.invoke(app, ["aggregate", "--by", level, "-w", wh, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    # 計 row of the seed: 2 1 9 1 4 30 69 2
+    assert seed_figures(out, "secondary_area", "0301") == [2, 1, 9, 1, 4, 30, 69, 2]
+    assert seed_figures(out, "prefecture", "03") == [2, 1, 9, 1, 4, 30, 69, 2]
+    # 盛岡市 row of the seed: 2 1 6 1 4 25 57 2
+    assert seed_figures(out, "municipality", "03201") == [2, 1, 6, 1, 4, 25, 57, 2]
+    again = runner.invoke(app, ingest + ["--json"])
+    assert json.loads(again.stdout)["ingested"][0]["status"] == "unchanged"

@@ -7,7 +7,7 @@
 -- that "none" is visible. Count tables: the snapshot $as_of, else the latest per prefecture
 -- (an undated table counts as older than any dated one).
 -- Reads: stg_facility_categories, stg_area_units (materialised for this run), facility_counts,
--- ingest_log, ref_juri_kigo.
+-- ingest_log, ref_juri_kigo, ref_categories (Japanese short label and display order).
 
 with
 
@@ -102,13 +102,15 @@ final as (
 )
 
 select
-    as_of,
+    f.as_of,
     $level as area_level,
-    area_code,
-    area_name,
-    category,
-    cast(facilities as bigint) as facilities,
-    source,
-    source_file
-from final
-order by source, as_of, area_code, category
+    f.area_code,
+    f.area_name,
+    f.category,
+    c.short_ja as category_ja,
+    cast(f.facilities as bigint) as facilities,
+    f.source,
+    f.source_file
+from final as f
+left join ref_categories as c on c.category = f.category
+order by f.source, f.as_of, f.area_code, try_cast(c.display_order as integer)

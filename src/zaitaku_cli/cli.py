@@ -351,7 +351,8 @@ def aggregate_cmd(
         )
         return
     if result.facilities is not None:
-        out.print(facilities_overview(result.facilities, by.value))
+        for view in facilities_overview(result.facilities, by.value):
+            out.print(view)
     if no_suppress:
         out.warn("small-cell suppression is OFF: these files are for internal use only.")
     for w in result.warnings:
@@ -361,19 +362,33 @@ def aggregate_cmd(
         out.print(f"  {p}")
 
 
-def facilities_overview(table: Any, level: str) -> Any:
-    """A wide view (area × category) of the facilities output, as analysts know it from Excel."""
+def facilities_overview(table: Any, level: str) -> list[Any]:
+    """Wide views (area × category) of the facilities output, one per source and list date,
+    with the short 受理記号-style headers analysts know from the prefecture tables."""
     import polars as pl
+
+    from zaitaku_cli.reference import categories
 
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    wide = frame.pivot(
-        on="category",
-        index=["source", "as_of", "area_code", "area_name"],
-        values="facilities",
-        aggregate_function="sum",
-    ).sort(["source", "as_of", "area_code"])
-    return frame_table(f"Home-care facilities by {level}", wide.columns, wide.rows())
+    labels = dict(categories().select("category", "short_ja").iter_rows())
+    order = [c for c in labels if c in set(frame["category"])]
+    views = []
+    for (source, as_of), part in frame.group_by(["source", "as_of"], maintain_order=True):
+        wide = part.pivot(
+            on="category",
+            index=["area_code", "area_name"],
+            values="facilities",
+            aggregate_function="sum",
+        ).sort("area_code")
+        cols = [c for c in order if c in wide.columns]
+        rows = [
+            (f"{r['area_code'] or ''} {r['area_name']}", *(r[c] for c in cols))
+            for r in wide.iter_rows(named=True)
+        ]
+        title = f"在宅医療の届出施設数 by {level} — {source}, as of {as_of or 'undated'}"
+        views.append(frame_table(title, ["area", *(labels[c] for c in cols)], rows))
+    return views
 
 
 # -- reference ---------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Packaged reference data (see data/PROVENANCE.md) and its registration as DuckDB tables.
 
 Every table is read as text so that zero-padded codes stay codes. SQL refers to them by name:
-ref_municipalities, ref_secondary_areas, ref_juri_kigo, ref_claim_codes, ref_months,
-ref_population.
+ref_municipalities, ref_secondary_areas, ref_juri_kigo, ref_categories, ref_claim_codes,
+ref_months, ref_population.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ _FILES = {
     "ref_juri_kigo": "juri_kigo.csv",
     "ref_claim_codes_packaged": "claim_codes.csv",
     "ref_population": "population.csv",
+    "ref_categories": "categories.csv",
 }
 
 # Months covered: KDB history starts in the 2010s, projections end in 2050.
@@ -45,6 +46,11 @@ def secondary_areas() -> pl.DataFrame:
 
 def juri_kigo() -> pl.DataFrame:
     return load_table("juri_kigo.csv")
+
+
+def categories() -> pl.DataFrame:
+    """Facility categories with short Japanese labels (支援診1 …) in display order."""
+    return load_table("categories.csv")
 
 
 def claim_codes() -> pl.DataFrame:
