@@ -100,5 +100,5 @@ def test_seed_count_table_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
     assert seed_figures(out, "prefecture", "03") == [2, 1, 9, 1, 4, 30, 69, 2]
     # 盛岡市 row of the seed: 2 1 6 1 4 25 57 2
     assert seed_figures(out, "municipality", "03201") == [2, 1, 6, 1, 4, 25, 57, 2]
-    again = runner.invoke(app, ingest + ["--json"])
+    again = runner.invoke(app, [*ingest, "--json"])
     assert json.loads(again.stdout)["ingested"][0]["status"] == "unchanged"
