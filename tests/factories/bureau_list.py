@@ -145,7 +145,9 @@ def csv_bytes(
     lines += _numbered(rows)
 
     def cell(value: str) -> str:
-        return f'"{value.replace(chr(34), chr(34) * 2)}"' if ("," in value or '"' in value) else value
+        if "," in value or '"' in value:
+            return '"' + value.replace('"', '""') + '"'
+        return value
 
     text = "".join(",".join(cell(v) for v in line) + "\r\n" for line in lines)
     return text.encode(encoding)
@@ -165,7 +167,7 @@ class _LegacyNameInfo(zipfile.ZipInfo):
     (_encodeFilenameFlags is what zipfile calls for both the local and the central header.)
     """
 
-    def _encodeFilenameFlags(self) -> tuple[bytes, int]:  # noqa: N802 (zipfile's name)
+    def _encodeFilenameFlags(self) -> tuple[bytes, int]:
         return self.filename.encode("cp437"), self.flag_bits & ~0x800
 
 
