@@ -201,13 +201,10 @@ def _title_text(rows_above: Sequence[Sequence[str | None]]) -> str | None:
     return " ".join(parts) if parts else None
 
 
-def _clean(frame: pl.DataFrame) -> pl.DataFrame:
-    """Strip every cell (full-width spaces included), empty → null; drop all-empty rows."""
-    data_cols = [c for c in frame.columns if c != "source_row"]
-    frame = frame.with_columns(
-        pl.col(c).str.strip_chars().replace("", None).alias(c) for c in data_cols
-    )
-    return frame.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in data_cols))
+def _cell(expr: pl.Expr) -> pl.Expr:
+    """A cell as text: stripped (full-width spaces included), empty → null."""
+    text = expr.str.strip_chars()
+    return pl.when(text != "").then(text)
 
 
 def _table(
@@ -220,21 +217,28 @@ def _table(
     """Data rows of `grid` (text columns in sheet order) under their snake_case names.
 
     `first_row` is the 1-based sheet row of grid row 0; `header` the grid index of the header.
+    Rows with every cell empty are dropped (trailing blank rows, spacer rows). One lazy query,
+    so a 200,000-row sheet is not copied once per step.
     """
     cols = grid.columns
-    picked = [pl.col(cols[i]).alias(col.name) for i, col in mapping.items() if i < len(cols)]
-    have = {col.name for col in mapping.values()}
-    absent = [pl.lit(None, pl.String).alias(c.name) for c in bureau_columns() if c.name not in have]
-    data = grid.slice(header + 1).select(
-        *picked,
-        *absent,
-        pl.int_range(pl.len(), dtype=pl.Int64).add(first_row + header + 1).alias("source_row"),
-    )
-    data = _clean(data)
-    return data.select(
-        pl.lit(source).alias("source_file"),
-        "source_row",
-        *[c.name for c in bureau_columns()],
+    found = {col.name: cols[i] for i, col in mapping.items() if i < len(cols)}
+    cells = [
+        _cell(pl.col(found[c.name])).alias(c.name)
+        if c.name in found
+        else pl.lit(None, pl.String).alias(c.name)
+        for c in bureau_columns()
+    ]
+    return (
+        grid.lazy()
+        .slice(header + 1)
+        .with_row_index("source_row", offset=first_row + header + 1)
+        .select(
+            pl.lit(source).alias("source_file"),
+            pl.col("source_row").cast(pl.Int64),
+            *cells,
+        )
+        .filter(pl.any_horizontal(pl.col(name).is_not_null() for name in found))
+        .collect()
     )
 
 
@@ -257,8 +261,12 @@ def _read_xlsx(data: bytes | Path, source: str) -> Iterator[tuple[pl.DataFrame, 
         try:
             # header_row=None with skip_rows=0 keeps leading empty rows, so grid row i is sheet
             # row i + 1 — the row numbers analysts see in Excel.
-            sheet = reader.load_sheet(idx, header_row=None, skip_rows=0, dtypes="string")
-            grid = sheet.to_polars()
+            # eager: calamine hands over one Arrow batch (no second conversion pass, lower peak).
+            batch = reader.load_sheet(
+                idx, header_row=None, skip_rows=0, dtypes="string", eager=True
+            )
+            grid = pl.DataFrame(pl.from_arrow(batch))
+            del batch
         except fastexcel.FastExcelError as exc:
             raise InputError(
                 f"cannot read sheet {name!r} ({exc})",
