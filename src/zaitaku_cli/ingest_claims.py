@@ -1,0 +1,480 @@
+"""Load KDB-style claim extracts into claim_lines, one transaction per file.
+
+Every line is checked in SQL (sql/staging/stg_claim_lines.sql); bad lines go to `rejects` with
+their line number and reason, never dropped silently, and a file with too many of them is refused
+whole. 被保険者番号 becomes an HMAC computed inside DuckDB: the raw key is stored in no table of
+the warehouse, not even in `rejects`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from zaitaku_cli.errors import RejectRateExceeded
+from zaitaku_cli.progress import NoProgress, Progress
+from zaitaku_cli.readers.claims_extract import (
+    ClaimsMapping,
+    ExtractLayout,
+    PreparedExtract,
+    RawLoad,
+    canonical_columns,
+    create_raw_view,
+    load_raw,
+    prepare_utf8,
+    read_layout,
+    read_mapping,
+)
+from zaitaku_cli.readers.wareki import ERAS
+from zaitaku_cli.summary import IngestSummary
+from zaitaku_cli.warehouse import Warehouse, file_sha256
+
+__all__ = [
+    "KIND",
+    "hmac_pads",
+    "ingest_claim_extract",
+    "ingest_claim_extracts",
+    "person_key",
+]
+
+KIND = "claims"
+EXAMPLES = 5
+UNMAPPED_TOP = 20
+# 在宅医療 (section C of the medical fee table) codes start with 114.
+HOME_CARE_PREFIX = "114"
+
+_TEMP_VIEWS = ("raw_claim_lines",)
+_TEMP_TABLES = ("stg_claim_rejects", "stg_claim_lines", "claims_raw_text", "claims_skipped_lines")
+_REGISTERED = ("claim_value_map", "claims_headers", "ref_eras")
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """(key xor ipad, key xor opad) of HMAC-SHA256 (RFC 2104), for the SQL that hashes keys."""
+    block = 64
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def person_key(key: bytes, raw: str) -> str:
+    """The person key SQL computes, in Python: HMAC-SHA256 of the trimmed 被保険者番号, hex."""
+    return hmac.new(key, raw.strip().encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def ingest_claim_extracts(
+    wh: Warehouse,
+    paths: list[Path],
+    *,
+    mapping: Path | None = None,
+    encoding: str = "auto",
+    max_reject_rate: float = 0.01,
+    progress: Progress | None = None,
+) -> list[IngestSummary]:
+    """Ingest each extract in its own transaction; return one summary per file, in order.
+
+    `mapping` is a TOML file mapping headers and value codes to the canonical extract.
+    `encoding` is auto (BOM → UTF-8, valid UTF-8, else CP932), cp932 or utf-8; an explicit
+    value beats the mapping file's. A file whose share of rejected rows exceeds
+    `max_reject_rate` raises RejectRateExceeded and keeps nothing of that file; the files before
+    it stay loaded.
+    """
+    progress = progress or NoProgress()
+    claims_mapping = read_mapping(mapping)
+    summaries: list[IngestSummary] = []
+    for path in paths:
+        try:
+            summaries.append(
+                ingest_claim_extract(
+                    wh,
+                    Path(path),
+                    mapping=claims_mapping,
+                    encoding=encoding,
+                    max_reject_rate=max_reject_rate,
+                    progress=progress,
+                )
+            )
+        except RejectRateExceeded as exc:
+            loaded = [Path(s.file).name for s in summaries if s.status == "loaded"]
+            if loaded:
+                exc.hint = f"{exc.hint}; loaded before it: {', '.join(loaded)}"
+            raise
+    return summaries
+
+
+def ingest_claim_extract(
+    wh: Warehouse,
+    path: Path,
+    *,
+    mapping: ClaimsMapping | None = None,
+    encoding: str = "auto",
+    max_reject_rate: float = 0.01,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Ingest one extract (see ingest_claim_extracts) and say what happened."""
+    progress = progress or NoProgress()
+    mapping = mapping or ClaimsMapping()
+    sha = file_sha256(path)
+    previous = wh.find_ingest(sha, KIND)
+    if previous is not None:
+        summary = IngestSummary(
+            kind=KIND,
+            file=str(path),
+            sha256=sha,
+            status="unchanged",
+            rows_loaded=previous.rows_loaded,
+            details={"ingest_id": previous.ingest_id, "previous_rows_loaded": previous.rows_loaded},
+        )
+        summary.warnings.append(
+            f"{path.name}: identical to {previous.file_name}, already ingested on "
+            f"{previous.ingested_at:%Y-%m-%d %H:%M} (ingest #{previous.ingest_id}); nothing loaded"
+        )
+        return summary
+
+    layout = read_layout(path, mapping, encoding=encoding)
+    # The UTF-8 copy sits beside the warehouse, where DuckDB spills too: /tmp may be small.
+    with tempfile.TemporaryDirectory(dir=wh.path.parent, prefix=".claims-") as workdir:
+        try:
+            prepared = prepare_utf8(layout, Path(workdir), progress=progress)
+            progress.start(f"{path.name}: reading lines")
+            raw = load_raw(wh.con, prepared, layout)
+            progress.finish()
+            _register_inputs(wh, layout, mapping)
+            create_raw_view(wh.con, layout, raw, replaced=prepared.replaced)
+            with wh.transaction():
+                return _check_and_load(
+                    wh, path, sha, layout, prepared, raw, max_reject_rate, progress
+                )
+        finally:
+            _drop_temporaries(wh)
+
+
+def _register_inputs(wh: Warehouse, layout: ExtractLayout, mapping: ClaimsMapping) -> None:
+    value_rows = [
+        (key, raw, code) for key, table in mapping.values.items() for raw, code in table.items()
+    ]
+    wh.con.register(
+        "claim_value_map",
+        pa.table(
+            {
+                "column_key": pa.array([r[0] for r in value_rows], pa.string()),
+                "from_value": pa.array([r[1] for r in value_rows], pa.string()),
+                "to_value": pa.array([r[2] for r in value_rows], pa.string()),
+            }
+        ),
+    )
+    headers = {key: layout.header_of(key) for key in canonical_columns()}
+    headers["age_or_birth_date"] = headers["age"] or headers["birth_date"]
+    present = {k: h for k, h in headers.items() if h is not None}
+    wh.con.register(
+        "claims_headers",
+        pa.table(
+            {
+                "column_key": pa.array(list(present), pa.string()),
+                "header": pa.array(list(present.values()), pa.string()),
+            }
+        ),
+    )
+    # KDB writes the era as a digit: 1 明治 … 5 令和, the order of ERAS. An era ends the day
+    # before the next one starts; the current one has no end.
+    ends: list[date | None] = [nxt.starts - timedelta(days=1) for nxt in ERAS[1:]]
+    wh.con.register(
+        "ref_eras",
+        pa.table(
+            {
+                "era_code": pa.array([i + 1 for i in range(len(ERAS))], pa.int32()),
+                "era_name": pa.array([e.name for e in ERAS], pa.string()),
+                "era_letter": pa.array([e.letter for e in ERAS], pa.string()),
+                "first_year": pa.array([e.first_year for e in ERAS], pa.int32()),
+                "starts": pa.array([e.starts for e in ERAS], pa.date32()),
+                "ends": pa.array([*ends, None], pa.date32()),
+            }
+        ),
+    )
+
+
+def _drop_temporaries(wh: Warehouse) -> None:
+    for view in _TEMP_VIEWS:
+        wh.con.execute(f"drop view if exists {view}")
+    for table in _TEMP_TABLES:
+        wh.con.execute(f"drop table if exists {table}")
+    for name in _REGISTERED:
+        wh.con.unregister(name)
+
+
+def _check_and_load(
+    wh: Warehouse,
+    path: Path,
+    sha: str,
+    layout: ExtractLayout,
+    prepared: PreparedExtract,
+    raw: RawLoad,
+    max_reject_rate: float,
+    progress: Progress,
+) -> IngestSummary:
+    key = wh.hmac_key()
+    ipad, opad = hmac_pads(key)
+    progress.start(f"{path.name}: checking lines")
+    wh.materialize("staging/stg_claim_lines", {"hmac_ipad": ipad, "hmac_opad": opad})
+    wh.materialize("staging/stg_claim_rejects", {"expected_fields": len(layout.headers)})
+    progress.finish()
+
+    checked, invalid = wh.fetch_all(
+        "select count(*), count(*) filter (where not is_valid) from stg_claim_lines"
+    )[0]
+    malformed = _malformed_rejects(key, layout, raw)
+    rows_read = int(checked) + len(malformed)
+    rows_rejected = int(invalid) + len(malformed)
+
+    reasons: dict[str, int] = dict(
+        wh.fetch_all(
+            "select reason, count(*) from stg_claim_rejects group by reason "
+            "order by count(*) desc, reason"
+        )
+    )
+    if malformed:
+        reasons["wrong number of fields"] = reasons.get("wrong number of fields", 0) + len(
+            malformed
+        )
+        reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    examples = _examples(wh, path, malformed)
+
+    rate = rows_rejected / rows_read if rows_read else 0.0
+    if rate > max_reject_rate:
+        raise RejectRateExceeded(
+            _refusal(rows_rejected, rows_read, rate, max_reject_rate, reasons, examples),
+            file=path,
+            hint="nothing of this file was kept; fix those rows, map headers or codes with "
+            "--mapping, or raise --max-reject-rate",
+        )
+
+    progress.start(f"{path.name}: loading")
+    months = dict(
+        wh.fetch_all(
+            "select strftime(service_month, '%Y-%m'), count(*) from stg_claim_lines "
+            "where is_valid group by service_month order by service_month"
+        )
+    )
+    pref_codes = [
+        r[0]
+        for r in wh.fetch_all(
+            "select distinct substr(residence_code5, 1, 2) from stg_claim_lines where is_valid"
+        )
+    ]
+    warnings = _warnings(wh, layout, prepared, raw)
+    details: dict[str, Any] = {
+        "encoding": prepared.encoding,
+        "transcoded": prepared.transcoded,
+        "decode_mb_per_s": round(prepared.mb_per_s, 1),
+        "delimiter": layout.delimiter,
+        "columns": {
+            h: canonical_columns()[k].ja
+            for h, k in zip(layout.headers, layout.keys, strict=True)
+            if k is not None
+        },
+        "ignored_columns": layout.ignored,
+        "blank_lines": prepared.blank_lines,
+        "service_months": months,
+        "unmapped_codes": _unmapped_codes(wh),
+    }
+    ingest_id = wh.new_ingest(
+        kind=KIND,
+        path=path,
+        sha256=sha,
+        as_of=None,
+        pref_codes=pref_codes,
+        rows_read=rows_read,
+        rows_loaded=rows_read - rows_rejected,
+        rows_rejected=rows_rejected,
+        details={**details, "reject_reasons": reasons},
+    )
+    wh.con.execute(
+        """
+        insert into claim_lines (ingest_id, source_row, service_month, insurer_no, person_key,
+            sex, age, residence_code5, inout, facility_code10, act_code, times)
+        select $ingest_id, line_no, service_month, insurer_no, person_key,
+            sex, age, residence_code5, inout, facility_code10, act_code, times
+        from stg_claim_lines
+        where is_valid
+        """,
+        {"ingest_id": ingest_id},
+    )
+    wh.con.execute(
+        """
+        insert into rejects (ingest_id, kind, file_name, row_number, column_name, reason, value,
+            raw_row)
+        select $ingest_id, $kind, $file_name, line_no, column_name, reason, value, raw_row
+        from stg_claim_rejects
+        """,
+        {"ingest_id": ingest_id, "kind": KIND, "file_name": path.name},
+    )
+    if malformed:
+        wh.con.register("claims_malformed_rejects", pa.Table.from_pylist(malformed))
+        try:
+            wh.con.execute(
+                """
+                insert into rejects (ingest_id, kind, file_name, row_number, column_name,
+                    reason, value, raw_row)
+                select $ingest_id, $kind, $file_name, row, null, reason, value, raw_row
+                from claims_malformed_rejects
+                """,
+                {"ingest_id": ingest_id, "kind": KIND, "file_name": path.name},
+            )
+        finally:
+            wh.con.unregister("claims_malformed_rejects")
+    progress.finish()
+
+    return IngestSummary(
+        kind=KIND,
+        file=str(path),
+        sha256=sha,
+        status="loaded",
+        pref_codes=sorted(pref_codes),
+        rows_read=rows_read,
+        rows_loaded=rows_read - rows_rejected,
+        rows_rejected=rows_rejected,
+        reject_reasons=reasons,
+        reject_examples=examples,
+        warnings=warnings,
+        details={**details, "ingest_id": ingest_id},
+    )
+
+
+def _malformed_rejects(key: bytes, layout: ExtractLayout, raw: RawLoad) -> list[dict[str, Any]]:
+    """Lines DuckDB could not split (many surplus fields), with the person field hashed."""
+    person = layout.position("person_id")
+    found = []
+    for line, text in raw.malformed:
+        fields = next(csv.reader([text], delimiter=layout.delimiter), [])
+        if person is not None and person < len(fields):
+            fields[person] = person_key(key, fields[person]) if fields[person].strip() else ""
+            out = io.StringIO()
+            csv.writer(out, delimiter=layout.delimiter, lineterminator="").writerow(fields)
+            masked: str | None = out.getvalue()
+        else:
+            # Without a recognisable person field nothing of the line can be shown safely.
+            masked = None
+        found.append(
+            {
+                "row": line,
+                "reason": "wrong number of fields",
+                "value": f"{len(fields)} fields, the header has {len(layout.headers)}",
+                "raw_row": masked,
+            }
+        )
+    return found
+
+
+def _examples(wh: Warehouse, path: Path, malformed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = wh.fetch_all(
+        "select line_no, column_name, value, reason from stg_claim_rejects "
+        "order by line_no, column_key nulls first limit $n",
+        {"n": EXAMPLES},
+    )
+    found = [
+        {"file": path.name, "row": r[0], "column": r[1], "value": r[2], "reason": r[3]}
+        for r in rows
+    ]
+    found += [
+        {
+            "file": path.name,
+            "row": m["row"],
+            "column": None,
+            "value": m["value"],
+            "reason": m["reason"],
+        }
+        for m in malformed[:EXAMPLES]
+    ]
+    return sorted(found, key=lambda e: e["row"])[:EXAMPLES]
+
+
+def _refusal(
+    rejected: int,
+    read: int,
+    rate: float,
+    limit: float,
+    reasons: dict[str, int],
+    examples: list[dict[str, Any]],
+) -> str:
+    top = "; ".join(f"{n:,} × {reason}" for reason, n in list(reasons.items())[:3])
+    shown = "; ".join(
+        f"line {e['row']}"
+        + (f" {e['column']}" if e["column"] else "")
+        + (f" {e['value']!r}" if e["value"] not in (None, "") else "")
+        + f": {e['reason']}"
+        for e in examples
+    )
+    return (
+        f"{rejected:,} of {read:,} rows rejected ({rate:.2%}), above the limit of {limit:.2%}. "
+        f"Most common: {top}. First: {shown}"
+    )
+
+
+def _unmapped_codes(wh: Warehouse) -> list[dict[str, Any]]:
+    """114… (在宅医療) codes of the file that the code table lacks, most frequent first."""
+    rows = wh.fetch_all(
+        """
+        select s.act_code, count(*) as lines
+        from stg_claim_lines as s
+        left join ref_claim_codes as c on c.code = s.act_code
+        where s.is_valid and c.code is null and s.act_code like $prefix
+        group by s.act_code
+        order by lines desc, s.act_code
+        limit $top
+        """,
+        {"prefix": HOME_CARE_PREFIX + "%", "top": UNMAPPED_TOP},
+    )
+    return [{"code": code, "lines": int(n)} for code, n in rows]
+
+
+def _warnings(
+    wh: Warehouse, layout: ExtractLayout, prepared: PreparedExtract, raw: RawLoad
+) -> list[str]:
+    warnings = []
+    overlap = wh.fetch_all(
+        """
+        with incoming as (
+            select distinct service_month from stg_claim_lines where is_valid
+        ),
+        loaded as (
+            select distinct l.service_month, l.ingest_id
+            from claim_lines as l
+            inner join incoming as i on i.service_month = l.service_month
+        )
+        select strftime(l.service_month, '%Y-%m'), g.file_name
+        from loaded as l
+        inner join ingest_log as g on g.ingest_id = l.ingest_id
+        order by 1, 2
+        """
+    )
+    if overlap:
+        months = sorted({m for m, _ in overlap})
+        files = sorted({f for _, f in overlap})
+        shown = ", ".join(months[:12]) + (
+            f" and {len(months) - 12} more" if len(months) > 12 else ""
+        )
+        warnings.append(
+            f"service months {shown} were already loaded from {', '.join(files)}: if these "
+            "files hold the same claims, those months are counted twice"
+        )
+    if raw.quoted_line_breaks:
+        warnings.append(
+            "some quoted fields hold line breaks: line numbers of rejects after them may be "
+            "off by the number of such breaks"
+        )
+    if prepared.replaced:
+        warnings.append(
+            f"some bytes were not valid {prepared.encoding}: their rows were rejected; if many, "
+            "pass --encoding to match how the file was saved"
+        )
+    if layout.ignored:
+        warnings.append(f"columns not used: {', '.join(layout.ignored)}")
+    return warnings
