@@ -143,7 +143,7 @@ def render_ingest(out: Output, summaries: list[IngestSummary]) -> None:
             for line in reject_lines(s):
                 out.print(line, markup=False)
         for w in s.warnings:
-            out.warn(f"{s.file}: {w}")
+            out.warn(w if Path(s.file).name in w else f"{s.file}: {w}")
 
 
 @app.callback(invoke_without_command=True)

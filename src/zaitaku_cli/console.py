@@ -111,8 +111,9 @@ def reject_lines(summary: IngestSummary, limit: int = 5) -> Iterable[str]:
 
 def frame_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:
     table = Table(title=title)
-    for col in columns:
-        table.add_column(col, overflow="fold")
+    for i, col in enumerate(columns):
+        # the first column names the row (area, file): keep it on one line
+        table.add_column(col, overflow="fold", no_wrap=i == 0)
     for row in rows:
         table.add_row(*("-" if v is None else str(v) for v in row))
     return table
