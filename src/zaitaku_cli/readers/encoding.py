@@ -8,6 +8,7 @@ neither are refused with the file named, rather than decoded into mojibake.
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from zaitaku_cli.errors import EncodingDetectionError
@@ -20,14 +21,20 @@ SAMPLE_BYTES = 1 << 20
 _BOM = codecs.BOM_UTF8
 
 
+# Python's cp932 codec maps the single bytes 0x80, 0xA0, 0xFD–0xFF (unassigned in CP932) to
+# U+0080 and U+F8F0–U+F8F3 instead of failing; real CP932 text never contains them, UTF-16
+# (Excel's "Unicode text", starting FF FE) and binary files do.
+_NOT_CP932 = re.compile("[\x80-\x9f\uf8f0-\uf8f3]")
+
+
 def _decodes(sample: bytes, encoding: str) -> bool:
     # An incremental decoder with final=False forgives a multibyte character cut at the end of
     # the sample, which a plain bytes.decode would wrongly count as invalid.
     try:
-        codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+        text = codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
     except UnicodeDecodeError:
         return False
-    return True
+    return not (encoding == "cp932" and _NOT_CP932.search(text))
 
 
 def detect_encoding(sample: bytes, *, file: str | Path | None = None) -> str:
@@ -64,15 +71,24 @@ def decode_bytes(data: bytes, *, file: str | Path | None = None) -> tuple[str, s
     """
     encoding = detect_encoding(data[:SAMPLE_BYTES], file=file)
     try:
-        return data.decode(encoding), encoding
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise EncodingDetectionError(
-            f"byte {exc.start} is not valid {encoding} ({exc.reason})",
-            file=file,
-            row=line,
-            hint="the file mixes encodings; save it again from Excel as one CSV",
-        ) from exc
+        raise _mixed(data, exc.start, encoding, file) from exc
+    if encoding == "cp932" and len(data) > SAMPLE_BYTES:
+        bad = _NOT_CP932.search(text)
+        if bad:
+            raise _mixed(data, len(text[: bad.start()].encode("cp932")), encoding, file)
+    return text, encoding
+
+
+def _mixed(data: bytes, offset: int, encoding: str, file: str | Path | None) -> Exception:
+    line = data.count(b"\n", 0, offset) + 1
+    return EncodingDetectionError(
+        f"byte {offset} is not valid {encoding}",
+        file=file,
+        row=line,
+        hint="the file mixes encodings; save it again from Excel as one CSV",
+    )
 
 
 def read_text(path: Path) -> tuple[str, str]:
