@@ -338,7 +338,7 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise InputError(f"not a valid zip archive ({exc})", file=path) from exc
+        raise InputError(f"not a valid zip archive ({exc})", file=path.name) from exc
     with archive:
         members = [(info, _member_name(info)) for info in archive.infolist()]
         read_any = False
@@ -360,7 +360,7 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
         if not read_any:
             raise InputError(
                 "the archive holds no .xlsx or .csv bureau list",
-                file=path,
+                file=path.name,
                 hint="unpack it and ingest the list files directly",
             )
 
@@ -376,14 +376,14 @@ def _xls_error(source: str | Path) -> UnsupportedFormatError:
 def _tables(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, SheetInfo]]:
     suffix = path.suffix.lower()
     if suffix == ".xls":
-        raise _xls_error(path)
+        raise _xls_error(path.name)
     if suffix == ".zip":
         yield from _read_zip(path, warnings)
         return
     if suffix in _XLSX_SUFFIXES:
         with path.open("rb") as fh:
             if fh.read(len(_OLE_MAGIC)) == _OLE_MAGIC:
-                raise _xls_error(path)  # an .xls renamed to .xlsx
+                raise _xls_error(path.name)  # an .xls renamed to .xlsx
         yield from _read_xlsx(path, path.name)
         return
     if suffix in _CSV_SUFFIXES:
@@ -391,7 +391,7 @@ def _tables(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, She
         return
     raise UnsupportedFormatError(
         f"unsupported file type {path.suffix or '(no extension)'!r}",
-        file=path,
+        file=path.name,
         hint="give the bureau list as .xlsx, a .zip of .xlsx, or a CSV saved from Excel",
     )
 
@@ -409,6 +409,8 @@ def read_bureau_list(
     Raises UnsupportedFormatError for .xls and unknown types, InputError for a missing header
     or missing columns (naming the file, the header row found and the columns).
     """
+    if not path.is_file():
+        raise InputError("file not found", file=path, hint="check the path")
     warnings: list[str] = []
     frames: list[pl.DataFrame] = []
     sheets: list[SheetInfo] = []
@@ -437,14 +439,14 @@ def read_bureau_list(
         )
         raise InputError(
             f"the sheets carry different list dates ({shown})",
-            file=path,
+            file=path.name,
             hint="ingest each list separately, or pass --as-of if they are one list",
         )
     elif require_as_of:
         raise InputError(
             f"no list date: the rows above the header (row {sheets[0].header_row}) carry no "
             "title such as '[令和７年１０月１日 現在 ]'",
-            file=path,
+            file=path.name,
             hint="pass --as-of YYYY-MM-DD with the date the list is valid for",
         )
     else:
