@@ -491,6 +491,10 @@ def _load(
     return summary
 
 
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def _summarise(
     path: Path, sha: str, bureau: BureauList, prepared: _Prepared, facts: pl.DataFrame
 ) -> IngestSummary:
@@ -557,27 +561,30 @@ def _summarise(
     }
     warnings = list(bureau.warnings)
     if unknown_labels:
-        shown = ", ".join(f"{k} ({v} rows)" for k, v in unknown_labels.items())
+        shown = ", ".join(f"{k} ({_plural(v, 'row')})" for k, v in unknown_labels.items())
         warnings.append(
             f"{path.name}: home-care 受理記号 not known for {bureau.as_of}: {shown}; kept "
             "without a category — update reference/data/juri_kigo.csv if a revision added them"
         )
     if multi_codes:
         warnings.append(
-            f"{path.name}: {len(multi_codes)} facilities hold two 支援診/支援病 tiers at once "
+            f"{path.name}: {_plural(len(multi_codes), 'facility holds', 'facilities hold')} "
+            "two 支援診/支援病 tiers at once "
             f"(e.g. {', '.join(multi_codes[:EXAMPLES])}); each is counted at its highest tier"
         )
     if prepared.bad_start_dates.height:
         first = prepared.bad_start_dates.row(0, named=True)
         warnings.append(
-            f"{first['source_file']}: {prepared.bad_start_dates.height} rows have an "
+            f"{first['source_file']}: "
+            f"{_plural(prepared.bad_start_dates.height, 'row has', 'rows have')} an "
             f"算定開始年月日 that is not a date (first: row {first['source_row']}, "
             f"{first['start_date_raw']!r}); kept with start_date empty"
         )
     if already:
         warnings.append(
-            f"{path.name}: {already} notifications were already loaded for {bureau.as_of} from "
-            "another file; skipped so that nothing is counted twice"
+            f"{path.name}: {_plural(already, 'notification was', 'notifications were')} "
+            f"already loaded for {bureau.as_of} from another file; skipped so that nothing "
+            "is counted twice"
         )
     if prepared.kubun_dropped:
         shown = ", ".join(f"{k} {v}" for k, v in prepared.kubun_dropped.items())
