@@ -191,8 +191,10 @@ month_checked as (
         d.service_month,
         d.era_raw,
         d.month_start,
-        case when d.form = 'era_column' and d.era_code is null then 'era' else 'service_month' end
-            as month_column,
+        case
+            when d.form = 'era_column' and d.era <> '' and d.era_code is null then 'era'
+            else 'service_month'
+        end as month_column,
         case
             when d.service_month = '' then '診療年月: missing'
             when d.form is null

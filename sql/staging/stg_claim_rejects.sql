@@ -107,6 +107,7 @@ final as (
             when f.column_key = 'sex' then r.sex
             when f.column_key = 'age' then r.age
             when f.column_key = 'birth_date' then r.birth_date
+            when f.column_key = 'age_or_birth_date' then coalesce(r.birth_date, r.age)
             when f.column_key = 'municipality_code' then r.municipality_code
             when f.column_key = 'service_month' then r.service_month
             when f.column_key = 'era' then r.era

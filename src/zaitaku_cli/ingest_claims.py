@@ -245,7 +245,7 @@ def _check_and_load(
             malformed
         )
         reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
-    examples = _examples(wh, path, malformed)
+    examples = _examples(wh, path, layout, malformed)
 
     rate = rows_rejected / rows_read if rows_read else 0.0
     if rate > max_reject_rate:
@@ -353,7 +353,7 @@ def _malformed_rejects(key: bytes, layout: ExtractLayout, raw: RawLoad) -> list[
     person = layout.position("person_id")
     found = []
     for line, text in raw.malformed:
-        fields = next(csv.reader([text], delimiter=layout.delimiter), [])
+        fields = next(csv.reader([text.strip("\r\n")], delimiter=layout.delimiter), [])
         if person is not None and person < len(fields):
             fields[person] = person_key(key, fields[person]) if fields[person].strip() else ""
             out = io.StringIO()
@@ -373,27 +373,44 @@ def _malformed_rejects(key: bytes, layout: ExtractLayout, raw: RawLoad) -> list[
     return found
 
 
-def _examples(wh: Warehouse, path: Path, malformed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _examples(
+    wh: Warehouse, path: Path, layout: ExtractLayout, malformed: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The first rejects in file order: by line, then by column as the file has them."""
     rows = wh.fetch_all(
-        "select line_no, column_name, value, reason from stg_claim_rejects "
-        "order by line_no, column_key nulls first limit $n",
+        """
+        select line_no, column_key, column_name, value, reason
+        from stg_claim_rejects
+        where line_no in (
+            select distinct line_no from stg_claim_rejects order by line_no limit $n
+        )
+        """,
         {"n": EXAMPLES},
     )
+    order = {key: i for i, key in enumerate(layout.keys) if key is not None}
     found = [
-        {"file": path.name, "row": r[0], "column": r[1], "value": r[2], "reason": r[3]}
+        (
+            r[0],
+            order.get(r[1], -1),
+            {"file": path.name, "row": r[0], "column": r[2], "value": r[3], "reason": r[4]},
+        )
         for r in rows
     ]
     found += [
-        {
-            "file": path.name,
-            "row": m["row"],
-            "column": None,
-            "value": m["value"],
-            "reason": m["reason"],
-        }
+        (
+            m["row"],
+            -1,
+            {
+                "file": path.name,
+                "row": m["row"],
+                "column": None,
+                "value": m["value"],
+                "reason": m["reason"],
+            },
+        )
         for m in malformed[:EXAMPLES]
     ]
-    return sorted(found, key=lambda e: e["row"])[:EXAMPLES]
+    return [example for _, _, example in sorted(found, key=lambda f: (f[0], f[1]))][:EXAMPLES]
 
 
 def _refusal(
