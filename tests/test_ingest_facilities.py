@@ -295,11 +295,17 @@ def test_identical_file_is_unchanged(warehouse: Warehouse, tmp_path: Path) -> No
     assert again.rows_loaded == 0
     assert again.as_of == date(2025, 10, 1)
     assert again.details["ingest_id"] == first.details["ingest_id"]
-    assert again.warnings[0].startswith(
-        "tohoku_2025-10.xlsx: identical to tohoku_2025-10.xlsx, already ingested on "
-    )
+    assert again.details["previous_file"] == "tohoku_2025-10.xlsx"
+    assert again.warnings == []
     assert (count(warehouse, "facility_notifications"), count(warehouse, "rejects")) == before
     assert count(warehouse, "ingest_log") == 1
+    # Same bytes under another --as-of: still unchanged, and the analyst is told why.
+    other = ingest(warehouse, path, as_of=date(2025, 11, 1))
+    assert other.status == "unchanged"
+    assert other.warnings == [
+        "tohoku_2025-10.xlsx: --as-of 2025-11-01 ignored: this file was loaded before as "
+        f"2025-10-01 (ingest #{first.details['ingest_id']})"
+    ]
 
 
 def test_same_list_as_another_file_is_not_counted_twice(

@@ -119,6 +119,7 @@ def ingest_facility_list(
     sha = file_sha256(path)
     previous = wh.find_ingest(sha, KIND)
     if previous is not None:
+        # status "unchanged" is the message (the CLI prints it); details say which ingest.
         summary = IngestSummary(
             kind=KIND,
             file=str(path),
@@ -127,21 +128,19 @@ def ingest_facility_list(
             as_of=previous.as_of,
             details={
                 "ingest_id": previous.ingest_id,
+                "previous_file": previous.file_name,
+                "previous_ingested_at": previous.ingested_at.isoformat(timespec="seconds"),
                 "previous_rows_loaded": previous.rows_loaded,
             },
         )
-        summary.warnings.append(
-            f"{path.name}: identical to {previous.file_name}, already ingested on "
-            f"{previous.ingested_at:%Y-%m-%d %H:%M} (ingest #{previous.ingest_id}); "
-            "nothing loaded"
-        )
         if as_of is not None and previous.as_of is not None and as_of != previous.as_of:
             summary.warnings.append(
-                f"{path.name}: --as-of {as_of} ignored: the file was loaded as {previous.as_of}"
+                f"{path.name}: --as-of {as_of} ignored: this file was loaded before as "
+                f"{previous.as_of} (ingest #{previous.ingest_id})"
             )
         return summary
 
-    steps = 5
+    steps = 4  # read, prepare, categorise, insert
     progress.start(f"Ingesting {path.name}", total=steps)
     try:
         bureau = read_bureau_list(path, as_of=as_of)

@@ -56,6 +56,8 @@ _COL = {h: i for i, h in enumerate(HEADERS)}
 
 _R6 = date(2024, 6, 1)
 _R8 = date(2026, 6, 1)
+# 在支診/在支病 tier drawn per facility: none, 単独型 1, 連携型 2, 従来型 3.
+_TIERS: list[int | None] = [None, 1, 2, 3]
 _ZEN = str.maketrans("0123456789", "０１２３４５６７８９")
 
 # Non-home-care notifications (受理記号, 受理届出名称, share of facilities holding it).
@@ -339,9 +341,10 @@ class _Generator:
             word = rng.choice(_HOSPITAL_WORDS)
             base = place.name.removesuffix("市").split("市")[-1].rstrip("区町村")
             name = f"医療法人{rng.choice(_CORP)}会　{base}{word}病院"
-            tier = rng.choices([None, 1, 2, 3], [0.78, 0.03, 0.07, 0.12])[0]
+            tier = rng.choices(_TIERS, [0.78, 0.03, 0.07, 0.12])[0]
             notes = self.others(_HOSPITAL_OTHER)
-            for t in tiers or ([tier] if tier else [None]):
+            chosen: list[int | None] = list(tiers) if tiers else [tier]
+            for t in chosen:
                 notes += self.home_care_hospital(t)
         else:
             spec = rng.choice(_SPECIALTIES)
@@ -351,7 +354,7 @@ class _Generator:
                 else f"医療法人社団{rng.choice(_CORP)}会　{surname}{spec}医院"
             )
             # ~16 % of clinics are 在支診: 支援診１ 2.6 %, 支援診２ 13 %, 支援診３ 84 % of them.
-            tier = rng.choices([None, 1, 2, 3], [0.84, 0.0042, 0.0208, 0.135])[0]
+            tier = rng.choices(_TIERS, [0.84, 0.0042, 0.0208, 0.135])[0]
             notes = self.others(_CLINIC_OTHER)
             notes += self.home_care_clinic(tiers[0] if tiers else tier)
             for t in tiers[1:]:
