@@ -325,6 +325,24 @@ def test_same_list_as_another_file_is_not_counted_twice(
     assert count(warehouse, "facility_notifications") == 3
 
 
+def test_notification_in_two_zip_members_is_loaded_once(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # The same 岩手 list zipped twice under two names: 2 notifications, each loaded once.
+    rows = [
+        bureau_row(label="支援診３", juri_no="第１号"),
+        bureau_row(label="在医総管１", juri_no="第２号"),
+    ]
+    data = csv_bytes(rows)
+    path = write_zip(tmp_path / "twice.zip", {"岩手県.csv": data, "岩手県（再掲）.csv": data})
+    summary = ingest(warehouse, path)
+    assert summary.rows_read == 4
+    assert summary.rows_loaded == 2
+    assert summary.details["repeated_in_file"] == 2
+    assert summary.details["remarks_collapsed"] == 0  # not mistaken for 備考 repeats
+    assert count(warehouse, "facility_notifications") == 2
+
+
 def test_two_as_of_dates_side_by_side(warehouse: Warehouse, tmp_path: Path) -> None:
     april = [bureau_row(label="支援診３", juri_no="第１号")]
     october = [*april, bureau_row(facility_no="0120011", address=MIYAKO, label="支援診３")]

@@ -10,8 +10,11 @@
 -- but has no category). is_home_care_label: the label starts with a home-care stem, i.e. a
 -- ref_juri_kigo label without its trailing digits and ア/イ (支援診, 在医総管, 在緩診実, …):
 -- a home-care label that is not known on $as_of is reported, never dropped.
--- already_present: facility_notifications already holds this notification for $as_of (another
--- file of the same list date loaded it); the ingest skips it so nothing is counted twice.
+-- Notification key: (pref_code, facility_no, label, juri_no, start_key) with start_key the
+-- parsed 算定開始年月日 (its raw text when unparsable), so that two printings of one date match.
+-- already_present: facility_notifications already holds the key for $as_of (another file of
+-- the same list date loaded it). repeated_in_file: an earlier row of this file (another zip
+-- member) has the key. The ingest inserts neither, so nothing is counted twice.
 -- Reads: bureau_rows (registered by the ingest for this file), ref_juri_kigo,
 -- facility_notifications.
 
@@ -19,9 +22,10 @@ with
 
 file_rows as (
     select
-        source_row, pref_code, kubun, facility_no, facility_code10, facility_name,
+        source_file, source_row, pref_code, kubun, facility_no, facility_code10, facility_name,
         postal_code, address, beds, notification_name, label_raw, label, juri_no,
-        start_date, start_date_raw, remarks, withdrawn, code5
+        start_date, start_date_raw, remarks, withdrawn, code5,
+        coalesce(cast(start_date as varchar), start_date_raw) as start_key
     from bureau_rows
 ),
 
@@ -56,6 +60,18 @@ stems as (
     from juri_kigo
 ),
 
+keyed_rows as (
+    select
+        source_file, source_row, pref_code, kubun, facility_no, facility_code10, facility_name,
+        postal_code, address, beds, notification_name, label_raw, label, juri_no,
+        start_date, start_date_raw, remarks, withdrawn, code5, start_key,
+        row_number() over (
+            partition by pref_code, facility_no, label, juri_no, start_key
+            order by source_file, source_row
+        ) as key_rank
+    from file_rows
+),
+
 file_labels as (
     select distinct label from file_rows
 ),
@@ -86,20 +102,21 @@ final as (
         r.postal_code, r.address, r.beds, r.notification_name, r.label_raw, r.label, r.juri_no,
         r.start_date, r.start_date_raw, r.remarks, r.withdrawn, r.code5,
         i.category, i.tier, i.tier_group, i.kyoka_rate, i.is_known_label, i.is_home_care_label,
-        e.facility_no is not null as already_present
-    from file_rows as r
+        e.facility_no is not null as already_present,
+        r.key_rank > 1 as repeated_in_file
+    from keyed_rows as r
     inner join label_info as i on i.label = r.label
     left join existing as e
         on e.pref_code = r.pref_code
         and e.facility_no = r.facility_no
         and e.label = r.label
         and e.juri_no is not distinct from r.juri_no
-        and e.start_key is not distinct from coalesce(cast(r.start_date as varchar), r.start_date_raw)
+        and e.start_key is not distinct from r.start_key
 )
 
 select
     source_row, pref_code, kubun, facility_no, facility_code10, facility_name, postal_code,
     address, beds, notification_name, label_raw, label, juri_no, start_date, start_date_raw,
     remarks, withdrawn, code5, category, tier, tier_group, kyoka_rate, is_known_label,
-    is_home_care_label, already_present
+    is_home_care_label, already_present, repeated_in_file
 from final

@@ -401,6 +401,7 @@ def _prepare(bureau: BureauList) -> _Prepared:
 
 
 _STAGED_COLUMNS = [
+    "source_file",
     "source_row",
     "pref_code",
     "kubun",
@@ -443,9 +444,9 @@ def _load(
     # The figures the analyst sees come from a narrow copy of the staged rows.
     facts = pl.from_arrow(
         con.sql(
-            f"select facility_code10, pref_code, label_raw, category, tier, tier_group, "
-            f"withdrawn, is_known_label, is_home_care_label, already_present, code5 is not null "
-            f"as located from {staged}"
+            "select facility_code10, pref_code, label_raw, category, tier, tier_group, "
+            "withdrawn, is_known_label, is_home_care_label, already_present, repeated_in_file, "
+            f"code5 is not null as located from {staged}"
         ).to_arrow_table()
     )
     assert isinstance(facts, pl.DataFrame)
@@ -468,7 +469,7 @@ def _load(
     )
     inserted = con.execute(
         f"insert into facility_notifications ({columns}) select {selected} from {staged} "
-        "where code5 is not null and not already_present",
+        "where code5 is not null and not already_present and not repeated_in_file",
         {"ingest_id": ingest_id, "as_of": as_of},
     ).fetchall()[0][0]
     con.register(
@@ -498,7 +499,7 @@ def _summarise(
     path: Path, sha: str, bureau: BureauList, prepared: _Prepared, facts: pl.DataFrame
 ) -> IngestSummary:
     located = facts.filter(pl.col("located"))
-    to_load = located.filter(~pl.col("already_present"))
+    to_load = located.filter(~pl.col("already_present") & ~pl.col("repeated_in_file"))
     active = located.filter(~pl.col("withdrawn") & pl.col("category").is_not_null())
     pref_codes = sorted(located["pref_code"].unique().to_list())
 
@@ -540,6 +541,7 @@ def _summarise(
         for r in rejects.head(EXAMPLES).iter_rows(named=True)
     ]
     already = located.filter(pl.col("already_present")).height
+    repeated = located.filter(pl.col("repeated_in_file") & ~pl.col("already_present")).height
     withdrawn = located.filter(pl.col("withdrawn")).height
     details: dict[str, Any] = {
         "categories": categories,
@@ -550,6 +552,7 @@ def _summarise(
         "multi_tier_facilities": len(multi_codes),
         "multi_tier_examples": multi_codes[:EXAMPLES],
         "already_present": already,
+        "repeated_in_file": repeated,
         "bad_start_dates": prepared.bad_start_dates.height,
         "pref_codes": pref_codes,
         "as_of_source": bureau.as_of_source,
@@ -584,6 +587,11 @@ def _summarise(
             f"{path.name}: {_plural(already, 'notification was', 'notifications were')} "
             f"already loaded for {bureau.as_of} from another file; skipped so that nothing "
             "is counted twice"
+        )
+    if repeated:
+        warnings.append(
+            f"{path.name}: {_plural(repeated, 'notification appears', 'notifications appear')} "
+            "in more than one member of the file; loaded once"
         )
     if prepared.kubun_dropped:
         shown = ", ".join(f"{k} {v}" for k, v in prepared.kubun_dropped.items())
