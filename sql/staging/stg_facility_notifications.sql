@@ -1,7 +1,7 @@
 -- stg_facility_notifications: the notifications of one bureau-list file, categorised by list date.
--- Grain: one row per notification and file member (備考 duplicates already collapsed by the
--- ingest): (source_file, pref_code, facility_no, label_raw, juri_no, start_date_raw). Rows whose
--- address matched no municipality are here too (code5 null): the ingest sends them to rejects, not to the table.
+-- Grain: one row per notification and file member, 備考 duplicates already collapsed by the
+-- ingest: (source_file, pref_code, facility_no, label_raw, juri_no, start_date_raw). Rows whose
+-- address matched no municipality are here too (code5 null): the ingest sends them to rejects.
 -- category / tier / tier_group / kyoka_rate: the ref_juri_kigo row of the NFKC label that is
 -- valid on the list date $as_of (valid_from <= $as_of <= valid_to, empty valid_to = still
 -- valid), so a 受理記号 is read as it was meant on that date, legacy aliases included. If two
