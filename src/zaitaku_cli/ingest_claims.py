@@ -274,6 +274,7 @@ def _check_and_load(
         "encoding": prepared.encoding,
         "transcoded": prepared.transcoded,
         "decode_mb_per_s": round(prepared.mb_per_s, 1),
+        "decode_workers": prepared.workers,
         "delimiter": layout.delimiter,
         "columns": {
             h: canonical_columns()[k].ja

@@ -157,8 +157,9 @@ def test_cp932_is_decoded_to_utf8(tmp_path: Path) -> None:
     path = write_extract(tmp_path / "a.csv", [claim(), claim(市町村名="宮古市")])
     prepared = prepare_utf8(layout_of(path), tmp_path)
     assert (prepared.encoding, prepared.transcoded, prepared.lines) == ("cp932", True, 3)
-    assert prepared.path != path
-    assert prepared.path.read_bytes().decode("utf-8") == path.read_bytes().decode("cp932")
+    [part] = prepared.paths
+    assert part != path
+    assert part.read_bytes().decode("utf-8") == path.read_bytes().decode("cp932")
 
 
 def test_ascii_header_then_cp932_rows_are_found_while_streaming(tmp_path: Path) -> None:
@@ -179,7 +180,8 @@ def test_ascii_header_then_cp932_rows_are_found_while_streaming(tmp_path: Path) 
     prepared = prepare_utf8(layout, tmp_path)
     assert (prepared.encoding, prepared.transcoded) == ("cp932", True)
     assert (
-        prepared.path.read_bytes()
+        prepared.paths[0]
+        .read_bytes()
         .decode("utf-8")
         .endswith("盛岡市,202304,2,0311234567,114001110,1\r\n")
     )
@@ -188,7 +190,7 @@ def test_ascii_header_then_cp932_rows_are_found_while_streaming(tmp_path: Path) 
 def test_clean_utf8_is_read_in_place(tmp_path: Path) -> None:
     path = write_extract(tmp_path / "u.csv", [claim()], encoding="utf-8", line_end="\n")
     prepared = prepare_utf8(layout_of(path), tmp_path / "unused")
-    assert (prepared.path, prepared.transcoded, prepared.lines) == (path, False, 2)
+    assert (prepared.paths, prepared.transcoded, prepared.lines) == ((path,), False, 2)
 
 
 def test_blank_lines_become_empty_rows(tmp_path: Path) -> None:
@@ -197,7 +199,7 @@ def test_blank_lines_become_empty_rows(tmp_path: Path) -> None:
     path = write_extract(tmp_path / "b.csv", ["", claim(), "", ""], encoding="utf-8", line_end="\n")
     prepared = prepare_utf8(layout_of(path), tmp_path)
     assert (prepared.transcoded, prepared.blank_lines, prepared.lines) == (True, 3, 5)
-    text = prepared.path.read_bytes().decode("utf-8").split("\n")
+    text = prepared.paths[0].read_bytes().decode("utf-8").split("\n")
     assert text[1] == "," * 10 and text[3] == "," * 10 and text[4] == "," * 10
 
 
@@ -209,4 +211,22 @@ def test_bytes_invalid_in_the_encoding_are_replaced(tmp_path: Path) -> None:
     )
     prepared = prepare_utf8(layout_of(path, encoding="cp932"), tmp_path)
     assert prepared.replaced
-    assert "\ufffd" in prepared.path.read_bytes().decode("utf-8")
+    assert "\ufffd" in prepared.paths[0].read_bytes().decode("utf-8")
+
+
+def test_parallel_parts_decode_to_the_same_text(tmp_path: Path) -> None:
+    rows: list[dict[str, str] | str] = [
+        claim(被保険者番号=f"P{i:09d}", 市町村名="宮古市") for i in range(300)
+    ]
+    rows[150] = ""  # a blank line inside some part
+    path = write_extract(tmp_path / "a.csv", rows)
+    prepared = prepare_utf8(layout_of(path), tmp_path, workers=3)
+    assert prepared.workers == 3 and len(prepared.paths) == 3
+    parts = [p.read_bytes().decode("utf-8") for p in prepared.paths]
+    header, _, _ = parts[0].partition("\r\n")
+    # every part starts with the header line (DuckDB skips it in each), in the file's line ends
+    assert all(part.startswith(header + "\r\n") for part in parts)
+    joined = parts[0] + "".join(part.removeprefix(header + "\r\n") for part in parts[1:])
+    expected = path.read_bytes().decode("cp932").replace("\r\n\r\n", "\r\n" + "," * 10 + "\r\n")
+    assert joined == expected
+    assert (prepared.lines, prepared.blank_lines) == (301, 1)

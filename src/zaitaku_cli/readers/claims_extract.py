@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
+import multiprocessing
+import os
 import re
 import time
 import tomllib
 import unicodedata
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -68,6 +72,8 @@ _ENCODING_NAMES = {
 # longer ones fall to DuckDB's own reject table, which shifts no line numbers either (see load_raw).
 _SPARE_FIELDS = 4
 _BLOCK_BYTES = 16 << 20
+_MIN_PART_BYTES = 32 << 20
+_MAX_WORKERS = 8
 # Never appears in a text file: empty fields read as '' and only padded (missing) fields as NULL.
 _NULL_SENTINEL = "\x01"
 
@@ -343,7 +349,8 @@ def _match_headers(
 class PreparedExtract:
     """The UTF-8 text DuckDB reads, and what streaming the input found out."""
 
-    path: Path  # the input itself when it already was clean UTF-8
+    paths: tuple[Path, ...]  # in file order, each starting with the header line; the input
+    # itself when it already was clean UTF-8
     encoding: str  # encoding the input was read as: cp932 or utf-8
     transcoded: bool
     lines: int  # physical lines, header included
@@ -351,21 +358,31 @@ class PreparedExtract:
     replaced: bool  # some bytes were not valid in `encoding` and became U+FFFD
     bytes_read: int
     seconds: float  # wall time of the streaming pass(es)
+    workers: int = 1
+    # line number in the input = line number in part i + part_offsets[i]
+    part_offsets: tuple[int, ...] = (0,)
 
     @property
     def mb_per_s(self) -> float:
         return self.bytes_read / 1e6 / self.seconds if self.seconds else 0.0
 
 
-def _blocks(path: Path, progress: Progress) -> Iterator[bytes]:
-    """The file in newline-aligned blocks: every block but the last ends with b'\\n'."""
+def _blocks(
+    path: Path, progress: Progress | None = None, start: int = 0, end: int | None = None
+) -> Iterator[bytes]:
+    """Bytes [start, end) of the file in newline-aligned blocks (all but the last end in \\n)."""
     carry = b""
     with path.open("rb") as fh:
-        while True:
-            block = fh.read(_BLOCK_BYTES)
+        fh.seek(start)
+        left = (end - start) if end is not None else None
+        while left is None or left > 0:
+            block = fh.read(_BLOCK_BYTES if left is None else min(_BLOCK_BYTES, left))
             if not block:
                 break
-            progress.advance(len(block))
+            if left is not None:
+                left -= len(block)
+            if progress is not None:
+                progress.advance(len(block))
             cut = block.rfind(b"\n") + 1
             if cut == 0:
                 carry += block
@@ -394,14 +411,83 @@ def _fill_blank_lines(block: bytes, filler: bytes) -> tuple[bytes, int]:
     return filled, count
 
 
+def _transcode_range(
+    src: str, start: int, end: int, dst: str, encoding: str, filler: bytes, header: bytes
+) -> tuple[int, int, bool]:
+    """Bytes [start, end) of `src`, newline-aligned, as UTF-8 into `dst`.
+
+    Returns (newlines, blank lines filled, whether bytes were replaced).
+
+    A range that does not start the file gets `header` (the UTF-8 header line) first, so that
+    each part is a CSV file of its own. Runs in worker processes: only plain arguments.
+    """
+    newlines = blanks = 0
+    replaced = False
+    with open(dst, "wb") as out:
+        if start > 0:
+            out.write(header)
+        first = start == 0
+        for block in _blocks(Path(src), start=start, end=end):
+            if first and block.startswith(codecs.BOM_UTF8):
+                block = block[len(codecs.BOM_UTF8) :]
+            newlines += block.count(b"\n")
+            if _has_blank_line(block, first):
+                block, n = _fill_blank_lines(block, filler)
+                blanks += n
+            first = False
+            if block.isascii():
+                # The fast path: ASCII is the same bytes in CP932 and UTF-8.
+                out.write(block)
+                continue
+            try:
+                text = block.decode(encoding)
+            except UnicodeDecodeError:
+                # Strict first: it is faster, and bad bytes are rare.
+                text = block.decode(encoding, "replace")
+                replaced = True
+            out.write(text.encode("utf-8"))
+    return newlines, blanks, replaced
+
+
+def _split(path: Path, size: int, parts: int) -> list[tuple[int, int]]:
+    """[start, end) byte ranges of about size/parts each, every one starting at a line start."""
+    cuts = [0]
+    with path.open("rb") as fh:
+        for i in range(1, parts):
+            fh.seek(size * i // parts)
+            # A CP932 trail byte is never 0x0A: the byte after a newline starts a line.
+            probe = fh.read(1 << 20)
+            at = probe.find(b"\n")
+            if at >= 0 and fh.tell() - len(probe) + at + 1 > cuts[-1]:
+                cuts.append(fh.tell() - len(probe) + at + 1)
+    cuts = [c for c in cuts if c < size] + [size]
+    return list(itertools.pairwise(cuts))
+
+
+def _workers_for(size: int) -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cpus = os.cpu_count() or 1
+    # Starting a worker costs ~0.2 s (interpreter + imports): worth it from ~32 MB a part.
+    return max(1, min(cpus, _MAX_WORKERS, size // _MIN_PART_BYTES))
+
+
 def prepare_utf8(
-    layout: ExtractLayout, workdir: Path, *, progress: Progress | None = None
+    layout: ExtractLayout,
+    workdir: Path,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
 ) -> PreparedExtract:
-    """Stream the file once (twice for UTF-8 needing repair) into a UTF-8 file under `workdir`.
+    """The extract as UTF-8 CSV part files under `workdir`, decoded in parallel processes.
 
     UTF-8 input that is valid and has no blank lines is read in place (one read-only pass).
-    Bytes invalid in the encoding become U+FFFD, and the rows holding them are rejected later,
-    so one bad byte does not refuse a whole extract.
+    CPython's CP932 codec runs at ~150 MB/s on one core and holds the GIL, so large files are
+    cut at line starts and decoded by `workers` processes (default: one per CPU, from 32 MB a
+    part), each writing its own part; DuckDB reads the parts in order. Bytes invalid in the
+    encoding become U+FFFD, and the rows holding them are rejected later, so one bad byte does
+    not refuse a whole extract.
     """
     progress = progress or NoProgress()
     size = layout.path.stat().st_size
@@ -414,7 +500,7 @@ def prepare_utf8(
         progress.finish()
         if scan.clean:
             return PreparedExtract(
-                path=layout.path,
+                paths=(layout.path,),
                 encoding="utf-8",
                 transcoded=False,
                 lines=scan.lines,
@@ -425,40 +511,57 @@ def prepare_utf8(
             )
         encoding = scan.encoding
 
-    out = workdir / (layout.path.stem + ".utf8.csv")
-    lines = blanks = 0
-    replaced = False
-    decoder = codecs.getdecoder(encoding)
+    ranges = _split(layout.path, size, workers or _workers_for(size))
+    # Each part repeats the header line as it is in the file, line end included: DuckDB wants
+    # one kind of line end per file.
+    with layout.path.open("rb") as fh:
+        first_line = fh.readline(SAMPLE_BYTES).removeprefix(codecs.BOM_UTF8)
+    header = first_line.decode(encoding, "replace")
+    jobs = [
+        (
+            str(layout.path),
+            start,
+            end,
+            str(workdir / f"part-{i:03d}.csv"),
+            encoding,
+            filler,
+            header.encode("utf-8"),
+        )
+        for i, (start, end) in enumerate(ranges)
+    ]
     progress.start(f"{layout.path.name}: decoding {encoding}", total=size)
-    with out.open("wb") as dst:
-        first = True
-        for block in _blocks(layout.path, progress):
-            if first and block.startswith(codecs.BOM_UTF8):
-                block = block[len(codecs.BOM_UTF8) :]
-            lines += block.count(b"\n")
-            if _has_blank_line(block, first):
-                block, n = _fill_blank_lines(block, filler)
-                blanks += n
-            if block.isascii():
-                # The fast path: ASCII is the same bytes in CP932 and UTF-8.
-                dst.write(block)
-            else:
-                text, _ = decoder(block, "replace")
-                replaced = replaced or "\ufffd" in text
-                dst.write(text.encode("utf-8"))
-            first = False
-            if not block.endswith(b"\n"):
-                lines += 1
+    if len(jobs) == 1:
+        results = [_transcode_range(*jobs[0])]
+        progress.advance(size)
+    else:
+        # spawn, not fork: the parent holds DuckDB's threads, which a fork would not copy.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=len(jobs), mp_context=context) as pool:
+            futures = [pool.submit(_transcode_range, *job) for job in jobs]
+            results = []
+            for (start, end), future in zip(ranges, futures, strict=True):
+                results.append(future.result())
+                progress.advance(end - start)
     progress.finish()
+
+    with layout.path.open("rb") as fh:
+        fh.seek(max(0, size - 1))
+        unterminated = size > 0 and fh.read(1) != b"\n"
     return PreparedExtract(
-        path=out,
+        paths=tuple(Path(job[3]) for job in jobs),
         encoding=encoding,
         transcoded=True,
-        lines=lines,
-        blank_lines=blanks,
-        replaced=replaced,
+        lines=sum(r[0] for r in results) + (1 if unterminated else 0),
+        blank_lines=sum(r[1] for r in results),
+        replaced=any(r[2] for r in results),
         bytes_read=size,
         seconds=time.perf_counter() - started,
+        workers=len(jobs),
+        part_offsets=tuple(
+            # part i > 0 holds input lines from (newlines before it) + 1 on, after its header
+            sum(r[0] for r in results[:i]) - 1 if i else 0
+            for i in range(len(results))
+        ),
     )
 
 
@@ -522,7 +625,7 @@ def load_raw(
     columns = {f"c{i + 1}": "varchar" for i in range(len(layout.headers))}
     columns.update({f"x{i + 1}": "varchar" for i in range(_SPARE_FIELDS)})
     params: dict[str, Any] = {
-        "path": str(prepared.path),
+        "path": [str(p) for p in prepared.paths],
         "columns": columns,
         "delim": layout.delimiter,
         "nullstr": _NULL_SENTINEL,
@@ -552,7 +655,7 @@ def load_raw(
             con.execute("drop table if exists claims_csv_scans")
             con.execute(query.format(parallel="false"), params)
         rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
-        malformed = _malformed_lines(con)
+        malformed = _malformed_lines(con, prepared)
     finally:
         con.execute(f"set preserve_insertion_order = {'true' if previous else 'false'}")
         con.execute("drop table if exists claims_csv_errors")
@@ -562,16 +665,27 @@ def load_raw(
     )
 
 
-def _malformed_lines(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
+def _malformed_lines(
+    con: duckdb.DuckDBPyConnection, prepared: PreparedExtract
+) -> list[tuple[int, str]]:
+    """(line in the input, text) of each line DuckDB set aside, in line order."""
     exists = con.execute(
         "select count(*) from duckdb_tables() where table_name = 'claims_csv_errors'"
     ).fetchall()[0][0]
     if not exists:
         return []
     rows = con.execute(
-        "select line, min(csv_line) from claims_csv_errors group by line order by line"
+        """
+        select s.file_path, e.line, min(e.csv_line)
+        from claims_csv_errors as e
+        inner join claims_csv_scans as s on s.scan_id = e.scan_id and s.file_id = e.file_id
+        group by s.file_path, e.line
+        """
     ).fetchall()
-    return [(int(line), str(text)) for line, text in rows]
+    # DuckDB numbers lines within each part; a part after the first repeats the header line.
+    offsets = dict(zip((str(p) for p in prepared.paths), prepared.part_offsets, strict=True))
+    found = [(int(line) + offsets[str(path)], str(text)) for path, line, text in rows]
+    return sorted(found)
 
 
 def create_raw_view(

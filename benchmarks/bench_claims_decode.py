@@ -1,0 +1,162 @@
+"""Benchmark: `ingest claims` of a CP932 KDB-style extract — decode MB/s, ingest wall time, peak RSS.
+
+The extract (1,000,000 lines by default; 10,000,000 ≈ 720 MB with --full or
+ZAITAKU_BENCH_CLAIMS_ROWS=10000000) is generated once by demo.claims_extract and cached in
+bench-out/ under a name that changes with the generator's source. It is ingested into a fresh
+warehouse in a child process pinned to 2 CPUs, as on the target machine; the child reports the
+time of each phase (decode, DuckDB read, checks, load) and the parent takes the child's peak RSS
+from wait4. Targets scale with the line count: decode ≥ 40 MB/s, ingest ≤ 8 µs per line
+(80 s for ten million), peak RSS ≤ 2 GB.
+Run: `.venv/bin/python benchmarks/bench_claims_decode.py [--rows N | --full]` or `make bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench-out"
+ROWS = 1_000_000
+FULL_ROWS = 10_000_000
+SEED = 0
+CPUS = 2
+DECODE_TARGET_MB_S = 40.0
+SECONDS_PER_LINE_TARGET = 8e-6
+RSS_TARGET_MB = 2048.0
+
+# The child: what `zaitaku ingest claims FILE --warehouse W --quiet` does, minus the CLI.
+CHILD = """
+import json, os, sys, time
+from pathlib import Path
+
+# Same core count as the target machine, whatever this one has; set before DuckDB sizes its
+# thread pool.
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:int(sys.argv[3])])
+
+from zaitaku_cli.ingest_claims import ingest_claim_extracts
+from zaitaku_cli.warehouse import Warehouse
+
+
+class Phases:
+    # Progress that remembers how long each phase took.
+    def __init__(self):
+        self.times, self.current, self.started = {}, None, 0.0
+
+    def start(self, description, total=None):
+        self.current, self.started = description.split(": ", 1)[-1], time.perf_counter()
+
+    def advance(self, amount=1):
+        pass
+
+    def finish(self):
+        self.times[self.current] = time.perf_counter() - self.started
+
+
+phases = Phases()
+with Warehouse(Path(sys.argv[2])) as wh:
+    start = time.perf_counter()
+    (summary,) = ingest_claim_extracts(wh, [Path(sys.argv[1])], progress=phases)
+    seconds = time.perf_counter() - start
+print(json.dumps({
+    "ingest_s": seconds,
+    "phases": phases.times,
+    "decode_mb_per_s": summary.details["decode_mb_per_s"],
+    "encoding": summary.details["encoding"],
+    "status": summary.status,
+    "rows_read": summary.rows_read,
+    "rows_loaded": summary.rows_loaded,
+    "rows_rejected": summary.rows_rejected,
+}))
+"""
+
+
+def extract(rows: int) -> Path:
+    """The cached benchmark extract; regenerated when the generator's source changes."""
+    from zaitaku_cli.demo import claims_extract
+
+    source = Path(claims_extract.__file__).read_bytes()
+    tag = hashlib.sha256(source).hexdigest()[:8]
+    path = OUT / f"claims_{rows}_seed{SEED}_{tag}.csv"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        tmp = path.with_suffix(".partial.csv")
+        claims_extract.write_claims_extract(tmp, rows=rows, seed=SEED)
+        tmp.replace(path)
+        print(
+            f"generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
+            f"{time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
+    return path
+
+
+def run_child(path: Path, warehouse: Path) -> tuple[float, float, dict[str, object]]:
+    """(wall seconds, peak RSS MB, child's JSON report) of one ingest in a fresh process."""
+    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    shutil.rmtree(warehouse.with_name(warehouse.name + ".tmp"), ignore_errors=True)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(path), str(warehouse), str(CPUS)],
+            stdout=out,
+            stderr=err,
+        )
+        # wait4 gives this child's own peak RSS; getrusage(RUSAGE_CHILDREN) would report the
+        # largest of all children so far (e.g. of other benchmarks run by benchmarks/run.py).
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if proc.returncode != 0:
+        raise SystemExit(f"ingest failed (exit {proc.returncode}):\n{stderr}")
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    peak_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return wall, peak_mb, json.loads(stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rows", type=int, default=int(os.environ.get("ZAITAKU_BENCH_CLAIMS_ROWS", ROWS))
+    )
+    parser.add_argument("--full", action="store_true", help=f"{FULL_ROWS:,} lines")
+    args = parser.parse_args(argv or [])
+    rows = FULL_ROWS if args.full else args.rows
+
+    path = extract(rows)
+    size_mb = path.stat().st_size / 1e6
+    wall, peak_mb, report = run_child(path, OUT / "claims_bench.duckdb")
+    phases = report["phases"]
+    assert isinstance(phases, dict)
+    decode = float(report["decode_mb_per_s"])  # type: ignore[arg-type]
+    target_s = SECONDS_PER_LINE_TARGET * rows
+    ok = decode >= DECODE_TARGET_MB_S and wall <= target_s and peak_mb <= RSS_TARGET_MB
+    shown = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items())
+    print(
+        f"claims ingest {rows:,} lines ({size_mb:.0f} MB {report['encoding']}): "
+        f"{wall:.1f} s wall, peak {peak_mb:.0f} MB; decode {decode:.0f} MB/s "
+        f"(targets ≤ {target_s:.0f} s, ≤ {RSS_TARGET_MB / 1024:.0f} GB, ≥ "
+        f"{DECODE_TARGET_MB_S:.0f} MB/s) [{shown}; ingest call {report['ingest_s']:.1f} s; "
+        f"loaded {report['rows_loaded']:,}, rejected {report['rows_rejected']}; {CPUS} CPUs]"
+        + ("" if ok else "  TARGET MISSED"),
+        flush=True,
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
