@@ -66,6 +66,8 @@ def workbook(rows: int) -> Path:
     path = OUT / f"bureau_{rows}_seed{SEED}_{tag}.xlsx"
     if not path.exists():
         OUT.mkdir(parents=True, exist_ok=True)
+        for stale in OUT.glob(f"bureau_{rows}_seed{SEED}_*.xlsx"):
+            stale.unlink()  # made by an older generator
         start = time.perf_counter()
         tmp = path.with_suffix(".partial.xlsx")
         bureau_workbook.write_bureau_workbook(tmp, as_of=AS_OF, rows=rows, seed=SEED)

@@ -417,3 +417,9 @@ def test_sample_workbook_ingests(warehouse: Warehouse) -> None:
     assert set(summary.reject_reasons) == {
         "no municipality of 岩手県 (03) matches the start of the address"
     }
+
+
+def test_list_without_data_rows(warehouse: Warehouse, tmp_path: Path) -> None:
+    summary = ingest(warehouse, write_xlsx(tmp_path / "empty.xlsx", []))
+    assert (summary.status, summary.rows_read, summary.rows_loaded) == ("loaded", 0, 0)
+    assert summary.warnings == ["empty.xlsx: no data rows below the header (empty.xlsx row 4)"]

@@ -562,6 +562,9 @@ def _summarise(
         ],
     }
     warnings = list(bureau.warnings)
+    if prepared.rows_read == 0:
+        rows = ", ".join(f"{s.source_file} row {s.header_row}" for s in bureau.sheets)
+        warnings.append(f"{path.name}: no data rows below the header ({rows})")
     if unknown_labels:
         shown = ", ".join(f"{k} ({_plural(v, 'row')})" for k, v in unknown_labels.items())
         warnings.append(
