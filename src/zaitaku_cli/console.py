@@ -41,7 +41,8 @@ class Output:
             self.out.print(*objects, markup=markup, highlight=False)
 
     def warn(self, message: str) -> None:
-        if not self.as_json:
+        # --json keeps stdout parseable; warnings are in its document. --quiet means errors only.
+        if not (self.as_json or self.quiet):
             self.err.print("[yellow]Warning:[/yellow]", escape(message), highlight=False)
 
     def error(self, message: str) -> None:
