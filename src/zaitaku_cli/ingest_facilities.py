@@ -32,7 +32,7 @@ from zaitaku_cli.readers.bureau_list import (
 )
 from zaitaku_cli.readers.wareki import parse_wareki_date
 from zaitaku_cli.summary import IngestSummary
-from zaitaku_cli.warehouse import Warehouse, file_sha256
+from zaitaku_cli.warehouse import IngestRecord, Warehouse, file_sha256
 
 __all__ = ["KIND", "ingest_facility_list", "ingest_facility_lists"]
 
@@ -117,48 +117,49 @@ def ingest_facility_list(
     """Ingest one bureau list file in one transaction and return what happened."""
     progress = progress or NoProgress()
     sha = file_sha256(path)
-    previous = wh.find_ingest(sha, KIND)
-    if previous is not None:
-        # status "unchanged" is the message (the CLI prints it); details say which ingest.
-        summary = IngestSummary(
-            kind=KIND,
-            file=str(path),
-            sha256=sha,
-            status="unchanged",
-            as_of=previous.as_of,
-            details={
-                "ingest_id": previous.ingest_id,
-                "previous_file": previous.file_name,
-                "previous_ingested_at": previous.ingested_at.isoformat(timespec="seconds"),
-                "previous_rows_loaded": previous.rows_loaded,
-            },
-        )
-        if as_of is not None and previous.as_of is not None and as_of != previous.as_of:
-            summary.warnings.append(
-                f"{path.name}: --as-of {as_of} ignored: this file was loaded before as "
-                f"{previous.as_of} (ingest #{previous.ingest_id})"
-            )
-        return summary
-
-    steps = 4  # read, prepare, categorise, insert
-    progress.start(f"Ingesting {path.name}", total=steps)
     try:
-        bureau = read_bureau_list(path, as_of=as_of)
-        progress.advance()
-        prepared = _prepare(bureau)
-        # The working frames hold what is needed from here on; free the raw rows early, the
-        # 200,000-row benchmark has to stay under 1 GB.
-        bureau.frame = bureau.frame.clear()
-        progress.advance()
-        try:
-            with wh.transaction() as con:
-                summary = _load(wh, con, path, sha, bureau, prepared, progress)
-        except duckdb.Error as exc:
-            raise WarehouseError(
-                f"{path}: could not load the list into the warehouse: {exc}"
-            ) from exc
-    finally:
-        progress.finish()
+        # One transaction from the sha256 check to the last insert: a failure anywhere leaves
+        # the warehouse as it was, and the check cannot race with the load.
+        with wh.transaction() as con:
+            previous = wh.find_ingest(sha, KIND)
+            if previous is not None:
+                return _unchanged(path, sha, previous, as_of)
+            progress.start(f"Ingesting {path.name}", total=4)  # read, prepare, categorise, insert
+            try:
+                bureau = read_bureau_list(path, as_of=as_of)
+                progress.advance()
+                prepared = _prepare(bureau)
+                # The working frames hold what is needed from here on: free the raw rows
+                # early (the 200,000-row benchmark has to stay under 1 GB).
+                bureau.frame = bureau.frame.clear()
+                progress.advance()
+                return _load(wh, con, path, sha, bureau, prepared, progress)
+            finally:
+                progress.finish()
+    except duckdb.Error as exc:
+        raise WarehouseError(f"{path}: could not load the list into the warehouse: {exc}") from exc
+
+
+def _unchanged(path: Path, sha: str, previous: IngestRecord, as_of: date | None) -> IngestSummary:
+    # status "unchanged" is the message (the CLI prints it); details say which ingest it was.
+    summary = IngestSummary(
+        kind=KIND,
+        file=str(path),
+        sha256=sha,
+        status="unchanged",
+        as_of=previous.as_of,
+        details={
+            "ingest_id": previous.ingest_id,
+            "previous_file": previous.file_name,
+            "previous_ingested_at": previous.ingested_at.isoformat(timespec="seconds"),
+            "previous_rows_loaded": previous.rows_loaded,
+        },
+    )
+    if as_of is not None and previous.as_of is not None and as_of != previous.as_of:
+        summary.warnings.append(
+            f"{path.name}: --as-of {as_of} ignored: this file was loaded before as "
+            f"{previous.as_of} (ingest #{previous.ingest_id})"
+        )
     return summary
 
 
