@@ -12,14 +12,15 @@ from __future__ import annotations
 import codecs
 import csv
 import itertools
-import multiprocessing
+import json
 import os
 import re
+import subprocess
+import sys
 import time
 import tomllib
 import unicodedata
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -396,13 +397,11 @@ def _blocks(
 _BLANK = re.compile(rb"(?:^|(?<=\n))\r?(?=\n)")
 
 
-def _has_blank_line(block: bytes, first: bool) -> bool:
+def _has_blank_line(block: bytes, first: bool, crlf: bool) -> bool:
     # Blocks start at a line start; the very first line is the header and never blank here.
-    return (
-        b"\n\n" in block
-        or b"\n\r\n" in block
-        or (not first and (block.startswith(b"\n") or block.startswith(b"\r\n")))
-    )
+    # One search per block: a file has one kind of line end (DuckDB refuses mixed ones).
+    end = b"\r\n" if crlf else b"\n"
+    return (b"\n" + end) in block or (not first and block.startswith(end))
 
 
 def _fill_blank_lines(block: bytes, filler: bytes) -> tuple[bytes, int]:
@@ -412,27 +411,29 @@ def _fill_blank_lines(block: bytes, filler: bytes) -> tuple[bytes, int]:
 
 
 def _transcode_range(
-    src: str, start: int, end: int, dst: str, encoding: str, filler: bytes, header: bytes
+    src: str, start: int, end: int, dst: str, encoding: str, filler: str, header: str
 ) -> tuple[int, int, bool]:
     """Bytes [start, end) of `src`, newline-aligned, as UTF-8 into `dst`.
 
     Returns (newlines, blank lines filled, whether bytes were replaced).
 
-    A range that does not start the file gets `header` (the UTF-8 header line) first, so that
-    each part is a CSV file of its own. Runs in worker processes: only plain arguments.
+    A range that does not start the file gets `header` (the header line) first, so that each
+    part is a CSV file of its own. Runs in worker processes: plain, JSON-able arguments only.
     """
     newlines = blanks = 0
     replaced = False
+    fill = filler.encode("utf-8")
+    crlf = header.endswith("\r\n")
     with open(dst, "wb") as out:
         if start > 0:
-            out.write(header)
+            out.write(header.encode("utf-8"))
         first = start == 0
         for block in _blocks(Path(src), start=start, end=end):
             if first and block.startswith(codecs.BOM_UTF8):
                 block = block[len(codecs.BOM_UTF8) :]
             newlines += block.count(b"\n")
-            if _has_blank_line(block, first):
-                block, n = _fill_blank_lines(block, filler)
+            if _has_blank_line(block, first, crlf):
+                block, n = _fill_blank_lines(block, fill)
                 blanks += n
             first = False
             if block.isascii():
@@ -473,6 +474,51 @@ def _workers_for(size: int) -> int:
     return max(1, min(cpus, _MAX_WORKERS, size // _MIN_PART_BYTES))
 
 
+# A worker is a fresh interpreter running one _transcode_range: unlike multiprocessing's spawn,
+# it never re-imports the caller's __main__, so library users need no `if __name__` guard.
+_WORKER = (
+    "import json, sys\n"
+    "from zaitaku_cli.readers.claims_extract import _transcode_range\n"
+    "print(json.dumps(_transcode_range(*json.loads(sys.argv[1]))))\n"
+)
+
+
+def _run_workers(
+    path: Path, jobs: list[tuple[str, int, int, str, str, str, str]], progress: Progress
+) -> list[tuple[int, int, bool]]:
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p),
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, json.dumps(job)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        for job in jobs
+    ]
+    results = []
+    failure = None
+    for job, proc in zip(jobs, procs, strict=True):
+        out, err = proc.communicate()
+        progress.advance(job[2] - job[1])
+        if proc.returncode != 0:
+            failure = failure or err.decode("utf-8", "replace").strip().splitlines()[-1:]
+            continue
+        newlines, blanks, replaced = json.loads(out)
+        results.append((int(newlines), int(blanks), bool(replaced)))
+    if failure is not None:
+        raise InputError(
+            f"decoding failed ({' '.join(failure) or 'worker exited'})",
+            file=path,
+            hint="check the free space beside the warehouse",
+        )
+    return results
+
+
 def prepare_utf8(
     layout: ExtractLayout,
     workdir: Path,
@@ -491,7 +537,7 @@ def prepare_utf8(
     """
     progress = progress or NoProgress()
     size = layout.path.stat().st_size
-    filler = layout.delimiter.encode() * (len(layout.headers) - 1)
+    filler = layout.delimiter * (len(layout.headers) - 1)
     started = time.perf_counter()
     encoding = layout.encoding
     if encoding in ("utf-8", "ascii"):
@@ -518,30 +564,16 @@ def prepare_utf8(
         first_line = fh.readline(SAMPLE_BYTES).removeprefix(codecs.BOM_UTF8)
     header = first_line.decode(encoding, "replace")
     jobs = [
-        (
-            str(layout.path),
-            start,
-            end,
-            str(workdir / f"part-{i:03d}.csv"),
-            encoding,
-            filler,
-            header.encode("utf-8"),
-        )
+        (str(layout.path), start, end, str(workdir / f"part-{i:03d}.csv"), encoding, filler, header)
         for i, (start, end) in enumerate(ranges)
     ]
     progress.start(f"{layout.path.name}: decoding {encoding}", total=size)
     if len(jobs) == 1:
+        # Small files (and one-CPU machines) are decoded in this process.
         results = [_transcode_range(*jobs[0])]
         progress.advance(size)
     else:
-        # spawn, not fork: the parent holds DuckDB's threads, which a fork would not copy.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=len(jobs), mp_context=context) as pool:
-            futures = [pool.submit(_transcode_range, *job) for job in jobs]
-            results = []
-            for (start, end), future in zip(ranges, futures, strict=True):
-                results.append(future.result())
-                progress.advance(end - start)
+        results = _run_workers(layout.path, jobs, progress)
     progress.finish()
 
     with layout.path.open("rb") as fh:
@@ -578,10 +610,14 @@ def _scan(layout: ExtractLayout, progress: Progress) -> _Scan:
     lines = 0
     clean = True
     first = True
+    crlf = False
     utf8 = codecs.getincrementaldecoder("utf-8")()
     for block in _blocks(layout.path, progress):
         lines += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-        if _has_blank_line(block, first):
+        if first:
+            nl = block.find(b"\n")
+            crlf = nl > 0 and block[nl - 1 : nl] == b"\r"
+        if _has_blank_line(block, first, crlf):
             clean = False
         first = False
         if block.isascii():
