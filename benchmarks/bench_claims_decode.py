@@ -1,4 +1,4 @@
-"""Benchmark: `ingest claims` of a CP932 KDB-style extract — decode MB/s, ingest wall time, peak RSS.
+"""Benchmark: `ingest claims` of a CP932 KDB-style extract — decode MB/s, wall time, peak RSS.
 
 The extract (1,000,000 lines by default; 10,000,000 ≈ 720 MB with --full or
 ZAITAKU_BENCH_CLAIMS_ROWS=10000000) is generated once by demo.claims_extract and cached in

@@ -190,7 +190,7 @@ def _weighted(items: list[tuple[str, ...]], weights: pl.Series) -> list[tuple[st
 def _synthetic_facilities(seed: int, prefs: list[str]) -> list[str]:
     """120 clinics/hospitals per prefecture: 都道府県コード + 点数表 1 (医科) + a 7-digit number."""
     rng = random.Random(f"facilities-{seed}")
-    codes = set()
+    codes: set[str] = set()
     for pref in prefs:
         while len([c for c in codes if c[:2] == pref]) < 120:
             codes.add(f"{pref}1{rng.randrange(10**7):07d}")
