@@ -631,3 +631,54 @@ def test_line_numbers_hold_across_parallel_parts(
     assert [r[:2] for r in rejects(warehouse)] == [(11, "性別"), (81, "算定回数"), (90, None)]
     loaded = [r[0] for r in lines(warehouse, "source_row")]
     assert loaded == [n for n in range(2, 92) if n not in (11, 46, 81, 90)]
+
+
+# -- awkward files -----------------------------------------------------------------------------
+def test_lines_swallowed_by_an_open_quote_count_as_rejected(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # Line 3 opens a quote that never closes: DuckDB reads lines 3 and 4 as one row with too
+    # many fields. Line 4 cannot be told apart any more, but it must not vanish uncounted.
+    open_quote = '39030000,"P9,2,82,032018,盛岡市,202304,2,0311234567,114001110,1'
+    path = write_extract(tmp_path / "q.csv", [claim(), open_quote, claim()])
+    [summary] = ingest_claim_extracts(warehouse, [path], max_reject_rate=1.0)
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_rejected) == (3, 1, 2)
+    assert rejects(warehouse) == [
+        # CSV rules: the open quote runs to the end, so the line has 2 fields
+        (3, None, "wrong number of fields", "2 fields, the header has 11"),
+        (
+            None,
+            None,
+            'line merged into an earlier row by quotes (a " left open, or a quoted line break)',
+            "1 lines",
+        ),
+    ]
+    assert summary.warnings == [
+        "1 line(s) are not rows of their own: quotes merged them into earlier rows (first line "
+        "DuckDB could not split: 3); they count as rejected"
+    ]
+
+
+def test_mixed_line_ends_are_read(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = write_extract(tmp_path / "m.csv", [claim(), claim()])
+    lf_line = ",".join(claim(被保険者番号="P3").values()) + "\n"
+    path.write_bytes(path.read_bytes() + lf_line.encode("cp932") + b"")
+    more = ",".join(claim(被保険者番号="P4", 性別="3").values()) + "\r\n"
+    path.write_bytes(path.read_bytes() + more.encode("cp932"))
+    [summary] = ingest_claim_extracts(warehouse, [path], max_reject_rate=1.0)
+    assert (summary.rows_read, summary.rows_loaded) == (4, 3)
+    assert [r[:2] for r in rejects(warehouse)] == [(5, "性別")]
+    assert summary.warnings == [
+        "read leniently: the file mixes line ends (\\r\\n and \\n) or has stray quotes"
+    ]
+
+
+def test_header_only(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = write_extract(tmp_path / "h.csv", [])
+    [summary] = ingest_claim_extracts(warehouse, [path])
+    assert (summary.status, summary.rows_read, summary.warnings) == (
+        "loaded",
+        0,
+        ["no data lines: only a header"],
+    )
+    assert table_counts(warehouse) == (0, 0, 1)

@@ -50,6 +50,7 @@ EXAMPLES = 5
 UNMAPPED_TOP = 20
 # 在宅医療 (section C of the medical fee table) codes start with 114.
 HOME_CARE_PREFIX = "114"
+MERGED_REASON = 'line merged into an earlier row by quotes (a " left open, or a quoted line break)'
 
 _TEMP_VIEWS = ("raw_claim_lines",)
 _TEMP_TABLES = ("stg_claim_rejects", "stg_claim_lines", "claims_raw_text", "claims_skipped_lines")
@@ -231,8 +232,11 @@ def _check_and_load(
         "select count(*), count(*) filter (where not is_valid) from stg_claim_lines"
     )[0]
     malformed = _malformed_rejects(key, layout, raw)
-    rows_read = int(checked) + len(malformed)
-    rows_rejected = int(invalid) + len(malformed)
+    # Lines that are no row of their own: an unclosed quote (or a quoted line break) merged
+    # them into an earlier row. They cannot be shown one by one, but they are counted.
+    merged = max(0, prepared.lines - 1 - raw.rows - len(raw.malformed))
+    rows_read = int(checked) + len(malformed) + merged
+    rows_rejected = int(invalid) + len(malformed) + merged
 
     reasons: dict[str, int] = dict(
         wh.fetch_all(
@@ -244,7 +248,9 @@ def _check_and_load(
         reasons["wrong number of fields"] = reasons.get("wrong number of fields", 0) + len(
             malformed
         )
-        reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+    if merged:
+        reasons[MERGED_REASON] = merged
+    reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
     examples = _examples(wh, path, layout, malformed)
 
     rate = rows_rejected / rows_read if rows_read else 0.0
@@ -270,6 +276,16 @@ def _check_and_load(
         )
     ]
     warnings = _warnings(wh, layout, prepared, raw)
+    if merged:
+        first = (
+            f" (first line DuckDB could not split: {raw.malformed[0][0]})" if raw.malformed else ""
+        )
+        warnings.append(
+            f"{merged:,} line(s) are not rows of their own: quotes merged them into earlier "
+            f"rows{first}; they count as rejected"
+        )
+    if rows_read == 0:
+        warnings.append("no data lines: only a header")
     details: dict[str, Any] = {
         "encoding": prepared.encoding,
         "transcoded": prepared.transcoded,
@@ -317,6 +333,10 @@ def _check_and_load(
         """,
         {"ingest_id": ingest_id, "kind": KIND, "file_name": path.name},
     )
+    if merged:
+        malformed.append(
+            {"row": None, "reason": MERGED_REASON, "value": f"{merged} lines", "raw_row": None}
+        )
     if malformed:
         wh.con.register("claims_malformed_rejects", pa.Table.from_pylist(malformed))
         try:
@@ -487,6 +507,10 @@ def _warnings(
         warnings.append(
             "some quoted fields hold line breaks: line numbers of rejects after them may be "
             "off by the number of such breaks"
+        )
+    if raw.lenient:
+        warnings.append(
+            "read leniently: the file mixes line ends (\\r\\n and \\n) or has stray quotes"
         )
     if prepared.replaced:
         warnings.append(

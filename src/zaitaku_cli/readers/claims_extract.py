@@ -643,7 +643,8 @@ class RawLoad:
     table: str
     rows: int
     malformed: list[tuple[int, str]]  # (line number, the line) — contains the raw person key
-    quoted_line_breaks: bool
+    quoted_line_breaks: bool  # read serially: a quoted field holds a line break
+    lenient: bool = False  # read with strict_mode off (mixed line ends, stray quotes)
 
 
 def load_raw(
@@ -676,20 +677,33 @@ def load_raw(
             "auto_detect = false, columns = $columns, header = true, delim = $delim, "
             "quote = '\"', escape = '\"', null_padding = true, nullstr = $nullstr, "
             "store_rejects = true, rejects_table = 'claims_csv_errors', "
-            "rejects_scan = 'claims_csv_scans', parallel = {parallel})"
+            "rejects_scan = 'claims_csv_scans', parallel = {parallel}, strict_mode = {strict})"
         )
-        quoted_breaks = False
-        try:
-            con.execute(query.format(parallel="true"), params)
-        except duckdb.InvalidInputException as exc:
-            # DuckDB's parallel reader cannot pad short rows once a quoted field holds a line
-            # break; the serial reader can (and such files are rare and small).
-            if "quoted new lines" not in str(exc):
-                raise
-            quoted_breaks = True
-            con.execute("drop table if exists claims_csv_errors")
-            con.execute("drop table if exists claims_csv_scans")
-            con.execute(query.format(parallel="false"), params)
+        parallel, strict = True, True
+        while True:
+            try:
+                con.execute(query.format(parallel=parallel, strict=strict), params)
+                break
+            except duckdb.Error as exc:
+                text = str(exc)
+                con.execute("drop table if exists claims_csv_errors")
+                con.execute("drop table if exists claims_csv_scans")
+                if parallel and "quoted new lines" in text:
+                    # The parallel reader cannot pad short rows once a quoted field holds a
+                    # line break; the serial one can (such files are rare and small).
+                    parallel = False
+                elif strict and "invalid state" in text:
+                    # Mixed line ends (files pasted together) or stray quotes: read leniently;
+                    # lines merged on the way are counted by the caller.
+                    strict = False
+                else:
+                    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+                    raise InputError(
+                        f"DuckDB cannot read the file as CSV ({first})",
+                        file=layout.path,
+                        hint="check the delimiter, quotes and line ends, or save the file "
+                        "again as CSV from Excel",
+                    ) from exc
         rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
         malformed = _malformed_lines(con, prepared)
     finally:
@@ -697,7 +711,11 @@ def load_raw(
         con.execute("drop table if exists claims_csv_errors")
         con.execute("drop table if exists claims_csv_scans")
     return RawLoad(
-        table=table, rows=int(rows), malformed=malformed, quoted_line_breaks=quoted_breaks
+        table=table,
+        rows=int(rows),
+        malformed=malformed,
+        quoted_line_breaks=not parallel,
+        lenient=not strict,
     )
 
 
