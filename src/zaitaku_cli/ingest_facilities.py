@@ -44,7 +44,7 @@ PREF_CODES = [f"{i:02d}" for i in range(1, 48)]
 # The notification key within one file: 備考 duplicates repeat all of it verbatim.
 COLLAPSE_KEY = ["pref_code", "facility_no", "label_raw", "juri_no", "start_date_raw"]
 # 取り下げ, 取下げ, 取下 (withdrawal) in either 備考 column.
-WITHDRAWN_PATTERN = r"取り?下げ?"
+WITHDRAWN_PATTERN = r"取り?下"
 
 # Columns of facility_notifications, in the order of the migration.
 TABLE_COLUMNS = [
@@ -298,15 +298,16 @@ def _prepare(bureau: BureauList) -> _Prepared:
     # for the group; its 備考 pairs are gathered into one JSON object; a 取り下げ in any of them
     # marks the notification withdrawn.
     group = ["source_file", *COLLAPSE_KEY]
-    remarks_text = pl.concat_str(
-        [pl.col("remarks_heading").fill_null(""), pl.col("remarks_data").fill_null("")]
-    )
+    says_withdrawn = (
+        pl.col("remarks_heading").str.contains(WITHDRAWN_PATTERN)
+        | pl.col("remarks_data").str.contains(WITHDRAWN_PATTERN)
+    ).fill_null(False)
     frame = (
         frame.lazy()
         .filter(pl.col("kubun") == MEDICAL_KUBUN)
         .with_columns(
             pl.col("source_row").min().over(group).alias("group_row"),
-            remarks_text.str.contains(WITHDRAWN_PATTERN).any().over(group).alias("withdrawn"),
+            says_withdrawn.any().over(group).alias("withdrawn"),
         )
         .collect()
     )
