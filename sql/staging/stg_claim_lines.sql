@@ -10,6 +10,7 @@
 -- carries the raw 被保険者番号.
 -- 診療年月, 生年月日 and 市町村コード are parsed once per distinct value and joined back: an
 -- extract of ten million lines holds a few dozen months and a few hundred codes.
+-- Patterns are anchored (^…$) regexp_matches, which transpiles to Spark's rlike.
 
 with
 
@@ -125,12 +126,12 @@ month_forms as (
         era,
         m,
         case
-            when regexp_full_match(m, '[0-9]{6}') then 'western'                  -- 202304
-            when regexp_full_match(m, '[0-9]{4} *[-/.年] *[0-9]{1,2} *月?') then 'western' -- 2023/04
-            when regexp_full_match(m, '[1-9][0-9]{4}') then 'era_code'            -- 50504
-            when regexp_full_match(m, '[^0-9元 .]+ *[.]? *(元|[0-9]{1,2}) *[-/.年] *[0-9]{1,2} *月?')
+            when regexp_matches(m, '^[0-9]{6}$') then 'western'                  -- 202304
+            when regexp_matches(m, '^[0-9]{4} *[-/.年] *[0-9]{1,2} *月?$') then 'western' -- 2023/04
+            when regexp_matches(m, '^[1-9][0-9]{4}$') then 'era_code'            -- 50504
+            when regexp_matches(m, '^[^0-9元 .]+ *[.]? *(元|[0-9]{1,2}) *[-/.年] *[0-9]{1,2} *月?$')
                 then 'era_prefix'                                                 -- R05.04
-            when regexp_full_match(m, '(元|[0-9]{1,2}) *[-/.年] *[0-9]{1,2} *月?|[0-9]{4}')
+            when regexp_matches(m, '^(?:(元|[0-9]{1,2}) *[-/.年] *[0-9]{1,2} *月?|[0-9]{4})$')
                 then 'era_column'                                                 -- 5.04 + 元号
         end as form
     from month_texts
@@ -150,12 +151,12 @@ month_fields as (
         end as era_token,
         case
             when form = 'era_code' then substr(m, 2, 2)
-            when form = 'era_column' and regexp_full_match(m, '[0-9]{4}') then substr(m, 1, 2)
+            when form = 'era_column' and regexp_matches(m, '^[0-9]{4}$') then substr(m, 1, 2)
             when form in ('era_prefix', 'era_column')
                 then regexp_extract(m, '(元|[0-9]{1,2}) *[-/.年] *[0-9]{1,2} *月?$', 1)
         end as era_year_text,
         case
-            when regexp_full_match(m, '[0-9]{4,6}') then try_cast(substr(m, length(m) - 1, 2) as integer)
+            when regexp_matches(m, '^[0-9]{4,6}$') then try_cast(substr(m, length(m) - 1, 2) as integer)
             when form is not null then try_cast(regexp_extract(m, '([0-9]{1,2}) *月?$', 1) as integer)
         end as month_number
     from month_forms
@@ -239,12 +240,12 @@ birth_forms as (
         birth_date,
         b,
         case
-            when regexp_full_match(b, '[0-9]{8}') then 'western'                          -- 19450315
-            when regexp_full_match(b, '[0-9]{4} *[-/.年] *[0-9]{1,2} *[-/.月] *[0-9]{1,2} *日?')
+            when regexp_matches(b, '^[0-9]{8}$') then 'western'                          -- 19450315
+            when regexp_matches(b, '^[0-9]{4} *[-/.年] *[0-9]{1,2} *[-/.月] *[0-9]{1,2} *日?$')
                 then 'western'                                                            -- 1945/3/15
-            when regexp_full_match(b, '[1-9][0-9]{6}') then 'era_code'                   -- 3200315
-            when regexp_full_match(
-                b, '[^0-9元 .]+ *[.]? *(元|[0-9]{1,2}) *[-/.年] *[0-9]{1,2} *[-/.月] *[0-9]{1,2} *日?'
+            when regexp_matches(b, '^[1-9][0-9]{6}$') then 'era_code'                   -- 3200315
+            when regexp_matches(
+                b, '^[^0-9元 .]+ *[.]? *(元|[0-9]{1,2}) *[-/.年] *[0-9]{1,2} *[-/.月] *[0-9]{1,2} *日?$'
             ) then 'era_prefix'                                                           -- S20.03.15
         end as form
     from birth_texts
@@ -267,12 +268,12 @@ birth_fields as (
             when form = 'era_prefix' then regexp_extract(b, '(元|[0-9]{1,2}) *[-/.年] *[0-9]{1,2} *[-/.月]', 1)
         end as era_year_text,
         case
-            when form in ('western', 'era_code') and regexp_full_match(b, '[0-9]+')
+            when form in ('western', 'era_code') and regexp_matches(b, '^[0-9]+$')
                 then substr(b, length(b) - 3, 2)
             when form is not null then regexp_extract(b, '([0-9]{1,2}) *[-/.月] *[0-9]{1,2} *日?$', 1)
         end as month_text,
         case
-            when form in ('western', 'era_code') and regexp_full_match(b, '[0-9]+')
+            when form in ('western', 'era_code') and regexp_matches(b, '^[0-9]+$')
                 then substr(b, length(b) - 1, 2)
             when form is not null then regexp_extract(b, '([0-9]{1,2}) *日?$', 1)
         end as day_text
@@ -332,10 +333,10 @@ municipality_parts as (
     select
         municipality_code,
         c,
-        case when regexp_full_match(c, '[0-9]{5,6}') then substr(c, 1, 5) end as code5,
+        case when regexp_matches(c, '^[0-9]{5,6}$') then substr(c, 1, 5) end as code5,
         -- 全国地方公共団体コード check digit: weights 6,5,4,3,2; (11 - sum mod 11) mod 10
         case
-            when regexp_full_match(c, '[0-9]{6}') then (
+            when regexp_matches(c, '^[0-9]{6}$') then (
                 11 - (
                     6 * cast(substr(c, 1, 1) as integer)
                     + 5 * cast(substr(c, 2, 1) as integer)
@@ -429,7 +430,7 @@ aged as (
         birth_reason,
         birth_date,
         case
-            when age is not null and regexp_full_match(age, '[0-9]{1,3}') then cast(age as integer)
+            when age is not null and regexp_matches(age, '^[0-9]{1,3}$') then cast(age as integer)
             -- age on the first day of the service month
             when age is null and born is not null and month_start is not null then
                 year(month_start) - year(born)
@@ -454,7 +455,7 @@ final as (
         c.inout,
         c.facility_code as facility_code10,
         c.procedure_code as act_code,
-        case when regexp_full_match(c.times, '[0-9]{1,9}') then cast(c.times as integer) end
+        case when regexp_matches(c.times, '^[0-9]{1,9}$') then cast(c.times as integer) end
             as times,
         case when not c.fields_ok then 'wrong number of fields' end as fields_reason,
         case when c.undecodable then 'bytes not valid in the file''s encoding (they read as U+FFFD)' end
@@ -484,23 +485,23 @@ final as (
         case when c.inout not in ('1', '2') then '入外区分: not 1 (入院) or 2 (入院外)' end
             as inout_reason,
         case
-            when not regexp_full_match(c.insurer_no, '[0-9]{6}|[0-9]{8}')
+            when not regexp_matches(c.insurer_no, '^(?:[0-9]{6}|[0-9]{8})$')
                 then '保険者番号: not 6 or 8 digits'
         end as insurer_reason,
         case
             when c.facility_code is null then '医療機関コード: missing'
-            when not regexp_full_match(c.facility_code, '[0-9]{10}')
+            when not regexp_matches(c.facility_code, '^[0-9]{10}$')
                 then '医療機関コード: not 10 digits'
         end as facility_reason,
         case
             when c.procedure_code is null then '診療行為コード: missing'
-            when not regexp_full_match(c.procedure_code, '[0-9]{9}')
+            when not regexp_matches(c.procedure_code, '^[0-9]{9}$')
                 then '診療行為コード: not 9 digits'
         end as act_reason,
         case
             when c.times is null then '算定回数: missing'
-            when regexp_full_match(c.times, '-[0-9]+') then '算定回数: negative'
-            when not regexp_full_match(c.times, '[0-9]{1,9}') then '算定回数: not a whole number'
+            when regexp_matches(c.times, '^-[0-9]+$') then '算定回数: negative'
+            when not regexp_matches(c.times, '^[0-9]{1,9}$') then '算定回数: not a whole number'
         end as times_reason
     from aged as c
 )
