@@ -172,14 +172,16 @@ def loaded(warehouse: Warehouse, tmp_path: Path) -> IngestSummary:
 
 def test_counts_add_up(loaded: IngestSummary) -> None:
     # loaded: 0110013 ×3 notifications, 0120011 ×2, 0130019 ×1 (withdrawn but kept) = 6;
-    # rejected: rows 13–16 = 4; 歯科: rows 17–18 = 2; 備考 repeats folded: rows 8–9 = 2.
+    # rejected: rows 13–15 = 3; row 16 has no notification = 1; 歯科: rows 17–18 = 2;
+    # 備考 repeats folded: rows 8–9 = 2.
     assert loaded.status == "loaded"
     assert loaded.rows_read == 14
     assert loaded.rows_loaded == 6
-    assert loaded.rows_rejected == 4
+    assert loaded.rows_rejected == 3
+    assert loaded.details["without_notification"] == 1
     assert loaded.details["kubun_dropped"] == {"歯科": 2}
     assert loaded.details["remarks_collapsed"] == 2
-    assert loaded.rows_read == 6 + 4 + 2 + 2
+    assert loaded.rows_read == 6 + 3 + 1 + 2 + 2
     assert loaded.pref_codes == ["03"]
     assert loaded.details["pref_codes"] == ["03"]
 
@@ -247,13 +249,6 @@ def test_rejects_kept_with_row_column_and_reason(
             "99",
         ),
         ("tohoku_2025-10.xlsx", 15, "医療機関番号", "医療機関番号 is not a 7-digit number", "ABC"),
-        (
-            "tohoku_2025-10.xlsx",
-            16,
-            "受理記号",
-            "受理記号 is empty (a facility without a notification)",
-            None,
-        ),
     ]
     (raw,) = warehouse.fetch_all("select raw_row from rejects where row_number = 14")[0]
     assert json.loads(raw)["都道府県コード"] == "99"
@@ -262,14 +257,15 @@ def test_rejects_kept_with_row_column_and_reason(
         "no municipality of 岩手県 (03) matches the start of the address": 1,
         "都道府県コード is not a prefecture code 01–47": 1,
         "医療機関番号 is not a 7-digit number": 1,
-        "受理記号 is empty (a facility without a notification)": 1,
     }
     assert [(e["row"], e["column"], e["value"]) for e in loaded.reject_examples] == [
         (13, "医療機関所在地（住所）", AOBA),
         (14, "都道府県コード", "99"),
         (15, "医療機関番号", "ABC"),
-        (16, "受理記号", None),
     ]
+    # Row 16 is a facility without any notification (a short row of 全医療機関出力 files):
+    # nothing to count, not an error.
+    assert loaded.details["without_notification"] == 1
     # Rejected rows are not in the table.
     assert warehouse.fetch_all(
         "select count(*) from facility_notifications where source_row between 13 and 16"
@@ -282,7 +278,7 @@ def test_ingest_log_row(warehouse: Warehouse, loaded: IngestSummary) -> None:
     assert log["file_name"] == "tohoku_2025-10.xlsx"
     assert log["as_of"] == date(2025, 10, 1)
     assert log["pref_codes"] == "03"
-    assert (log["rows_read"], log["rows_loaded"], log["rows_rejected"]) == (14, 6, 4)
+    assert (log["rows_read"], log["rows_loaded"], log["rows_rejected"]) == (14, 6, 3)
     assert loaded.details["ingest_id"] == log["ingest_id"]
 
 

@@ -85,6 +85,7 @@ class _Prepared:
     kubun_dropped: dict[str, int]
     remarks_collapsed: int
     bad_start_dates: pl.DataFrame  # source_file, source_row, start_date_raw
+    without_notification: int  # short rows of 全医療機関出力 files: a facility, no 受理記号
 
 
 # -- entry points -------------------------------------------------------------------------------
@@ -342,13 +343,10 @@ def _prepare(bureau: BureauList) -> _Prepared:
             reason=pl.lit("医療機関番号 is not a 7-digit number"),
             value="facility_no",
         ),
-        _reject_frame(
-            groups.filter(~bad_pref & ~bad_no & no_label),
-            column="label_raw",
-            reason=pl.lit("受理記号 is empty (a facility without a notification)"),
-            value="label_raw",
-        ),
     ]
+    # "全医療機関出力" files list every facility, those without any notification as short rows
+    # with no 受理記号: they are not errors, just nothing to count (domain.md §2).
+    without_notification = groups.filter(~bad_pref & ~bad_no & no_label).height
     valid = (
         groups.lazy()
         .filter(~bad_pref & ~bad_no & ~no_label)
@@ -396,6 +394,7 @@ def _prepare(bureau: BureauList) -> _Prepared:
         kubun_dropped=kubun_dropped,
         remarks_collapsed=remarks_collapsed,
         bad_start_dates=bad_start_dates.sort("source_file", "source_row"),
+        without_notification=without_notification,
     )
 
 
@@ -549,6 +548,7 @@ def _summarise(
         "categories": categories,
         "kubun_dropped": prepared.kubun_dropped,
         "remarks_collapsed": prepared.remarks_collapsed,
+        "without_notification": prepared.without_notification,
         "withdrawn": withdrawn,
         "unknown_labels": unknown_labels,
         "multi_tier_facilities": len(multi_codes),
