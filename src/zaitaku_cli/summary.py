@@ -1,4 +1,4 @@
-"""What an ingest tells the analyst: one summary per input file, rendered by the CLI as a table or JSON."""
+"""What an ingest tells the analyst: one summary per file, shown as a table or as JSON."""
 
 from __future__ import annotations
 

@@ -1,1 +1,2 @@
-"""Readers: one module per input shape (bureau list, count table, claims extract) plus encoding and 和暦 helpers."""
+"""Readers: one module per input shape (bureau list, count table, claims extract), plus
+encoding detection and 和暦 helpers."""
