@@ -297,15 +297,19 @@ def test_lines_with_many_surplus_fields_keep_later_line_numbers(
 ) -> None:
     # 20 fields: beyond what the raw table reads, so DuckDB sets the line aside itself.
     long_line = ",".join(["x"] * 20)
+    # one surplus field still fits the raw table's spare column
+    one_more = ",".join([*claim().values(), "extra"])
     path = write_extract(
-        tmp_path / "long.csv", [claim(), long_line, claim(), long_line, claim(性別="9")]
+        tmp_path / "long.csv",
+        [claim(), long_line, claim(), long_line, claim(性別="9"), one_more, claim()],
     )
     ingest_claim_extracts(warehouse, [path], max_reject_rate=1.0)
-    assert lines(warehouse, "source_row") == [(2,), (4,)]
+    assert lines(warehouse, "source_row") == [(2,), (4,), (8,)]
     assert rejects(warehouse) == [
         (3, None, "wrong number of fields", "20 fields, the header has 11"),
         (5, None, "wrong number of fields", "20 fields, the header has 11"),
         (6, "性別", "性別: not 1 (男) or 2 (女)", "9"),
+        (7, None, "wrong number of fields", "12 fields, the header has 11"),
     ]
 
 

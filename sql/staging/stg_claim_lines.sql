@@ -4,7 +4,7 @@
 -- Reads raw_claim_lines (the file's text under canonical column names, set up by
 -- ingest_claims), claim_value_map (the mapping file's [values.*]), ref_eras, ref_months and
 -- ref_municipalities.
--- Every check has its own reason column (null = passed); a line is valid when all are null.
+-- Every failed check is listed in `problems` (null = the line is valid).
 -- person_key = HMAC-SHA256(key, 被保険者番号) in hex (RFC 2104): $hmac_ipad and $hmac_opad are
 -- the 64-byte key xor'ed with the inner and outer pads, bound at run time. No output column
 -- carries the raw 被保険者番号.
@@ -443,9 +443,10 @@ aged as (
     from checked
 ),
 
-final as (
+checks as (
     select
         c.line_no,
+        c.fields_ok,
         c.month_start as service_month,
         c.insurer_no,
         c.person_key,
@@ -457,7 +458,6 @@ final as (
         c.procedure_code as act_code,
         case when regexp_matches(c.times, '^[0-9]{1,9}$') then cast(c.times as integer) end
             as times,
-        case when not c.fields_ok then 'wrong number of fields' end as fields_reason,
         case when c.undecodable then 'bytes not valid in the file''s encoding (they read as U+FFFD)' end
             as decode_reason,
         case when c.person_id is null then '被保険者番号: missing' end as person_reason,
@@ -504,6 +504,46 @@ final as (
             when not regexp_matches(c.times, '^[0-9]{1,9}$') then '算定回数: not a whole number'
         end as times_reason
     from aged as c
+),
+
+-- One text column holds every failed check, so that the ten million valid lines carry a
+-- single null instead of a dozen: entries "column_key␟reason" joined by ␞ (chr(31), chr(30));
+-- stg_claim_rejects unpacks them. A line with the wrong number of fields gets only that
+-- reason: its other failures follow from it.
+final as (
+    select
+        line_no,
+        service_month,
+        insurer_no,
+        person_key,
+        sex,
+        age,
+        residence_code5,
+        inout,
+        facility_code10,
+        act_code,
+        times,
+        case
+            when not fields_ok then chr(31) || 'wrong number of fields'
+            else nullif(
+                concat_ws(
+                    chr(30),
+                    chr(31) || decode_reason,
+                    'person_id' || chr(31) || person_reason,
+                    'sex' || chr(31) || sex_reason,
+                    age_column || chr(31) || age_reason,
+                    'municipality_code' || chr(31) || residence_reason,
+                    month_column || chr(31) || month_reason,
+                    'inout' || chr(31) || inout_reason,
+                    'insurer_no' || chr(31) || insurer_reason,
+                    'facility_code' || chr(31) || facility_reason,
+                    'procedure_code' || chr(31) || act_reason,
+                    'times' || chr(31) || times_reason
+                ),
+                ''
+            )
+        end as problems
+    from checks
 )
 
 select
@@ -518,22 +558,6 @@ select
     facility_code10,
     act_code,
     times,
-    fields_reason,
-    decode_reason,
-    person_reason,
-    sex_reason,
-    age_column,
-    age_reason,
-    residence_reason,
-    month_column,
-    month_reason,
-    inout_reason,
-    insurer_reason,
-    facility_reason,
-    act_reason,
-    times_reason,
-    coalesce(
-        fields_reason, decode_reason, person_reason, sex_reason, age_reason, residence_reason,
-        month_reason, inout_reason, insurer_reason, facility_reason, act_reason, times_reason
-    ) is null as is_valid
+    problems,
+    problems is null as is_valid
 from final

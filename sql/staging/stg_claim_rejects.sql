@@ -1,33 +1,17 @@
 -- stg_claim_rejects: why each refused line of a claims extract was refused.
--- Grain: one row per (line, failed check): a line failing three checks gives three rows. A line
--- with the wrong number of fields gets only that reason (its other failures follow from it).
--- Reads stg_claim_lines (checked lines), raw_claim_lines (their text) and claims_headers (the
--- file's header of each canonical column). Neither value nor raw_row ever holds the raw
+-- Grain: one row per (line, failed check): a line failing three checks gives three rows.
+-- Reads stg_claim_lines (checked lines; `problems` lists each failure as "column_key␟reason",
+-- entries joined by ␞ = chr(31), chr(30)), raw_claim_lines (the lines' text) and claims_headers
+-- (the file's header of each canonical column). Neither value nor raw_row ever holds the raw
 -- 被保険者番号: raw_row carries its HMAC (person_key) in its place, value is null for it.
 -- $expected_fields is the number of fields of the header line.
 
 with
 
 bad as (
-    select
-        line_no,
-        person_key,
-        fields_reason,
-        decode_reason,
-        person_reason,
-        sex_reason,
-        age_column,
-        age_reason,
-        residence_reason,
-        month_column,
-        month_reason,
-        inout_reason,
-        insurer_reason,
-        facility_reason,
-        act_reason,
-        times_reason
+    select line_no, person_key, problems
     from stg_claim_lines
-    where not is_valid
+    where problems is not null
 ),
 
 raw as (
@@ -55,42 +39,29 @@ headers as (
     from claims_headers
 ),
 
+-- a line has at most 11 entries (one per check)
+positions as (
+    select k
+    from (
+        values (1), (2), (3), (4), (5), (6), (7), (8), (9), (10), (11), (12)
+    ) as p (k)
+),
+
+entries as (
+    select
+        b.line_no,
+        split_part(b.problems, chr(30), p.k) as entry
+    from bad as b
+    cross join positions as p
+),
+
 failed as (
-    select line_no, null as column_key, fields_reason as reason from bad
-    where fields_reason is not null
-    union all
-    select line_no, null as column_key, decode_reason as reason from bad
-    where decode_reason is not null and fields_reason is null
-    union all
-    select line_no, 'person_id' as column_key, person_reason as reason from bad
-    where person_reason is not null and fields_reason is null
-    union all
-    select line_no, 'sex' as column_key, sex_reason as reason from bad
-    where sex_reason is not null and fields_reason is null
-    union all
-    select line_no, age_column as column_key, age_reason as reason from bad
-    where age_reason is not null and fields_reason is null
-    union all
-    select line_no, 'municipality_code' as column_key, residence_reason as reason from bad
-    where residence_reason is not null and fields_reason is null
-    union all
-    select line_no, month_column as column_key, month_reason as reason from bad
-    where month_reason is not null and fields_reason is null
-    union all
-    select line_no, 'inout' as column_key, inout_reason as reason from bad
-    where inout_reason is not null and fields_reason is null
-    union all
-    select line_no, 'insurer_no' as column_key, insurer_reason as reason from bad
-    where insurer_reason is not null and fields_reason is null
-    union all
-    select line_no, 'facility_code' as column_key, facility_reason as reason from bad
-    where facility_reason is not null and fields_reason is null
-    union all
-    select line_no, 'procedure_code' as column_key, act_reason as reason from bad
-    where act_reason is not null and fields_reason is null
-    union all
-    select line_no, 'times' as column_key, times_reason as reason from bad
-    where times_reason is not null and fields_reason is null
+    select
+        line_no,
+        nullif(split_part(entry, chr(31), 1), '') as column_key,
+        split_part(entry, chr(31), 2) as reason
+    from entries
+    where entry <> ''
 ),
 
 final as (

@@ -69,9 +69,10 @@ _ENCODING_NAMES = {
     "utf-8-sig": "utf-8",
 }
 
-# Rows with up to this many surplus fields are still read (and rejected with their count); only
-# longer ones fall to DuckDB's own reject table, which shifts no line numbers either (see load_raw).
-_SPARE_FIELDS = 4
+# One spare column tells a row with surplus fields from a full one; rows with more surplus
+# fall to DuckDB's own reject table (load_raw maps them back to their lines). Each column of
+# the raw table costs memory on every row, so there is only one.
+_SPARE_FIELDS = 1
 _BLOCK_BYTES = 16 << 20
 _MIN_PART_BYTES = 32 << 20
 _MAX_WORKERS = 8
@@ -654,7 +655,7 @@ def load_raw(
     *,
     table: str = "claims_raw_text",
 ) -> RawLoad:
-    """Load every field as text into temp table `table` (c1…cN, x1…x4), one row per line.
+    """Load every field as text into temp table `table` (c1…cN and x1), one row per line.
 
     Must run outside a transaction: rows keep file order (preserve_insertion_order) and a
     committed table numbers them from 0 in that order, which is what gives each row its line.
