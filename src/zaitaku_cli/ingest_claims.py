@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from zaitaku_cli.errors import RejectRateExceeded
@@ -54,7 +55,8 @@ MERGED_REASON = 'line merged into an earlier row by quotes (a " left open, or a 
 
 _TEMP_VIEWS = ("raw_claim_lines",)
 _TEMP_TABLES = ("stg_claim_rejects", "stg_claim_lines", "claims_raw_text", "claims_skipped_lines")
-_REGISTERED = ("claim_value_map", "claims_headers", "ref_eras")
+_REGISTERED = ("claim_value_map", "claims_headers")
+_OWN_ERAS = "ref_eras"
 
 
 def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
@@ -141,6 +143,7 @@ def ingest_claim_extract(
         return summary
 
     layout = read_layout(path, mapping, encoding=encoding)
+    own_eras = not _relation_exists(wh, _OWN_ERAS)
     # The UTF-8 copy sits beside the warehouse, where DuckDB spills too: /tmp may be small.
     with tempfile.TemporaryDirectory(dir=wh.path.parent, prefix=".claims-") as workdir:
         try:
@@ -155,7 +158,7 @@ def ingest_claim_extract(
                     wh, path, sha, layout, prepared, raw, max_reject_rate, progress
                 )
         finally:
-            _drop_temporaries(wh)
+            _drop_temporaries(wh, own_eras=own_eras)
 
 
 def _register_inputs(wh: Warehouse, layout: ExtractLayout, mapping: ClaimsMapping) -> None:
@@ -184,11 +187,14 @@ def _register_inputs(wh: Warehouse, layout: ExtractLayout, mapping: ClaimsMappin
             }
         ),
     )
+    if _relation_exists(wh, _OWN_ERAS):
+        # Registered by the reference module one day: use that one, and leave it in place.
+        return
     # KDB writes the era as a digit: 1 明治 … 5 令和, the order of ERAS. An era ends the day
     # before the next one starts; the current one has no end.
     ends: list[date | None] = [nxt.starts - timedelta(days=1) for nxt in ERAS[1:]]
     wh.con.register(
-        "ref_eras",
+        _OWN_ERAS,
         pa.table(
             {
                 "era_code": pa.array([i + 1 for i in range(len(ERAS))], pa.int32()),
@@ -202,12 +208,20 @@ def _register_inputs(wh: Warehouse, layout: ExtractLayout, mapping: ClaimsMappin
     )
 
 
-def _drop_temporaries(wh: Warehouse) -> None:
+def _relation_exists(wh: Warehouse, name: str) -> bool:
+    try:
+        wh.fetch_all(f"select 1 from {name} limit 0")
+    except duckdb.CatalogException:
+        return False
+    return True
+
+
+def _drop_temporaries(wh: Warehouse, *, own_eras: bool) -> None:
     for view in _TEMP_VIEWS:
         wh.con.execute(f"drop view if exists {view}")
     for table in _TEMP_TABLES:
         wh.con.execute(f"drop table if exists {table}")
-    for name in _REGISTERED:
+    for name in _REGISTERED + ((_OWN_ERAS,) if own_eras else ()):
         wh.con.unregister(name)
 
 
