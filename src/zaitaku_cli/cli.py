@@ -22,6 +22,9 @@ from zaitaku_cli.errors import ZaitakuError
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse
 
+# Wider results are only written to files: a terminal table of 200 municipalities helps no one.
+MAX_TABLE_ROWS = 60
+
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (also 'unchanged' re-ingests); 1 data or input error, "
     "the message names file, row and column; 2 usage error."
@@ -353,6 +356,8 @@ def aggregate_cmd(
     if result.facilities is not None:
         for view in facilities_overview(result.facilities, by.value):
             out.print(view)
+    if result.claims is not None and result.claims.num_rows:
+        out.print(claims_overview(result.claims, by.value))
     if no_suppress:
         out.warn("small-cell suppression is OFF: these files are for internal use only.")
     for w in result.warnings:
@@ -373,7 +378,7 @@ def facilities_overview(table: Any, level: str) -> list[Any]:
     assert isinstance(frame, pl.DataFrame)
     labels = dict(categories().select("category", "short_ja").iter_rows())
     order = [c for c in labels if c in set(frame["category"])]
-    views = []
+    views: list[Any] = []
     for (source, as_of), part in frame.group_by(["source", "as_of"], maintain_order=True):
         wide = part.pivot(
             on="category",
@@ -387,8 +392,43 @@ def facilities_overview(table: Any, level: str) -> list[Any]:
             for r in wide.iter_rows(named=True)
         ]
         title = f"在宅医療の届出施設数 by {level} — {source}, as of {as_of or 'undated'}"
+        if len(rows) > MAX_TABLE_ROWS:
+            views.append(f"{title}: {len(rows)} areas (see the files below)")
+            continue
         views.append(frame_table(title, ["area", *(labels[c] for c in cols)], rows))
     return views
+
+
+def claims_overview(table: Any, level: str) -> Any:
+    """The headline claims indicator (訪問診療, all ages, residence basis, latest period)."""
+    import polars as pl
+
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    head = frame.filter(
+        (pl.col("indicator") == "houmon_shinryo")
+        & (pl.col("basis") == "residence")
+        & (pl.col("age_group") == "total")
+    )
+    if head.is_empty():
+        return f"claims_by_{level}: {frame.height} rows"
+    period = str(head["period"].max())
+    head = head.filter(pl.col("period") == period).sort("area_code")
+    title = (
+        f"訪問診療 (houmon_shinryo) by {level}, {period}, residence basis, all ages — "
+        "国保・後期高齢者のみ (KDB); '-' = suppressed (1–9)"
+    )
+    if head.height > MAX_TABLE_ROWS:
+        return f"{title}: {head.height} areas (see the files below)"
+    rows = [
+        (
+            f"{r['area_code']} {r['area_name']}",
+            *("-" if r[f"{u}_suppressed"] else r[u] for u in ("patients", "claims", "count")),
+            r["facilities"],
+        )
+        for r in head.iter_rows(named=True)
+    ]
+    return frame_table(title, ["area", "patients", "claims", "count", "facilities"], rows)
 
 
 # -- reference ---------------------------------------------------------------------------------
@@ -471,7 +511,7 @@ def reference_update_codes_cmd(
     out = Output(as_json=as_json)
     with open_warehouse(warehouse) as wh:
         found = find_unmapped_home_care_codes(wh, read_master(master))
-        added = apply_additions(wh, found, source=master) if apply and found.height else 0
+        added = apply_additions(wh, found) if apply and found.height else 0
     if as_json:
         out.json({"unmapped": found.to_dicts(), "added": added})
         return
