@@ -291,12 +291,9 @@ def _check_and_load(
     ]
     warnings = _warnings(wh, layout, prepared, raw)
     if merged:
-        first = (
-            f" (first line DuckDB could not split: {raw.malformed[0][0]})" if raw.malformed else ""
-        )
         warnings.append(
             f"{merged:,} line(s) are not rows of their own: quotes merged them into earlier "
-            f"rows{first}; they count as rejected"
+            "rows (see the rejects with the wrong number of fields); they count as rejected"
         )
     if rows_read == 0:
         warnings.append("no data lines: only a header")

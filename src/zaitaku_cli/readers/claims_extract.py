@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from zaitaku_cli.errors import EncodingDetectionError, InputError
 from zaitaku_cli.progress import NoProgress, Progress
@@ -73,6 +74,8 @@ _ENCODING_NAMES = {
 # fall to DuckDB's own reject table (load_raw maps them back to their lines). Each column of
 # the raw table costs memory on every row, so there is only one.
 _SPARE_FIELDS = 1
+# More lines than this that DuckDB cannot split refuse the file outright.
+_MAX_MALFORMED = 100_000
 _BLOCK_BYTES = 16 << 20
 _MIN_PART_BYTES = 32 << 20
 _MAX_WORKERS = 8
@@ -646,6 +649,7 @@ class RawLoad:
     malformed: list[tuple[int, str]]  # (line number, the line) — contains the raw person key
     quoted_line_breaks: bool  # read serially: a quoted field holds a line break
     lenient: bool = False  # read with strict_mode off (mixed line ends, stray quotes)
+    serial: bool = False  # read again without DuckDB's parallel reader
 
 
 def load_raw(
@@ -680,11 +684,10 @@ def load_raw(
             "store_rejects = true, rejects_table = 'claims_csv_errors', "
             "rejects_scan = 'claims_csv_scans', parallel = {parallel}, strict_mode = {strict})"
         )
-        parallel, strict = True, True
+        parallel, strict, quoted_breaks = True, True, False
         while True:
             try:
                 con.execute(query.format(parallel=parallel, strict=strict), params)
-                break
             except duckdb.Error as exc:
                 text = str(exc)
                 con.execute("drop table if exists claims_csv_errors")
@@ -692,21 +695,31 @@ def load_raw(
                 if parallel and "quoted new lines" in text:
                     # The parallel reader cannot pad short rows once a quoted field holds a
                     # line break; the serial one can (such files are rare and small).
-                    parallel = False
-                elif strict and "invalid state" in text:
+                    parallel, quoted_breaks = False, True
+                    continue
+                if strict and "invalid state" in text:
                     # Mixed line ends (files pasted together) or stray quotes: read leniently;
                     # lines merged on the way are counted by the caller.
                     strict = False
-                else:
-                    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-                    raise InputError(
-                        f"DuckDB cannot read the file as CSV ({first})",
-                        file=layout.path,
-                        hint="check the delimiter, quotes and line ends, or save the file "
-                        "again as CSV from Excel",
-                    ) from exc
-        rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
-        malformed = _malformed_lines(con, prepared)
+                    continue
+                first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+                raise InputError(
+                    f"DuckDB cannot read the file as CSV ({first})",
+                    file=layout.path,
+                    hint="check the delimiter, quotes and line ends, or save the file "
+                    "again as CSV from Excel",
+                ) from exc
+            rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+            malformed = _malformed_lines(con, prepared, layout.path)
+            if parallel and rows + len(malformed) != prepared.lines - 1:
+                # Every line must be a row or a set-aside line. DuckDB 2.0's parallel reader
+                # has been seen to lose lines when it sets many aside: read again serially,
+                # and whatever still does not add up is lines merged by quotes.
+                parallel = False
+                con.execute("drop table if exists claims_csv_errors")
+                con.execute("drop table if exists claims_csv_scans")
+                continue
+            break
     finally:
         con.execute(f"set preserve_insertion_order = {'true' if previous else 'false'}")
         con.execute("drop table if exists claims_csv_errors")
@@ -715,13 +728,14 @@ def load_raw(
         table=table,
         rows=int(rows),
         malformed=malformed,
-        quoted_line_breaks=not parallel,
+        quoted_line_breaks=quoted_breaks,
         lenient=not strict,
+        serial=not parallel,
     )
 
 
 def _malformed_lines(
-    con: duckdb.DuckDBPyConnection, prepared: PreparedExtract
+    con: duckdb.DuckDBPyConnection, prepared: PreparedExtract, source: Path
 ) -> list[tuple[int, str]]:
     """(line in the input, text) of each line DuckDB set aside, in line order."""
     exists = con.execute(
@@ -729,6 +743,28 @@ def _malformed_lines(
     ).fetchall()[0][0]
     if not exists:
         return []
+    # DuckDB numbers lines within each part; a part after the first repeats the header line.
+    offsets = dict(zip((str(p) for p in prepared.paths), prepared.part_offsets, strict=True))
+    per_part = con.execute(
+        """
+        select s.file_path, count(distinct e.line), min(e.line)
+        from claims_csv_errors as e
+        inner join claims_csv_scans as s on s.scan_id = e.scan_id and s.file_id = e.file_id
+        group by s.file_path
+        """
+    ).fetchall()
+    count = sum(int(n) for _, n, _ in per_part)
+    if count > _MAX_MALFORMED:
+        # Not worth loading, and each such line would be held in memory here: the delimiter or
+        # the header is probably wrong.
+        first = min(int(line) + offsets[str(path)] for path, _, line in per_part)
+        raise InputError(
+            f"at least {count:,} lines have more fields than the header (the first is line "
+            f"{first})",
+            file=source,
+            hint="check the delimiter (mapping file: delimiter) and that the header names "
+            "every column",
+        )
     rows = con.execute(
         """
         select s.file_path, e.line, min(e.csv_line)
@@ -737,9 +773,8 @@ def _malformed_lines(
         group by s.file_path, e.line
         """
     ).fetchall()
-    # DuckDB numbers lines within each part; a part after the first repeats the header line.
-    offsets = dict(zip((str(p) for p in prepared.paths), prepared.part_offsets, strict=True))
-    found = [(int(line) + offsets[str(path)], str(text)) for path, line, text in rows]
+    # DuckDB's csv_line may keep the previous line's end: strip line ends on both sides.
+    found = [(int(line) + offsets[str(path)], str(text).strip("\r\n")) for path, line, text in rows]
     return sorted(found)
 
 
@@ -768,20 +803,29 @@ def create_raw_view(
 
     # DuckDB skipped the lines it could not split; each one shifts the rows after it.
     skipped = [line for line, _ in raw.malformed]
-    con.execute("create or replace temp table claims_skipped_lines (threshold bigint)")
     if skipped:
-        # Row r (0-based) sits on line r + 2 + (number of skipped lines before it); with s_k the
-        # k-th skipped line (1-based k), row r is after it exactly when r >= s_k - k - 1.
-        con.executemany(
-            "insert into claims_skipped_lines values ($t)",
-            [{"t": line - k - 1} for k, line in enumerate(skipped, start=1)],
+        # Row r (0-based) sits on line r + 2 + (number of skipped lines before it). With s_k the
+        # k-th skipped line (1-based k), row r comes after it exactly when r >= s_k - k - 1, so
+        # the shift of row r is the largest k whose threshold is <= r: an ASOF join finds it.
+        thresholds: dict[int, int] = {}
+        for k, line in enumerate(skipped, start=1):
+            thresholds[line - k - 1] = k  # equal thresholds (adjacent lines): the larger k
+        con.register(
+            "claims_skipped_input",
+            pa.table({"threshold": list(thresholds), "k": list(thresholds.values())}),
         )
-        line_no = (
-            "r.rowid + 2 + (select count(*) from claims_skipped_lines as s "
-            "where s.threshold <= r.rowid)"
+        con.execute(
+            "create or replace temp table claims_skipped_lines as "
+            "select threshold, k from claims_skipped_input"
+        )
+        con.unregister("claims_skipped_input")
+        line_no = "r.rowid + 2 + coalesce(s.k, 0)"
+        source = (
+            f"{raw.table} as r asof left join claims_skipped_lines as s on r.rowid >= s.threshold"
         )
     else:
         line_no = "r.rowid + 2"
+        source = f"{raw.table} as r"
     n_fields = " + ".join(f"case when {c} is null then 0 else 1 end" for c in fields + spare)
     # Cheap per-row tests (the full count is only needed to describe a rejected row): null_padding
     # fills missing fields from the right, so a short row has a null last field.
@@ -808,6 +852,6 @@ def create_raw_view(
             {f"concat_ws({delim}, {', '.join(head)}, '')" if head else "''"} as raw_head,
             concat_ws({delim}, '', {", ".join(tail)}) as raw_tail,
             {", ".join(canonical)}
-        from {raw.table} as r
+        from {source}
         """
     )
