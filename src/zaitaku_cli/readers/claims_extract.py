@@ -2,9 +2,9 @@
 UTF-8 copy of CP932 files that DuckDB's parallel CSV reader then loads as raw text.
 
 The canonical columns and their header aliases are data (claims_columns.toml). Decoding is
-block-wise on newline-aligned blocks (a CP932 trail byte is never 0x0A, so a split at b'\\n' never
-cuts a character); pure-ASCII blocks are copied as they are. Nothing here holds more than one
-block of the file in memory.
+block-wise on newline-aligned blocks (a CP932 trail byte is never 0x0A, so a split at a line
+end never cuts a character), in parallel worker processes for large files; pure-ASCII blocks
+are copied as they are. No process holds more than one block of the file in memory.
 """
 
 from __future__ import annotations
@@ -789,10 +789,10 @@ def create_raw_view(
     """Expose the raw table under canonical names as `view`, with line_no and field checks.
 
     Columns: line_no, fields_ok, n_fields, is_blank, undecodable, raw_head, raw_tail and one
-    varchar per
-    canonical column (null when the file lacks it). raw_head/raw_tail are the fields before and
-    after 被保険者番号 joined by the file's delimiter, so a reject can show its row with the
-    person key replaced by its hash. Only internal names (c1…, canonical keys) reach the SQL.
+    varchar per canonical column (null when the file lacks it). raw_head/raw_tail are the
+    fields before and after 被保険者番号 joined by the file's delimiter, so a reject can show its
+    row with the person key replaced by its hash. Only internal names (c1…, canonical keys)
+    and whitelisted delimiter literals reach the SQL text.
     """
     n = len(layout.headers)
     fields = [f"c{i + 1}" for i in range(n)]
