@@ -117,7 +117,7 @@ def build_claims_by_area(
     lines = int(wh.fetch_all("select count(*) from claim_lines")[0][0])
     if lines == 0:
         return ClaimsAggregate(
-            table=_empty_table(wh, level=level, suppress=suppress),
+            table=_empty_table(wh, level=level, plan=plan, suppress=suppress),
             lines=0,
             indicator_lines=0,
             unknown_facilities=0,
@@ -148,7 +148,7 @@ def build_claims_by_area(
             "suppression": "ndb" if suppress else "off",
         },
     )
-    wh.con.execute("drop table if exists claims_by_area")
+    wh.con.execute("drop table if exists temp.claims_by_area")
 
     warnings = _warnings(wh, unknown, indicator_lines, suppress=suppress)
     metadata.update(
@@ -194,22 +194,23 @@ def _warnings(
         examples = ", ".join(str(row[0]) for row in unknown[:_EXAMPLES])
         more = f" and {len(unknown) - _EXAMPLES} more" if len(unknown) > _EXAMPLES else ""
         share = unknown_lines / indicator_lines if indicator_lines else 0.0
+        noun = "facility is" if len(unknown) == 1 else "facilities are"
         warnings.append(
-            f"{len(unknown)} billing facilities ({unknown_lines:,} lines, {share:.1%} of "
-            "home-care lines) are in no bureau list: counted under "
-            f"所在地不明（届出名簿に該当なし） on the facility basis (e.g. {examples}{more})"
+            f"{len(unknown)} billing {noun} in no bureau list ({unknown_lines:,} lines, "
+            f"{share:.1%} of home-care lines): counted under 所在地不明（届出名簿に該当なし） "
+            f"on the facility basis (e.g. {examples}{more})"
         )
     return warnings
 
 
-def _empty_table(wh: Warehouse, *, level: str, suppress: bool) -> pa.Table:
+def _empty_table(wh: Warehouse, *, level: str, plan: str, suppress: bool) -> pa.Table:
     """The output schema with no rows, from the SQL itself so that the two cannot drift."""
-    wh.materialize("staging/stg_area_units", {"plan": "8th"})
+    wh.materialize("staging/stg_area_units", {"plan": plan})
     wh.materialize("staging/stg_claim_facility_locations")
     wh.materialize("marts/claims_by_area", {"level": level, "period": "fiscal-year"})
     table = wh.arrow(
         "marts/claims_suppressed",
         {"suppress": suppress, "coverage": COVERAGE, "suppression": "ndb" if suppress else "off"},
     )
-    wh.con.execute("drop table if exists claims_by_area")
+    wh.con.execute("drop table if exists temp.claims_by_area")
     return table
