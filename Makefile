@@ -40,7 +40,10 @@ demo: install
 	$(ZAITAKU) aggregate --by municipality -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) aggregate --by ward -w $(DEMO_WAREHOUSE) --out data/processed
 
+# Benchmarks are not tests: they print wall time and peak memory against the issues' targets.
+# bench_claims runs 10M lines by default (about 3 minutes with its baselines).
 bench: install
+	$(BIN)/pip install --quiet -r requirements-bench.lock
 	$(BIN)/python benchmarks/run.py
 
 # Regenerate requirements.lock from the ranges in pyproject.toml (needs the registry).
