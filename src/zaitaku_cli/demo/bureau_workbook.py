@@ -20,38 +20,15 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from zaitaku_cli.readers.bureau_list import bureau_columns
 from zaitaku_cli.readers.wareki import ERAS
 from zaitaku_cli.reference import load_table, municipalities
 
 __all__ = ["DEFAULT_ROWS", "HEADERS", "title_for", "write_bureau_workbook"]
 
 DEFAULT_ROWS = 450
-HEADERS = (
-    "項番",
-    "都道府県コード",
-    "都道府県名",
-    "区分",
-    "医療機関番号",
-    "併設医療機関番号",
-    "医療機関記号番号",
-    "医療機関名称",
-    "医療機関所在地（郵便番号）",
-    "医療機関所在地（住所）",
-    "電話番号",
-    "FAX番号",
-    "病床数",
-    "受理届出名称",
-    "受理記号",
-    "受理番号",
-    "算定開始年月日",
-    "個別有効開始年月日",
-    "備考（見出し）",
-    "備考（データ）",
-    "市町村コード",
-    "市町村名",
-    "種別コード",
-    "種別",
-)
+# The 24 published columns, in order: the reader's column table is the one source of them.
+HEADERS = tuple(c.header for c in bureau_columns())
 _COL = {h: i for i, h in enumerate(HEADERS)}
 
 _R6 = date(2024, 6, 1)
