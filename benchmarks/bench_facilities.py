@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from benchlib import fresh_warehouse, run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench-out"
@@ -78,29 +75,8 @@ def workbook(rows: int) -> Path:
 
 def run_child(path: Path, warehouse: Path) -> tuple[float, float, dict[str, object]]:
     """(wall seconds, peak RSS MB, child's JSON report) of one ingest in a fresh process."""
-    for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    shutil.rmtree(warehouse.with_name(warehouse.name + ".tmp"), ignore_errors=True)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-c", CHILD, str(path), str(warehouse), str(CPUS)],
-            stdout=out,
-            stderr=err,
-        )
-        # wait4 gives this child's own peak RSS (RUSAGE_CHILDREN would be the max of all
-        # children so far, e.g. of other benchmarks run by benchmarks/run.py).
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if proc.returncode != 0:
-        raise SystemExit(f"ingest failed (exit {proc.returncode}):\n{stderr}")
-    # ru_maxrss is KiB on Linux, bytes on macOS.
-    peak_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    return wall, peak_mb, json.loads(stdout.strip().splitlines()[-1])
+    fresh_warehouse(warehouse)
+    return run_python(CHILD, str(path), str(warehouse), str(CPUS))
 
 
 def main(argv: list[str] | None = None) -> int:

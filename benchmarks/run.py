@@ -14,6 +14,7 @@ HERE = Path(__file__).parent
 
 
 def main(argv: list[str]) -> int:
+    sys.path.insert(0, str(HERE))  # the benchmarks import benchlib beside them
     only = set(argv)
     failed = []
     for path in sorted(HERE.glob("bench_*.py")):
