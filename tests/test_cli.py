@@ -102,3 +102,25 @@ def test_seed_count_table_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
     assert seed_figures(out, "municipality", "03201") == [2, 1, 6, 1, 4, 25, 57, 2]
     again = runner.invoke(app, [*ingest, "--json"])
     assert json.loads(again.stdout)["ingested"][0]["status"] == "unchanged"
+
+
+def test_claims_ingest_reports_home_care_codes_missing_from_the_table(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # 114999999 is a 114… (在宅医療) code that claim_codes.csv does not hold.
+    header = (
+        "保険者番号,被保険者番号,性別,年齢,市町村コード,診療年月,入外区分,"
+        "医療機関コード,診療行為コード,算定回数"
+    )
+    lines = [header] + [
+        f"39030000,P{i:05d},2,80,032018,202310,2,0310110013,{code},1"
+        for i, code in enumerate(["114999999"] + ["114001110"] * 199)
+    ]
+    extract = tmp_path / "kdb.csv"
+    extract.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp932"))
+    result = runner.invoke(
+        app, ["ingest", "claims", str(extract), "-w", str(tmp_path / "w.duckdb")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 在宅医療 codes are not in the code table" in " ".join(result.output.split())
+    assert "114999999 (1 lines)" in result.output

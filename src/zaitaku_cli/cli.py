@@ -147,6 +147,14 @@ def render_ingest(out: Output, summaries: list[IngestSummary]) -> None:
                 out.print(line, markup=False)
         for w in s.warnings:
             out.warn(w if Path(s.file).name in w else f"{s.file}: {w}")
+        unmapped = s.details.get("unmapped_codes") or []
+        if unmapped:
+            shown = ", ".join(f"{u['code']} ({u['lines']:,} lines)" for u in unmapped[:5])
+            out.warn(
+                f"{s.file}: {len(unmapped)} 在宅医療 codes are not in the code table and count "
+                f"towards no indicator: {shown}. Check them with "
+                "`zaitaku reference update-codes MASTER` (a newer 医科診療行為マスター)."
+            )
 
 
 @app.callback(invoke_without_command=True)
