@@ -513,8 +513,40 @@ def test_person_key_is_the_hmac_of_the_raw_key(warehouse: Warehouse, tmp_path: P
     expected = hmac.new(key, b"ABC-123", hashlib.sha256).hexdigest()
     expected_ja = hmac.new(key, "被保険者１".encode(), hashlib.sha256).hexdigest()
     # surrounding spaces are trimmed: the same person, the same key
-    assert lines(warehouse, "person_key") == [(expected,), (expected,), (expected_ja,)]
+    assert warehouse.fetch_all(
+        "select p.person_key from claim_lines as l "
+        "inner join persons as p on p.person_id = l.person_id order by l.source_row"
+    ) == [(expected,), (expected,), (expected_ja,)]
     assert person_key(key, " ABC-123 ") == expected
+
+
+def test_person_ids_are_kept_across_files(warehouse: Warehouse, tmp_path: Path) -> None:
+    first = write_extract(
+        tmp_path / "a.csv",
+        [claim(被保険者番号="A"), claim(被保険者番号="B"), claim(被保険者番号="A")],
+    )
+    second = write_extract(
+        tmp_path / "b.csv",
+        [
+            claim(被保険者番号="B", 診療年月="202305"),
+            claim(被保険者番号="C", 診療年月="202305"),
+            claim(被保険者番号="D", 性別="3", 診療年月="202305"),  # rejected: D is no person
+        ],
+    )
+    ingest_claim_extracts(warehouse, [first])
+    ingest_claim_extracts(warehouse, [second], max_reject_rate=1.0)
+    key = warehouse.hmac_key()
+    persons = dict(warehouse.fetch_all("select person_key, person_id from persons"))
+    assert set(persons) == {person_key(key, p) for p in "ABC"}
+    assert sorted(persons.values()) == [1, 2, 3]
+    # C came later: the next number, whatever the order of the keys
+    assert persons[person_key(key, "C")] == 3
+    by_line = warehouse.fetch_all(
+        "select g.file_name, l.source_row, p.person_key from claim_lines as l "
+        "inner join persons as p on p.person_id = l.person_id "
+        "inner join ingest_log as g on g.ingest_id = l.ingest_id order by 1, 2"
+    )
+    assert [row[2] for row in by_line] == [person_key(key, p) for p in "ABABC"]
 
 
 def test_hmac_pads_follow_rfc_2104_for_long_keys() -> None:
@@ -560,9 +592,9 @@ def test_raw_person_key_is_stored_nowhere(warehouse_path: Path, tmp_path: Path) 
             ]
 
         assert holding(secret) == []
-        # the search does find what is there: the key's HMAC, in claim_lines and raw_row
+        # the search does find what is there: the key's HMAC, in persons and raw_row
         hashed = person_key(wh.hmac_key(), secret)
-        assert sorted(holding(hashed)) == ["main.claim_lines", "main.rejects"]
+        assert sorted(holding(hashed)) == ["main.persons", "main.rejects"]
         wh.con.execute("checkpoint")
     data = warehouse_path.read_bytes()
     assert secret.encode() not in data

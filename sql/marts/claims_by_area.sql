@@ -9,7 +9,7 @@
 --              billing facility is (stg_claim_facility_locations, i.e. the bureau lists)
 --   age_group  'total', 'under65', '65to74', '75plus' ('unknown' only where a line has no age)
 -- Units, each exact and computed from the lines for this very cell, never by adding cells up:
---   patients   実患者数: distinct person_key
+--   patients   実患者数: distinct person_id (one per person_key, see persons)
 --   claims     レセプト件数: distinct person × facility × service month
 --   count      算定回数: sum(times)
 --   facilities distinct facility_code10 billing the indicator (8th plan 訪問診療を実施している
@@ -22,9 +22,10 @@
 --
 -- How, without exploding the data (10M lines): the four cells of a line (2 bases × its age
 -- group or total) are never materialised, and no count(distinct) runs over the lines.
---   ids           persons, facilities, areas and indicators get compact integer ids first, so the
---                 de-duplications hash a few integers instead of 64-character HMACs (half the
---                 memory: no spilling at the warehouse's 1GB limit); labels are joined back last.
+--   ids           persons come with compact integer ids (claim_lines.person_id, assigned at
+--                 ingest); facilities, areas and indicators get them first, so the
+--                 de-duplications hash a few integers instead of strings (half the memory: no
+--                 spilling at the warehouse's 1GB limit); labels are joined back last.
 --   claims/count  each line is reduced to its claim (claim_grain). A claim has one residence and
 --                 one age in practice (one レセプト, one patient record); such claims are counted
 --                 with count(*) and sum(times) under all four grouping sets at once. The rare claim
@@ -124,16 +125,6 @@ months as (
     from ref_months
 ),
 
--- persons of home-care lines only: a third fewer keys to hash than every line's
-persons as (
-    select person_key, row_number() over (order by person_key) as person_id
-    from (
-        select distinct l.person_key
-        from claim_lines as l
-        inner join codes as c on c.code = l.act_code
-    ) as p
-),
-
 -- the area of each residence code (validated by the ingest; else its prefecture's unknown area)
 residences as (
     select
@@ -161,7 +152,7 @@ lines as (
     select
         m.period,
         c.indicator_id,
-        p.person_id,
+        l.person_id,
         f.facility_id,
         f.facility_area_id,
         l.service_month,
@@ -176,7 +167,6 @@ lines as (
     from claim_lines as l
     inner join codes as c on c.code = l.act_code
     inner join months as m on m.month_start = l.service_month
-    inner join persons as p on p.person_key = l.person_key
     inner join facilities as f on f.facility_code10 = l.facility_code10
     inner join residences as r on r.residence_code5 = l.residence_code5
 ),

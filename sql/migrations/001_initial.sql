@@ -73,13 +73,21 @@ create table if not exists facility_counts (
     facilities integer not null
 );
 
--- one row per claim line of a KDB-style extract; person_key is an HMAC, never the raw key
+-- one row per person of the claim lines: person_key is the HMAC-SHA256 (hex) of the trimmed
+-- 被保険者番号, never the raw key; person_id is the compact number claim_lines carries, assigned
+-- at ingest (the next free number, in person_key order within a file) and never changed
+create table if not exists persons (
+    person_key varchar primary key,
+    person_id bigint not null unique
+);
+
+-- one row per claim line of a KDB-style extract; the person is persons.person_id
 create table if not exists claim_lines (
     ingest_id integer not null,
     source_row bigint not null,
     service_month date not null,       -- first day of 診療年月
     insurer_no varchar,
-    person_key varchar not null,
+    person_id bigint not null,         -- persons.person_id
     sex varchar,
     age smallint,
     residence_code5 varchar not null,

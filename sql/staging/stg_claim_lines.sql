@@ -2,12 +2,13 @@
 -- Grain: one row per non-blank data line of the file; line_no is its line in the file (the
 -- header is line 1).
 -- Reads raw_claim_lines (the file's text under canonical column names, set up by
--- ingest_claims), claim_value_map (the mapping file's [values.*]), ref_eras, ref_months and
+-- ingest_claims), stg_claim_persons (the file's persons, numbered), claim_value_map (the mapping file's [values.*]), ref_eras, ref_months and
 -- ref_municipalities.
 -- Every failed check is listed in `problems` (null = the line is valid).
--- person_key = HMAC-SHA256(key, 被保険者番号) in hex (RFC 2104): $hmac_ipad and $hmac_opad are
--- the 64-byte key xor'ed with the inner and outer pads, bound at run time. No output column
--- carries the raw 被保険者番号.
+-- person_id (output) is the person's number from stg_claim_persons (which hashes each
+-- 被保険者番号 once, HMAC-SHA256, and numbers it as in the warehouse table `persons`); inside
+-- the CTEs below person_id is the raw text up to `checks`. No output column carries the raw
+-- 被保険者番号.
 -- 診療年月, 生年月日 and 市町村コード are parsed once per distinct value and joined back: an
 -- extract of ten million lines holds a few dozen months and a few hundred codes.
 -- Patterns are anchored (^…$) regexp_matches, which transpiles to Spark's rlike.
@@ -364,20 +365,6 @@ municipality_checked as (
     left join residences as r on r.code5 = p.code5
 ),
 
--- person keys: hashed once per person, not once per line --------------------------------------
-person_ids as (
-    select distinct trim(person_id) as person_id
-    from raw_claim_lines
-    where trim(person_id) <> ''
-),
-
-persons as (
-    select
-        person_id,
-        sha256($hmac_opad || unhex(sha256($hmac_ipad || encode(person_id)))) as person_key
-    from person_ids
-),
-
 -- lines ---------------------------------------------------------------------------------------
 checked as (
     select
@@ -386,7 +373,7 @@ checked as (
         c.undecodable,
         c.insurer_no,
         c.person_id,
-        p.person_key,
+        p.person_id as person_no,
         c.sex,
         c.age,
         c.inout,
@@ -405,7 +392,7 @@ checked as (
     left join month_checked as m on m.service_month = c.service_month and m.era_raw = c.era_raw
     left join municipality_checked as mu on mu.municipality_code = c.municipality_code
     left join birth_checked as b on b.birth_date = c.birth_date
-    left join persons as p on p.person_id = c.person_id
+    left join stg_claim_persons as p on p.raw_person_id = c.person_id
 ),
 
 aged as (
@@ -415,7 +402,7 @@ aged as (
         undecodable,
         insurer_no,
         person_id,
-        person_key,
+        person_no,
         sex,
         age,
         inout,
@@ -449,7 +436,7 @@ checks as (
         c.fields_ok,
         c.month_start as service_month,
         c.insurer_no,
-        c.person_key,
+        c.person_no as person_id,
         c.sex,
         cast(case when c.age_years between 0 and 130 then c.age_years end as smallint) as age,
         c.residence_code5,
@@ -515,7 +502,7 @@ final as (
         line_no,
         service_month,
         insurer_no,
-        person_key,
+        person_id,
         sex,
         age,
         residence_code5,
@@ -550,7 +537,7 @@ select
     line_no,
     service_month,
     insurer_no,
-    person_key,
+    person_id,
     sex,
     age,
     residence_code5,

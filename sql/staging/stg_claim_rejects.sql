@@ -3,15 +3,17 @@
 -- Reads stg_claim_lines (checked lines; `problems` lists each failure as "column_key␟reason",
 -- entries joined by ␞ = chr(31), chr(30)), raw_claim_lines (the lines' text) and claims_headers
 -- (the file's header of each canonical column). Neither value nor raw_row ever holds the raw
--- 被保険者番号: raw_row carries its HMAC (person_key) in its place, value is null for it.
+-- 被保険者番号: raw_row carries its HMAC (person_key, from stg_claim_persons by person_id) in its
+-- place, value is null for it.
 -- $expected_fields is the number of fields of the header line.
 
 with
 
 bad as (
-    select line_no, person_key, problems
-    from stg_claim_lines
-    where problems is not null
+    select l.line_no, p.person_key, l.problems
+    from stg_claim_lines as l
+    left join stg_claim_persons as p on p.person_id = l.person_id
+    where l.problems is not null
 ),
 
 raw as (

@@ -2,8 +2,9 @@
 
 Every line is checked in SQL (sql/staging/stg_claim_lines.sql); bad lines go to `rejects` with
 their line number and reason, never dropped silently, and a file with too many of them is refused
-whole. 被保険者番号 becomes an HMAC computed inside DuckDB: the raw key is stored in no table of
-the warehouse, not even in `rejects`.
+whole. 被保険者番号 becomes an HMAC computed inside DuckDB, once per person: the raw key is stored
+in no table of the warehouse, not even in `rejects`. The HMAC is kept once per person in `persons`,
+whose compact person_id is what claim_lines stores.
 """
 
 from __future__ import annotations
@@ -54,7 +55,13 @@ HOME_CARE_PREFIX = "114"
 MERGED_REASON = 'line merged into an earlier row by quotes (a " left open, or a quoted line break)'
 
 _TEMP_VIEWS = ("raw_claim_lines",)
-_TEMP_TABLES = ("stg_claim_rejects", "stg_claim_lines", "claims_raw_text", "claims_skipped_lines")
+_TEMP_TABLES = (
+    "stg_claim_rejects",
+    "stg_claim_lines",
+    "stg_claim_persons",
+    "claims_raw_text",
+    "claims_skipped_lines",
+)
 _REGISTERED = ("claim_value_map", "claims_headers")
 _OWN_ERAS = "ref_eras"
 
@@ -238,7 +245,8 @@ def _check_and_load(
     key = wh.hmac_key()
     ipad, opad = hmac_pads(key)
     progress.start(f"{path.name}: checking lines")
-    wh.materialize("staging/stg_claim_lines", {"hmac_ipad": ipad, "hmac_opad": opad})
+    wh.materialize("staging/stg_claim_persons", {"hmac_ipad": ipad, "hmac_opad": opad})
+    wh.materialize("staging/stg_claim_lines")
     wh.materialize("staging/stg_claim_rejects", {"expected_fields": len(layout.headers)})
     progress.finish()
 
@@ -324,11 +332,21 @@ def _check_and_load(
         rows_rejected=rows_rejected,
         details={**details, "reject_reasons": reasons},
     )
+    # the persons new to the warehouse, of the lines kept (numbered by stg_claim_persons)
     wh.con.execute(
         """
-        insert into claim_lines (ingest_id, source_row, service_month, insurer_no, person_key,
+        insert into persons (person_key, person_id)
+        select p.person_key, p.person_id
+        from stg_claim_persons as p
+        where p.is_new
+            and p.person_id in (select person_id from stg_claim_lines where is_valid)
+        """
+    )
+    wh.con.execute(
+        """
+        insert into claim_lines (ingest_id, source_row, service_month, insurer_no, person_id,
             sex, age, residence_code5, inout, facility_code10, act_code, times)
-        select $ingest_id, line_no, service_month, insurer_no, person_key,
+        select $ingest_id, line_no, service_month, insurer_no, person_id,
             sex, age, residence_code5, inout, facility_code10, act_code, times
         from stg_claim_lines
         where is_valid

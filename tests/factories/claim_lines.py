@@ -2,7 +2,7 @@
 
 Tests of the claims marts use these instead of the claims ingest, so that every expected number
 can be worked out by hand from a handful of rows. Person keys are plain strings here (the ingest
-stores an HMAC; the SQL only compares them).
+stores an HMAC; the SQL only compares them), numbered in `persons` as the ingest does.
 """
 
 from __future__ import annotations
@@ -48,13 +48,23 @@ def add_lines(wh: Warehouse, lines: list[Line]) -> None:
         }
         for i, line in enumerate(lines, start=2)
     ]
+    for person in dict.fromkeys(row["person"] for row in rows):
+        wh.con.execute(
+            """
+            insert into persons (person_key, person_id)
+            select $person, (select coalesce(max(person_id), 0) + 1 from persons)
+            where not exists (select 1 from persons where person_key = $person)
+            """,
+            {"person": person},
+        )
     for row in rows:
         wh.con.execute(
             """
-            insert into claim_lines (ingest_id, source_row, service_month, insurer_no, person_key,
+            insert into claim_lines (ingest_id, source_row, service_month, insurer_no, person_id,
                 sex, age, residence_code5, inout, facility_code10, act_code, times)
-            values ($ingest, $row, $month, '390300', $person, '2', $age, $residence, '2',
-                $facility, $act, $times)
+            select $ingest, $row, $month, '390300', person_id, '2', $age, $residence, '2',
+                $facility, $act, $times
+            from persons where person_key = $person
             """,
             {"ingest": INGEST_ID, **row},
         )
