@@ -538,9 +538,13 @@ def test_person_ids_are_kept_across_files(warehouse: Warehouse, tmp_path: Path) 
     key = warehouse.hmac_key()
     persons = dict(warehouse.fetch_all("select person_key, person_id from persons"))
     assert set(persons) == {person_key(key, p) for p in "ABC"}
-    assert sorted(persons.values()) == [1, 2, 3]
-    # C came later: the next number, whatever the order of the keys
-    assert persons[person_key(key, "C")] == 3
+    # A and B keep the numbers of the first file; C, new in the second, gets a higher one.
+    # Numbers are unique but may leave gaps: a person seen only on rejected lines (D) may have
+    # been numbered in staging and is not stored.
+    first_ids = {persons[person_key(key, "A")], persons[person_key(key, "B")]}
+    assert first_ids == {1, 2}
+    assert persons[person_key(key, "C")] in {3, 4}
+    assert len(set(persons.values())) == 3
     by_line = warehouse.fetch_all(
         "select g.file_name, l.source_row, p.person_key from claim_lines as l "
         "inner join persons as p on p.person_id = l.person_id "
