@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -89,13 +90,16 @@ def ingest_table(summaries: Sequence[IngestSummary]) -> Table:
     for s in summaries:
         style = STATUS_STYLE.get(s.status, "")
         table.add_row(
-            s.file,
+            Path(s.file).name,
             s.kind,
             f"[{style}]{s.status}[/{style}]" if style else s.status,
             s.as_of.isoformat() if s.as_of else "-",
-            f"{s.rows_read:,}",
-            f"{s.rows_loaded:,}",
-            f"{s.rows_rejected:,}",
+            # an unchanged file loaded nothing this time: its first load is in `zaitaku status`
+            *(
+                ("-", "-", "-")
+                if s.status == "unchanged"
+                else (f"{s.rows_read:,}", f"{s.rows_loaded:,}", f"{s.rows_rejected:,}")
+            ),
         )
     return table
 
