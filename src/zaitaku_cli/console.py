@@ -83,9 +83,15 @@ class RichProgress:
 
 def ingest_table(summaries: Sequence[IngestSummary]) -> Table:
     table = Table(title="Ingest", show_lines=False)
+    longest = max((len(Path(s.file).name) for s in summaries), default=4)
     for name in ("file", "kind", "status", "as of", "read", "loaded", "rejected"):
+        numeric = name in {"read", "loaded", "rejected"}
         table.add_column(
-            name, justify="right" if name in {"read", "loaded", "rejected"} else "left"
+            name,
+            justify="right" if numeric else "left",
+            # the file name is what the analyst looks for: never cut it to "bureau_toh…"
+            min_width=min(longest, 48) if name == "file" else None,
+            overflow="fold",
         )
     for s in summaries:
         style = STATUS_STYLE.get(s.status, "")
