@@ -83,14 +83,12 @@ class RichProgress:
 
 def ingest_table(summaries: Sequence[IngestSummary]) -> Table:
     table = Table(title="Ingest", show_lines=False)
-    longest = max((len(Path(s.file).name) for s in summaries), default=4)
     for name in ("file", "kind", "status", "as of", "read", "loaded", "rejected"):
         numeric = name in {"read", "loaded", "rejected"}
         table.add_column(
             name,
             justify="right" if numeric else "left",
-            # the file name is what the analyst looks for: never cut it to "bureau_toh…"
-            min_width=min(longest, 48) if name == "file" else None,
+            # fold rather than cut: the file name is what the analyst looks for
             overflow="fold",
         )
     for s in summaries:
