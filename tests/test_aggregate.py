@@ -168,3 +168,21 @@ def test_unknown_as_of_names_the_available_dates(sendai_morioka: Warehouse, tmp_
 def test_empty_warehouse_says_what_to_do(warehouse: Warehouse, tmp_path: Path) -> None:
     with pytest.raises(SnapshotNotFound, match="run `zaitaku ingest"):
         aggregate(warehouse, level="municipality", out_dir=tmp_path)
+
+
+def test_7th_plan_akita_areas_without_official_code_still_count(warehouse: Warehouse) -> None:
+    # 能代市 (05202) lies in 能代・山本 (7th plan, 8 Akita areas, codes unknown: keyed
+    # '05-<name>') and in 県北 0501 (8th plan).
+    i = add_ingest(warehouse, "facilities", "akita.xlsx", OCT)
+    add_notification(
+        warehouse,
+        i,
+        facility_no="0000001",
+        code5="05202",
+        label="支援診3",
+        category="shienshin_jurai",
+    )
+    seventh = facilities(warehouse, "secondary-area", plan="7th")
+    assert seventh[("05-能代・山本", "shienshin_jurai")] == 1
+    assert len({code for code, _ in seventh}) == 8
+    assert facilities(warehouse, "secondary-area", plan="8th")[("0501", "shienshin_jurai")] == 1
