@@ -186,3 +186,21 @@ def test_7th_plan_akita_areas_without_official_code_still_count(warehouse: Wareh
     assert seventh[("05-能代・山本", "shienshin_jurai")] == 1
     assert len({code for code, _ in seventh}) == 8
     assert facilities(warehouse, "secondary-area", plan="8th")[("0501", "shienshin_jurai")] == 1
+
+
+def test_ward_level_keeps_facilities_of_a_city_address_without_ward(
+    warehouse: Warehouse,
+) -> None:
+    # An address "仙台市…" with no ward resolves to the city code 04100: at ward level it is its
+    # own row (ward unknown), not dropped; at municipality level it joins 仙台市.
+    i = add_ingest(warehouse, "facilities", "list.xlsx", OCT)
+    add_notification(
+        warehouse, i, facility_no="0000001", code5="04100", label="在後病", category="zaigobyo"
+    )
+    add_notification(
+        warehouse, i, facility_no="0000002", code5="04101", label="在後病", category="zaigobyo"
+    )
+    wards = facilities(warehouse, "ward")
+    assert wards[("04100", "zaigobyo")] == 1
+    assert wards[("04101", "zaigobyo")] == 1
+    assert facilities(warehouse, "municipality")[("04100", "zaigobyo")] == 2

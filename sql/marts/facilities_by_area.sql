@@ -57,15 +57,23 @@ bureau_sources as (
     group by as_of
 ),
 
+-- the grid plus any counted area outside it (a 政令市 address without a ward at ward level,
+-- an abolished 浜松 ward): nothing counted is ever dropped
+bureau_keys as (
+    select as_of, area_code, area_name, category from bureau_grid
+    union
+    select as_of, area_code, area_name, category from bureau_counted
+),
+
 bureau_by_area as (
-    select g.as_of, g.area_code, g.area_name, g.category,
+    select k.as_of, k.area_code, k.area_name, k.category,
         coalesce(c.facilities, 0) as facilities,
         'bureau_list' as source,
         s.source_file
-    from bureau_grid as g
+    from bureau_keys as k
     left join bureau_counted as c
-        on c.as_of = g.as_of and c.area_code = g.area_code and c.category = g.category
-    left join bureau_sources as s on s.as_of = g.as_of
+        on c.as_of = k.as_of and c.area_code = k.area_code and c.category = k.category
+    left join bureau_sources as s on s.as_of = k.as_of
 ),
 
 count_snapshots as (
