@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from zaitaku_cli.cli import app
+from zaitaku_cli.warehouse import Warehouse
 
 
 def test_help_teaches_exit_codes(runner: CliRunner) -> None:
@@ -51,17 +52,39 @@ def test_bad_as_of_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> None:
 
 def test_aggregate_on_empty_warehouse_says_what_to_do(runner: CliRunner, tmp_path: Path) -> None:
     wh = tmp_path / "w.duckdb"
+    Warehouse(wh).close()
     result = runner.invoke(app, ["aggregate", "--by", "municipality", "-w", str(wh)])
     assert result.exit_code == 1
     assert "run `zaitaku ingest" in result.output
 
 
+def test_a_mistyped_warehouse_is_not_created(runner: CliRunner, tmp_path: Path) -> None:
+    wh = tmp_path / "typo.duckdb"
+    result = runner.invoke(app, ["aggregate", "--by", "municipality", "-w", str(wh)])
+    assert result.exit_code == 1
+    assert f"no warehouse at {wh}" in result.output
+    assert not wh.exists()
+
+
+def test_output_folder_that_is_a_file_is_a_clear_error(runner: CliRunner, tmp_path: Path) -> None:
+    wh = tmp_path / "w.duckdb"
+    ingest = ["ingest", "facility-counts", str(SEED_TABLE), "--pref", "03", "-w", str(wh)]
+    assert runner.invoke(app, ingest).exit_code == 0
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    result = runner.invoke(
+        app, ["aggregate", "--by", "prefecture", "-w", str(wh), "--out", str(blocker)]
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: cannot write {blocker}/facilities_by_prefecture")
+
+
 def test_warehouse_from_environment(runner: CliRunner, tmp_path: Path, monkeypatch: object) -> None:
     wh = tmp_path / "env.duckdb"
+    Warehouse(wh).close()
     result = runner.invoke(app, ["status", "--json"], env={"ZAITAKU_WAREHOUSE": str(wh)})
     assert result.exit_code == 0
     assert json.loads(result.output) == []
-    assert wh.exists()
 
 
 SEED_TABLE = Path(__file__).resolve().parents[1] / "data" / "raw" / "iwate_morioka_counts.csv"

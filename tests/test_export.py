@@ -62,3 +62,23 @@ def test_parquet_keeps_null_and_metadata(tmp_path: Path) -> None:
     table = pq.read_table(tmp_path / "t.parquet")
     assert table.column("patients").to_pylist() == [120, None]  # suppressed is null, never 0
     assert table.schema.metadata[b"zaitaku.coverage"].decode() == "国保・後期高齢者のみ"
+
+
+def test_pair_is_replaced_together_or_not_at_all(tmp_path: Path) -> None:
+    (tmp_path / "t.parquet").write_text("old")
+    (tmp_path / "t.csv").mkdir()  # a folder in the way of the CSV
+    with pytest.raises(ZaitakuError, match=r"cannot write .*t\.csv"):
+        write_outputs(sample(), tmp_path, "t", metadata={})
+    assert (tmp_path / "t.parquet").read_text() == "old"  # not a new Parquet beside no CSV
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.parquet"]
+
+
+def test_outputs_are_readable_by_colleagues(tmp_path: Path) -> None:
+    import os
+
+    old = os.umask(0o022)
+    try:
+        paths = write_outputs(sample(), tmp_path, "t", metadata={})
+    finally:
+        os.umask(old)
+    assert {oct(p.stat().st_mode & 0o777) for p in paths} == {"0o644"}  # not mkstemp's 0600

@@ -18,7 +18,7 @@ import typer
 from zaitaku_cli import __version__
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table, ingest_table, reject_lines
-from zaitaku_cli.errors import ZaitakuError
+from zaitaku_cli.errors import WarehouseError, ZaitakuError
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse
 
@@ -128,8 +128,15 @@ def parse_date_option(value: str | None, option: str = "--as-of") -> date | None
         ) from exc
 
 
-def open_warehouse(path: Path | None) -> Warehouse:
+def open_warehouse(path: Path | None, *, must_exist: bool = False) -> Warehouse:
+    """Open (or, for ingest, create) the warehouse. Commands that only read it refuse a missing
+    file: a mistyped path must not quietly create an empty warehouse."""
     settings = resolve_settings(warehouse=path)
+    if must_exist and not settings.warehouse.exists():
+        raise WarehouseError(
+            f"no warehouse at {settings.warehouse}: check --warehouse / $ZAITAKU_WAREHOUSE, "
+            "or load data first with `zaitaku ingest …`"
+        )
     return Warehouse(settings.warehouse, memory_limit=settings.memory_limit)
 
 
@@ -336,12 +343,13 @@ def aggregate_cmd(
 
     out = Output(quiet=quiet, as_json=as_json)
     settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
-    with Warehouse(settings.warehouse, memory_limit=settings.memory_limit) as wh:
+    day = parse_date_option(as_of)
+    with open_warehouse(settings.warehouse, must_exist=True) as wh:
         result = aggregate(
             wh,
             level=by.value,
             plan=plan.value,
-            as_of=parse_date_option(as_of),
+            as_of=day,
             period=period.value,
             out_dir=settings.out_dir,
             csv_encoding=csv_encoding.value,
@@ -591,7 +599,7 @@ def demo_facilities_cmd(
 def status_cmd(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
     """What the warehouse holds: every ingested file with its sha256, as-of date and row counts."""
     out = Output(as_json=as_json)
-    with open_warehouse(warehouse) as wh:
+    with open_warehouse(warehouse, must_exist=True) as wh:
         rows = wh.ingests()
     if as_json:
         out.json(rows)

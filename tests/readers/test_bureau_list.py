@@ -117,6 +117,7 @@ def test_zip_with_cp932_member_names(tmp_path: Path) -> None:
             "岩手県/届出受理医療機関名簿（医科）.xlsx": xlsx_bytes(ROWS[:2]),
             "宮城県.csv": csv_bytes([bureau_row(pref_code="04", address="仙台市青葉区本町１")]),
             "読んでください.pdf": b"%PDF-1.4",
+            "説明.txt": "この名簿について".encode("cp932"),
         },
     )
     bureau = read_bureau_list(path)
@@ -129,7 +130,10 @@ def test_zip_with_cp932_member_names(tmp_path: Path) -> None:
     ]
     assert bureau.frame["source_row"].to_list() == [5, 5, 6]
     assert bureau.as_of == date(2025, 10, 1)
-    assert bureau.warnings == ["tohoku.zip/読んでください.pdf: skipped (not .xlsx or .csv)"]
+    assert bureau.warnings == [
+        "tohoku.zip/説明.txt: skipped (not .xlsx or .csv)",
+        "tohoku.zip/読んでください.pdf: skipped (not .xlsx or .csv)",
+    ]
 
 
 def test_xls_is_refused_verbatim(tmp_path: Path) -> None:

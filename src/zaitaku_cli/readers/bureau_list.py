@@ -373,7 +373,8 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
             if lower.endswith(_XLSX_SUFFIXES):
                 read_any = True
                 yield from _read_xlsx(archive.read(info), source)
-            elif lower.endswith(_CSV_SUFFIXES):
+            elif lower.endswith(".csv"):
+                # inside an archive a .txt is a read-me, not a list: only .csv members are lists
                 read_any = True
                 yield from _read_csv(archive.read(info), source)
             else:
