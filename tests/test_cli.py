@@ -147,3 +147,17 @@ def test_claims_ingest_reports_home_care_codes_missing_from_the_table(
     assert result.exit_code == 0, result.output
     assert "1 在宅医療 codes are not in the code table" in " ".join(result.output.split())
     assert "114999999 (1 lines)" in result.output
+
+
+def test_json_names_the_files_loaded_before_a_failure(runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.xls"
+    bad.write_bytes(b"\xd0\xcf\x11\xe0")
+    wh = str(tmp_path / "w.duckdb")
+    workbook = Path(__file__).resolve().parents[1] / "data" / "raw" / "bureau_tohoku_2025-10.xlsx"
+    result = runner.invoke(
+        app, ["ingest", "facilities", str(workbook), str(bad), "-w", wh, "--json"]
+    )
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert [s["status"] for s in document["ingested"]] == ["loaded"]
+    assert "bad.xls" in document["error"]

@@ -164,6 +164,24 @@ def render_ingest(out: Output, summaries: list[IngestSummary]) -> None:
             )
 
 
+def ingest_one_by_one(
+    out: Output, paths: list[Path], ingest: Callable[[Path], list[IngestSummary]]
+) -> list[IngestSummary]:
+    """Ingest files in order (each its own transaction). When one fails, the files before it
+    stay loaded: say which, in the table or in the --json document, before the error."""
+    done: list[IngestSummary] = []
+    for path in paths:
+        try:
+            done += ingest(path)
+        except ZaitakuError as exc:
+            if out.as_json:
+                out.json({"ingested": [s.to_dict() for s in done], "error": str(exc)})
+            elif done:
+                render_ingest(out, done)
+            raise
+    return done
+
+
 @app.callback(invoke_without_command=True)
 def main_callback(
     version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
@@ -199,9 +217,12 @@ def ingest_facilities_cmd(
     from zaitaku_cli.ingest_facilities import ingest_facility_lists
 
     out = Output(quiet=quiet, as_json=as_json)
+    day = parse_date_option(as_of)
     with open_warehouse(warehouse) as wh:
-        summaries = ingest_facility_lists(
-            wh, paths, as_of=parse_date_option(as_of), progress=out.progress()
+        summaries = ingest_one_by_one(
+            out,
+            paths,
+            lambda path: ingest_facility_lists(wh, [path], as_of=day, progress=out.progress()),
         )
     render_ingest(out, summaries)
 
@@ -275,13 +296,17 @@ def ingest_claims_cmd(
 
     out = Output(quiet=quiet, as_json=as_json)
     with open_warehouse(warehouse) as wh:
-        summaries = ingest_claim_extracts(
-            wh,
+        summaries = ingest_one_by_one(
+            out,
             paths,
-            mapping=mapping,
-            encoding=encoding.value,
-            max_reject_rate=max_reject_rate,
-            progress=out.progress(),
+            lambda path: ingest_claim_extracts(
+                wh,
+                [path],
+                mapping=mapping,
+                encoding=encoding.value,
+                max_reject_rate=max_reject_rate,
+                progress=out.progress(),
+            ),
         )
     render_ingest(out, summaries)
 
