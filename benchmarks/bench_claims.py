@@ -21,7 +21,6 @@ Run: `.venv/bin/python benchmarks/bench_claims.py [--rows N]` or `make bench`.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -31,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import benchlib
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench-out"
@@ -233,24 +234,7 @@ print(json.dumps({
 
 
 def extract(rows: int) -> Path:
-    """The cached extract, named as bench_claims_decode names it so both share one file."""
-    from zaitaku_cli.demo import claims_extract
-
-    source = Path(claims_extract.__file__).read_bytes()
-    tag = hashlib.sha256(source).hexdigest()[:8]
-    path = OUT / f"claims_{rows}_seed{SEED}_{tag}.csv"
-    if not path.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        tmp = path.with_suffix(".partial.csv")
-        claims_extract.write_claims_extract(tmp, rows=rows, seed=SEED)
-        tmp.replace(path)
-        print(
-            f"generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
-            f"{time.perf_counter() - start:.1f} s",
-            flush=True,
-        )
-    return path
+    return benchlib.claims_extract(rows, SEED)
 
 
 def run(code: str, *args: str) -> tuple[float, float, dict[str, Any]]:

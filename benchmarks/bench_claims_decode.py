@@ -13,12 +13,11 @@ Run: `.venv/bin/python benchmarks/bench_claims_decode.py [--rows N | --full]` or
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import sys
-import time
 from pathlib import Path
 
+import benchlib
 from benchlib import fresh_warehouse, run_python
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,24 +78,7 @@ print(json.dumps({
 
 
 def extract(rows: int) -> Path:
-    """The cached benchmark extract; regenerated when the generator's source changes."""
-    from zaitaku_cli.demo import claims_extract
-
-    source = Path(claims_extract.__file__).read_bytes()
-    tag = hashlib.sha256(source).hexdigest()[:8]
-    path = OUT / f"claims_{rows}_seed{SEED}_{tag}.csv"
-    if not path.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        tmp = path.with_suffix(".partial.csv")
-        claims_extract.write_claims_extract(tmp, rows=rows, seed=SEED)
-        tmp.replace(path)
-        print(
-            f"generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
-            f"{time.perf_counter() - start:.1f} s",
-            flush=True,
-        )
-    return path
+    return benchlib.claims_extract(rows, SEED)
 
 
 def run_child(path: Path, warehouse: Path) -> tuple[float, float, dict[str, object]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -38,3 +39,27 @@ def run_python(code: str, *args: str) -> tuple[float, float, dict[str, Any]]:
     # ru_maxrss is KiB on Linux, bytes on macOS.
     peak_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
     return wall, peak_mb, json.loads(stdout.strip().splitlines()[-1])
+
+
+OUT = Path(__file__).resolve().parents[1] / "bench-out"
+
+
+def claims_extract(rows: int, seed: int = 0) -> Path:
+    """The cached benchmark extract, shared by the claims benchmarks; regenerated when the
+    generator's source changes."""
+    from zaitaku_cli.demo import claims_extract as generator
+
+    tag = hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()[:8]
+    path = OUT / f"claims_{rows}_seed{seed}_{tag}.csv"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        tmp = path.with_suffix(".partial.csv")
+        generator.write_claims_extract(tmp, rows=rows, seed=seed)
+        tmp.replace(path)
+        print(
+            f"generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
+            f"{time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
+    return path
