@@ -401,27 +401,10 @@ def _prepare(bureau: BureauList) -> _Prepared:
 # -- loading --------------------------------------------------------------------------------------
 
 
-_STAGED_COLUMNS = [
-    "source_file",
-    "source_row",
-    "pref_code",
-    "kubun",
-    "facility_no",
-    "facility_code10",
-    "facility_name",
-    "postal_code",
-    "address",
-    "beds",
-    "notification_name",
-    "label_raw",
-    "label",
-    "juri_no",
-    "start_date",
-    "start_date_raw",
-    "remarks",
-    "withdrawn",
-    "code5",
-]
+# What the staging SQL receives from Python: the table's columns less those the load binds or
+# the SQL derives (受理記号 → category by list date), plus the file a row came from.
+_SET_BY_LOAD = {"ingest_id", "as_of", "category", "kyoka_rate"}
+_STAGED_COLUMNS = ["source_file", *(c for c in TABLE_COLUMNS if c not in _SET_BY_LOAD)]
 
 
 def _load(
