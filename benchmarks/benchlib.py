@@ -21,11 +21,19 @@ def fresh_warehouse(warehouse: Path) -> None:
     shutil.rmtree(warehouse.with_name(warehouse.name + ".tmp"), ignore_errors=True)
 
 
-def run_python(code: str, *args: str) -> tuple[float, float, dict[str, Any]]:
-    """(wall seconds, peak RSS MB, the child's last stdout line as JSON) of `python -c code`."""
+def run_python(
+    code: str, *args: str, env: dict[str, str] | None = None
+) -> tuple[float, float, dict[str, Any]]:
+    """(wall seconds, peak RSS MB, the child's last stdout line as JSON) of `python -c code`,
+    with `env` added to this process's environment."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=out, stderr=err)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, *args],
+            stdout=out,
+            stderr=err,
+            env={**os.environ, **(env or {})},
+        )
         # wait4 gives this child's own peak RSS; getrusage(RUSAGE_CHILDREN) would report the
         # largest of all children so far (e.g. of other benchmarks run by benchmarks/run.py).
         _, status, usage = os.wait4(proc.pid, 0)
