@@ -5,7 +5,6 @@
 -- (the file's header of each canonical column). Neither value nor raw_row ever holds the raw
 -- 被保険者番号: raw_row carries its HMAC (person_key, from stg_claim_persons by person_id) in its
 -- place, value is null for it.
--- $expected_fields is the number of fields of the header line.
 
 with
 
@@ -19,7 +18,6 @@ bad as (
 raw as (
     select
         line_no,
-        n_fields,
         raw_head,
         raw_tail,
         insurer_no,
@@ -73,9 +71,6 @@ final as (
         h.header as column_name,
         f.reason,
         case
-            when f.column_key is null and f.reason = 'wrong number of fields'
-                then cast(r.n_fields as varchar) || ' fields, the header has '
-                    || cast($expected_fields as varchar)
             when f.column_key = 'insurer_no' then r.insurer_no
             when f.column_key = 'sex' then r.sex
             when f.column_key = 'age' then r.age

@@ -26,12 +26,10 @@ from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.claims_extract import (
     ClaimsMapping,
     ExtractLayout,
-    PreparedExtract,
-    RawLoad,
+    ParsedExtract,
     canonical_columns,
     create_raw_view,
-    load_raw,
-    prepare_utf8,
+    parse_extract,
     read_layout,
     read_mapping,
 )
@@ -58,9 +56,12 @@ _TEMP_VIEWS = ("raw_claim_lines",)
 _TEMP_TABLES = (
     "stg_claim_rejects",
     "stg_claim_lines",
+    "stg_claim_births",
+    "stg_claim_municipalities",
+    "stg_claim_months",
+    "stg_claim_eras",
     "stg_claim_persons",
-    "claims_raw_text",
-    "claims_skipped_lines",
+    "claims_line_shifts",
 )
 _REGISTERED = ("claim_value_map", "claims_headers")
 _OWN_ERAS = "ref_eras"
@@ -151,19 +152,14 @@ def ingest_claim_extract(
 
     layout = read_layout(path, mapping, encoding=encoding)
     own_eras = not _relation_exists(wh, _OWN_ERAS)
-    # The UTF-8 copy sits beside the warehouse, where DuckDB spills too: /tmp may be small.
+    # The Parquet parts sit beside the warehouse, where DuckDB spills too: /tmp may be small.
     with tempfile.TemporaryDirectory(dir=wh.path.parent, prefix=".claims-") as workdir:
         try:
-            prepared = prepare_utf8(layout, Path(workdir), progress=progress)
-            progress.start(f"{path.name}: reading lines")
-            raw = load_raw(wh.con, prepared, layout)
-            progress.finish()
+            parsed = parse_extract(layout, Path(workdir), progress=progress)
             _register_inputs(wh, layout, mapping)
-            create_raw_view(wh.con, layout, raw, replaced=prepared.replaced)
+            create_raw_view(wh.con, layout, parsed)
             with wh.transaction():
-                return _check_and_load(
-                    wh, path, sha, layout, prepared, raw, max_reject_rate, progress
-                )
+                return _check_and_load(wh, path, sha, layout, parsed, max_reject_rate, progress)
         finally:
             _drop_temporaries(wh, own_eras=own_eras)
 
@@ -237,8 +233,7 @@ def _check_and_load(
     path: Path,
     sha: str,
     layout: ExtractLayout,
-    prepared: PreparedExtract,
-    raw: RawLoad,
+    parsed: ParsedExtract,
     max_reject_rate: float,
     progress: Progress,
 ) -> IngestSummary:
@@ -246,17 +241,19 @@ def _check_and_load(
     ipad, opad = hmac_pads(key)
     progress.start(f"{path.name}: checking lines")
     wh.materialize("staging/stg_claim_persons", {"hmac_ipad": ipad, "hmac_opad": opad})
+    for distinct_values in ("eras", "months", "municipalities", "births"):
+        wh.materialize(f"staging/stg_claim_{distinct_values}")
     wh.materialize("staging/stg_claim_lines")
-    wh.materialize("staging/stg_claim_rejects", {"expected_fields": len(layout.headers)})
+    wh.materialize("staging/stg_claim_rejects")
     progress.finish()
 
     checked, invalid = wh.fetch_all(
         "select count(*), count(*) filter (where not is_valid) from stg_claim_lines"
     )[0]
-    malformed = _malformed_rejects(key, layout, raw)
-    # Lines that are no row of their own: an unclosed quote (or a quoted line break) merged
-    # them into an earlier row. They cannot be shown one by one, but they are counted.
-    merged = max(0, prepared.lines - 1 - raw.rows - len(raw.malformed))
+    malformed = _malformed_rejects(key, layout, parsed)
+    # Lines that are no row of their own: an unclosed quote merged them into an earlier,
+    # malformed row. They cannot be shown one by one, but they are counted.
+    merged = parsed.merged_lines
     rows_read = int(checked) + len(malformed) + merged
     rows_rejected = int(invalid) + len(malformed) + merged
 
@@ -297,7 +294,7 @@ def _check_and_load(
             "select distinct substr(residence_code5, 1, 2) from stg_claim_lines where is_valid"
         )
     ]
-    warnings = _warnings(wh, layout, prepared, raw)
+    warnings = _warnings(wh, layout, parsed)
     if merged:
         warnings.append(
             f"{merged:,} line(s) are not rows of their own: quotes merged them into earlier "
@@ -306,10 +303,11 @@ def _check_and_load(
     if rows_read == 0:
         warnings.append("no data lines: only a header")
     details: dict[str, Any] = {
-        "encoding": prepared.encoding,
-        "transcoded": prepared.transcoded,
-        "decode_mb_per_s": round(prepared.mb_per_s, 1),
-        "decode_workers": prepared.workers,
+        "encoding": parsed.decoded.encoding,
+        # bytes converted to UTF-8 (a UTF-8 file is only parsed)
+        "transcoded": parsed.decoded.encoding != "utf-8",
+        "decode_mb_per_s": round(parsed.decode_mb_per_s, 1),
+        "decode_workers": parsed.decoded.workers,
         "delimiter": layout.delimiter,
         "columns": {
             h: canonical_columns()[k].ja
@@ -317,7 +315,7 @@ def _check_and_load(
             if k is not None
         },
         "ignored_columns": layout.ignored,
-        "blank_lines": prepared.blank_lines,
+        "blank_lines": parsed.decoded.blank_lines,
         "service_months": months,
         "unmapped_codes": _unmapped_codes(wh),
     }
@@ -398,11 +396,13 @@ def _check_and_load(
     )
 
 
-def _malformed_rejects(key: bytes, layout: ExtractLayout, raw: RawLoad) -> list[dict[str, Any]]:
-    """Lines DuckDB could not split (many surplus fields), with the person field hashed."""
+def _malformed_rejects(
+    key: bytes, layout: ExtractLayout, parsed: ParsedExtract
+) -> list[dict[str, Any]]:
+    """Lines with a number of fields other than the header's, with the person field hashed."""
     person = layout.position("person_id")
     found = []
-    for line, text in raw.malformed:
+    for line, text in parsed.malformed:
         fields = next(csv.reader([text.strip("\r\n")], delimiter=layout.delimiter), [])
         if person is not None and person < len(fields):
             fields[person] = person_key(key, fields[person]) if fields[person].strip() else ""
@@ -502,9 +502,7 @@ def _unmapped_codes(wh: Warehouse) -> list[dict[str, Any]]:
     return [{"code": code, "lines": int(n)} for code, n in rows]
 
 
-def _warnings(
-    wh: Warehouse, layout: ExtractLayout, prepared: PreparedExtract, raw: RawLoad
-) -> list[str]:
+def _warnings(wh: Warehouse, layout: ExtractLayout, parsed: ParsedExtract) -> list[str]:
     warnings = []
     overlap = wh.fetch_all(
         """
@@ -532,19 +530,15 @@ def _warnings(
             f"service months {shown} were already loaded from {', '.join(files)}: if these "
             "files hold the same claims, those months are counted twice"
         )
-    if raw.quoted_line_breaks:
+    if parsed.quoted_line_breaks:
         warnings.append(
             "some quoted fields hold line breaks: line numbers of rejects after them may be "
             "off by the number of such breaks"
         )
-    if raw.lenient:
+    if parsed.decoded.replaced:
         warnings.append(
-            "read leniently: the file mixes line ends (\\r\\n and \\n) or has stray quotes"
-        )
-    if prepared.replaced:
-        warnings.append(
-            f"some bytes were not valid {prepared.encoding}: their rows were rejected; if many, "
-            "pass --encoding to match how the file was saved"
+            f"some bytes were not valid {parsed.decoded.encoding}: their rows were rejected; "
+            "if many, pass --encoding to match how the file was saved"
         )
     if layout.ignored:
         warnings.append(f"columns not used: {', '.join(layout.ignored)}")

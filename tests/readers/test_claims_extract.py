@@ -9,8 +9,11 @@ import pytest
 from factories.claims import CANONICAL, GOOD, claim, write_extract
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.readers.claims_extract import (
+    ParsedExtract,
     canonical_columns,
+    create_raw_view,
     normalize_header,
+    parse_extract,
     prepare_utf8,
     read_layout,
     read_mapping,
@@ -232,24 +235,70 @@ def test_parallel_parts_decode_to_the_same_text(tmp_path: Path) -> None:
     assert (prepared.lines, prepared.blank_lines) == (301, 1)
 
 
-@pytest.mark.slow
-def test_every_line_is_a_row_or_set_aside_even_when_many_are(tmp_path: Path) -> None:
-    # DuckDB 2.0's parallel reader loses lines of this CRLF file (150,000 lines, every other
-    # one too long): it stops after 148,148. load_raw checks the count against the lines
-    # streamed and reads serially when they do not add up.
+def parsed_rows(path: Path, parsed: ParsedExtract) -> list[tuple[int, str, str]]:
+    """(line, 被保険者番号, 性別) of every row of the Parquet parts, as DuckDB numbers them."""
     import duckdb
 
-    from zaitaku_cli.readers.claims_extract import load_raw
+    con = duckdb.connect()
+    create_raw_view(con, layout_of(path), parsed)
+    return con.sql("select line_no, person_id, sex from raw_claim_lines order by 1").fetchall()
 
+
+def test_every_line_is_a_row_or_set_aside_even_when_many_are(tmp_path: Path) -> None:
+    # A CRLF file of 150,000 lines, every other one too long, in two parts: each line is a row
+    # or set aside, and both keep their line numbers.
     good = "39030000,P000000001,2,82,032018,x,202304,2,0311234567,114001110,1"
     long = ",".join(["x"] * 20)
     lines = [",".join(CANONICAL)] + [long if i % 2 == 0 else good for i in range(150_000)]
-    path = tmp_path / "many.csv"
+    path = tmp_path / "in.csv"
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
-    layout = layout_of(path)
-    prepared = prepare_utf8(layout, tmp_path)
-    con = duckdb.connect()
-    raw = load_raw(con, prepared, layout)
-    assert (raw.rows, len(raw.malformed)) == (75_000, 75_000)
-    assert raw.serial
-    assert raw.malformed[:2] == [(2, long), (4, long)]
+    parsed = parse_extract(layout_of(path), tmp_path, workers=2)
+    assert (parsed.rows, len(parsed.malformed), parsed.decoded.workers) == (75_000, 75_000, 2)
+    assert parsed.malformed[:2] == [(2, long), (4, long)]
+    assert parsed.malformed[-1] == (150_000, long)
+    numbered = parsed_rows(path, parsed)
+    assert [n for n, _, _ in numbered] == list(range(3, 150_002, 2))
+
+
+def test_rows_of_the_parts_keep_their_lines(tmp_path: Path) -> None:
+    rows: list[dict[str, str] | str] = [claim(被保険者番号=f"P{i}") for i in range(60)]
+    rows[5] = "39030000,P5,2"  # line 7: too few fields
+    rows[30] = ""  # line 32: blank, a row of empty fields
+    # line 41 opens a quote that swallows line 42; line 43 has too many fields
+    rows[39] = '39030000,"P39,2,82,032018,x,202304,2,0311234567,114001110,1'
+    rows[41] = ",".join([*claim().values(), "extra"])
+    path = write_extract(tmp_path / "in.csv", rows)
+    parsed = parse_extract(layout_of(path), tmp_path, workers=3)
+    assert [line for line, _ in parsed.malformed] == [7, 41, 43]
+    assert parsed.merged_lines == 1
+    assert not parsed.quoted_line_breaks
+    numbered = parsed_rows(path, parsed)
+    expected = [n for n in range(2, 62) if n not in (7, 41, 42, 43)]
+    assert [n for n, _, _ in numbered] == expected
+    # the person on each line is the one written there (line n holds P{n-2})
+    assert all(p == f"P{n - 2}" for n, p, _ in numbered if n != 32)
+    assert [(p, sex) for n, p, sex in numbered if n == 32] == [("", "")]
+
+
+def test_quoted_line_breaks_are_noticed(tmp_path: Path) -> None:
+    row = '39030000,P1,2,82,032018,"盛岡\n市",202304,2,0311234567,114001110,1\n'
+    text = ",".join(CANONICAL) + "\n" + row
+    path = tmp_path / "in.csv"
+    path.write_bytes(text.encode("utf-8"))
+    parsed = parse_extract(layout_of(path), tmp_path)
+    assert (parsed.rows, parsed.malformed, parsed.quoted_line_breaks) == (1, [], True)
+
+
+def test_too_many_malformed_lines_refuse_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zaitaku_cli.readers import claims_extract
+
+    monkeypatch.setattr(claims_extract, "_MAX_MALFORMED", 2)
+    path = write_extract(tmp_path / "in.csv", ["a;b;c"] * 3 + [claim()])
+    with pytest.raises(InputError) as err:
+        parse_extract(layout_of(path), tmp_path)
+    assert str(err.value).startswith(
+        f"{path}: more than 2 lines have a number of fields other than the header's (the first "
+        "is line 2)"
+    )

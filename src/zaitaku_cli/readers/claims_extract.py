@@ -1,10 +1,13 @@
-"""Read KDB-style claim extracts: headers → canonical columns, mapping files, and a streamed
-UTF-8 copy of CP932 files that DuckDB's parallel CSV reader then loads as raw text.
+"""Read KDB-style claim extracts: headers → canonical columns, mapping files, and columnar
+(Parquet) parts of the file's text that DuckDB then checks in parallel.
 
-The canonical columns and their header aliases are data (claims_columns.toml). Decoding is
-block-wise on newline-aligned blocks (a CP932 trail byte is never 0x0A, so a split at a line
-end never cuts a character), in parallel worker processes for large files; pure-ASCII blocks
-are copied as they are. No process holds more than one block of the file in memory.
+The canonical columns and their header aliases are data (claims_columns.toml). The file is cut
+at line starts into parts (a CP932 trail byte is never 0x0A, so a cut at a line end never cuts
+a character), one worker process per part: it decodes the part block-wise to UTF-8 (pure-ASCII
+blocks are copied as they are) and parses it with Arrow's CSV reader into Parquet, each row with
+its place, from which DuckDB tells its line. No process holds more than a block of the file in
+memory. prepare_utf8 stops after decoding, for readers that want UTF-8 CSV (the benchmark's
+baseline).
 """
 
 from __future__ import annotations
@@ -39,12 +42,12 @@ __all__ = [
     "CanonicalColumn",
     "ClaimsMapping",
     "ExtractLayout",
+    "ParsedExtract",
     "PreparedExtract",
-    "RawLoad",
     "canonical_columns",
     "create_raw_view",
-    "load_raw",
     "normalize_header",
+    "parse_extract",
     "prepare_utf8",
     "read_layout",
     "read_mapping",
@@ -70,17 +73,11 @@ _ENCODING_NAMES = {
     "utf-8-sig": "utf-8",
 }
 
-# One spare column tells a row with surplus fields from a full one; rows with more surplus
-# fall to DuckDB's own reject table (load_raw maps them back to their lines). Each column of
-# the raw table costs memory on every row, so there is only one.
-_SPARE_FIELDS = 1
-# More lines than this that DuckDB cannot split refuse the file outright.
+# More lines than this with the wrong number of fields refuse the file outright.
 _MAX_MALFORMED = 100_000
 _BLOCK_BYTES = 16 << 20
 _MIN_PART_BYTES = 32 << 20
 _MAX_WORKERS = 8
-# Never appears in a text file: empty fields read as '' and only padded (missing) fields as NULL.
-_NULL_SENTINEL = "\x01"
 
 
 # -- canonical columns -------------------------------------------------------------------------
@@ -478,18 +475,28 @@ def _workers_for(size: int) -> int:
     return max(1, min(cpus, _MAX_WORKERS, size // _MIN_PART_BYTES))
 
 
-# A worker is a fresh interpreter running one _transcode_range: unlike multiprocessing's spawn,
-# it never re-imports the caller's __main__, so library users need no `if __name__` guard.
+# A worker is a fresh interpreter running one job function of this module: unlike
+# multiprocessing's spawn, it never re-imports the caller's __main__, so library users need no
+# `if __name__` guard.
 _WORKER = (
     "import json, sys\n"
-    "from zaitaku_cli.readers.claims_extract import _transcode_range\n"
-    "print(json.dumps(_transcode_range(*json.loads(sys.argv[1]))))\n"
+    "from zaitaku_cli.readers import claims_extract\n"
+    "job = getattr(claims_extract, sys.argv[1])\n"
+    "print(json.dumps(job(*json.loads(sys.argv[2]))))\n"
 )
+_JOBS = ("_transcode_range", "_parse_range")
 
 
-def _run_workers(
-    path: Path, jobs: list[tuple[str, int, int, str, str, str, str]], progress: Progress
-) -> list[tuple[int, int, bool]]:
+def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progress) -> list[Any]:
+    """Run `job` (a function of this module) once per argument tuple, each in its own process
+    (one job runs here), and return the results in order. A job's arguments are
+    (source, start, end, …): progress advances by end - start as each finishes."""
+    assert job in _JOBS, job
+    if len(jobs) == 1:
+        # Small files (and one-CPU machines) are done in this process.
+        result = globals()[job](*jobs[0])
+        progress.advance(jobs[0][2] - jobs[0][1])
+        return [json.loads(json.dumps(result))]
     package_root = str(Path(__file__).resolve().parents[2])
     env = {
         **os.environ,
@@ -497,30 +504,89 @@ def _run_workers(
     }
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", _WORKER, json.dumps(job)],
+            [sys.executable, "-c", _WORKER, job, json.dumps(args)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
         )
-        for job in jobs
+        for args in jobs
     ]
     results = []
     failure = None
-    for job, proc in zip(jobs, procs, strict=True):
+    for args, proc in zip(jobs, procs, strict=True):
         out, err = proc.communicate()
-        progress.advance(job[2] - job[1])
+        progress.advance(args[2] - args[1])
         if proc.returncode != 0:
             failure = failure or err.decode("utf-8", "replace").strip().splitlines()[-1:]
             continue
-        newlines, blanks, replaced = json.loads(out)
-        results.append((int(newlines), int(blanks), bool(replaced)))
+        results.append(json.loads(out))
     if failure is not None:
         raise InputError(
-            f"decoding failed ({' '.join(failure) or 'worker exited'})",
+            f"reading failed ({' '.join(failure) or 'worker exited'})",
             file=path,
             hint="check the free space beside the warehouse",
         )
     return results
+
+
+def _settled_encoding(layout: ExtractLayout, progress: Progress) -> tuple[str, _Scan | None]:
+    """The encoding to decode with; for UTF-8 (or still-undecided ASCII) input, also the scan
+    that settled it."""
+    if layout.encoding not in ("utf-8", "ascii"):
+        return layout.encoding, None
+    progress.start(f"{layout.path.name}: checking text", total=layout.path.stat().st_size)
+    scan = _scan(layout, progress)
+    progress.finish()
+    return scan.encoding, scan
+
+
+def _part_jobs(
+    layout: ExtractLayout, workdir: Path, encoding: str, workers: int | None, suffix: str
+) -> list[tuple[str, int, int, str, str, str, str]]:
+    """(source, start, end, part file, encoding, blank-line filler, header) per part."""
+    size = layout.path.stat().st_size
+    ranges = _split(layout.path, size, workers or _workers_for(size))
+    # Each part repeats the header line as it is in the file, line end included, so that each
+    # part is a CSV file of its own with one kind of line end.
+    with layout.path.open("rb") as fh:
+        first_line = fh.readline(SAMPLE_BYTES).removeprefix(codecs.BOM_UTF8)
+    header = first_line.decode(encoding, "replace")
+    filler = layout.delimiter * (len(layout.headers) - 1)
+    return [
+        (str(layout.path), start, end, str(workdir / f"part-{i:03d}{suffix}"), encoding, filler,
+         header)
+        for i, (start, end) in enumerate(ranges)
+    ]  # fmt: skip
+
+
+def _decoded(
+    layout: ExtractLayout,
+    encoding: str,
+    jobs: list[tuple[str, int, int, str, str, str, str]],
+    counts: list[tuple[int, int, bool]],
+    started: float,
+) -> PreparedExtract:
+    """What decoding the parts found, from each part's (newlines, blank lines, replaced)."""
+    size = layout.path.stat().st_size
+    with layout.path.open("rb") as fh:
+        fh.seek(max(0, size - 1))
+        unterminated = size > 0 and fh.read(1) != b"\n"
+    return PreparedExtract(
+        paths=tuple(Path(job[3]) for job in jobs),
+        encoding=encoding,
+        transcoded=True,
+        lines=sum(c[0] for c in counts) + (1 if unterminated else 0),
+        blank_lines=sum(c[1] for c in counts),
+        replaced=any(c[2] for c in counts),
+        bytes_read=size,
+        seconds=time.perf_counter() - started,
+        workers=len(jobs),
+        part_offsets=tuple(
+            # part i > 0 holds input lines from (newlines before it) + 1 on, after its header
+            sum(c[0] for c in counts[:i]) - 1 if i else 0
+            for i in range(len(counts))
+        ),
+    )
 
 
 def prepare_utf8(
@@ -532,73 +598,32 @@ def prepare_utf8(
 ) -> PreparedExtract:
     """The extract as UTF-8 CSV part files under `workdir`, decoded in parallel processes.
 
-    UTF-8 input that is valid and has no blank lines is read in place (one read-only pass).
+    UTF-8 input that is valid and has no blank lines is used in place (one read-only pass).
     CPython's CP932 codec runs at ~150 MB/s on one core and holds the GIL, so large files are
     cut at line starts and decoded by `workers` processes (default: one per CPU, from 32 MB a
-    part), each writing its own part; DuckDB reads the parts in order. Bytes invalid in the
-    encoding become U+FFFD, and the rows holding them are rejected later, so one bad byte does
-    not refuse a whole extract.
+    part), each writing its own part. Bytes invalid in the encoding become U+FFFD, and the rows
+    holding them are rejected later, so one bad byte does not refuse a whole extract.
     """
     progress = progress or NoProgress()
-    size = layout.path.stat().st_size
-    filler = layout.delimiter * (len(layout.headers) - 1)
     started = time.perf_counter()
-    encoding = layout.encoding
-    if encoding in ("utf-8", "ascii"):
-        progress.start(f"{layout.path.name}: checking text", total=size)
-        scan = _scan(layout, progress)
-        progress.finish()
-        if scan.clean:
-            return PreparedExtract(
-                paths=(layout.path,),
-                encoding="utf-8",
-                transcoded=False,
-                lines=scan.lines,
-                blank_lines=0,
-                replaced=False,
-                bytes_read=size,
-                seconds=time.perf_counter() - started,
-            )
-        encoding = scan.encoding
-
-    ranges = _split(layout.path, size, workers or _workers_for(size))
-    # Each part repeats the header line as it is in the file, line end included: DuckDB wants
-    # one kind of line end per file.
-    with layout.path.open("rb") as fh:
-        first_line = fh.readline(SAMPLE_BYTES).removeprefix(codecs.BOM_UTF8)
-    header = first_line.decode(encoding, "replace")
-    jobs = [
-        (str(layout.path), start, end, str(workdir / f"part-{i:03d}.csv"), encoding, filler, header)
-        for i, (start, end) in enumerate(ranges)
-    ]
-    progress.start(f"{layout.path.name}: decoding {encoding}", total=size)
-    if len(jobs) == 1:
-        # Small files (and one-CPU machines) are decoded in this process.
-        results = [_transcode_range(*jobs[0])]
-        progress.advance(size)
-    else:
-        results = _run_workers(layout.path, jobs, progress)
+    encoding, scan = _settled_encoding(layout, progress)
+    if scan is not None and scan.clean:
+        return PreparedExtract(
+            paths=(layout.path,),
+            encoding="utf-8",
+            transcoded=False,
+            lines=scan.lines,
+            blank_lines=0,
+            replaced=False,
+            bytes_read=layout.path.stat().st_size,
+            seconds=time.perf_counter() - started,
+        )
+    jobs = _part_jobs(layout, workdir, encoding, workers, ".csv")
+    progress.start(f"{layout.path.name}: decoding {encoding}", total=layout.path.stat().st_size)
+    results = _run_jobs(layout.path, "_transcode_range", jobs, progress)
     progress.finish()
-
-    with layout.path.open("rb") as fh:
-        fh.seek(max(0, size - 1))
-        unterminated = size > 0 and fh.read(1) != b"\n"
-    return PreparedExtract(
-        paths=tuple(Path(job[3]) for job in jobs),
-        encoding=encoding,
-        transcoded=True,
-        lines=sum(r[0] for r in results) + (1 if unterminated else 0),
-        blank_lines=sum(r[1] for r in results),
-        replaced=any(r[2] for r in results),
-        bytes_read=size,
-        seconds=time.perf_counter() - started,
-        workers=len(jobs),
-        part_offsets=tuple(
-            # part i > 0 holds input lines from (newlines before it) + 1 on, after its header
-            sum(r[0] for r in results[:i]) - 1 if i else 0
-            for i in range(len(results))
-        ),
-    )
+    counts = [(int(r[0]), int(r[1]), bool(r[2])) for r in results]
+    return _decoded(layout, encoding, jobs, counts, started)
 
 
 @dataclass(frozen=True)
@@ -639,218 +664,279 @@ def _scan(layout: ExtractLayout, progress: Progress) -> _Scan:
     return _Scan(clean=clean, encoding="utf-8" if encoding == "ascii" else encoding, lines=lines)
 
 
-# -- DuckDB ------------------------------------------------------------------------------------
+# -- columnar parts ----------------------------------------------------------------------------
 @dataclass(frozen=True)
-class RawLoad:
-    """The raw text table DuckDB loaded, and the lines it could not split into fields."""
+class ParsedExtract:
+    """The extract as Parquet parts, one per decoded part, and what reading it found.
 
-    table: str
-    rows: int
-    malformed: list[tuple[int, str]]  # (line number, the line) — contains the raw person key
-    quoted_line_breaks: bool  # read serially: a quoted field holds a line break
-    lenient: bool = False  # read with strict_mode off (mixed line ends, stray quotes)
-    serial: bool = False  # read again without DuckDB's parallel reader
-
-
-def load_raw(
-    con: duckdb.DuckDBPyConnection,
-    prepared: PreparedExtract,
-    layout: ExtractLayout,
-    *,
-    table: str = "claims_raw_text",
-) -> RawLoad:
-    """Load every field as text into temp table `table` (c1…cN and x1), one row per line.
-
-    Must run outside a transaction: rows keep file order (preserve_insertion_order) and a
-    committed table numbers them from 0 in that order, which is what gives each row its line.
+    Each part holds the file's fields as text, c1…cN in header order (empty fields are '', never
+    null), and row_index, the row's place among the part's well-formed rows. Lines whose number
+    of fields is not the header's are no rows: they are in `malformed`, with their line.
     """
-    columns = {f"c{i + 1}": "varchar" for i in range(len(layout.headers))}
-    columns.update({f"x{i + 1}": "varchar" for i in range(_SPARE_FIELDS)})
-    params: dict[str, Any] = {
-        "path": [str(p) for p in prepared.paths],
-        "columns": columns,
-        "delim": layout.delimiter,
-        "nullstr": _NULL_SENTINEL,
-    }
-    previous = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
-    con.execute("set preserve_insertion_order = true")
-    try:
-        con.execute("drop table if exists claims_csv_errors")
-        con.execute("drop table if exists claims_csv_scans")
-        query = (
-            f"create or replace temp table {table} as select * from read_csv($path, "
-            "auto_detect = false, columns = $columns, header = true, delim = $delim, "
-            "quote = '\"', escape = '\"', null_padding = true, nullstr = $nullstr, "
-            "store_rejects = true, rejects_table = 'claims_csv_errors', "
-            "rejects_scan = 'claims_csv_scans', parallel = {parallel}, strict_mode = {strict})"
-        )
-        parallel, strict, quoted_breaks = True, True, False
-        while True:
-            try:
-                con.execute(query.format(parallel=parallel, strict=strict), params)
-            except duckdb.Error as exc:
-                text = str(exc)
-                con.execute("drop table if exists claims_csv_errors")
-                con.execute("drop table if exists claims_csv_scans")
-                if parallel and "quoted new lines" in text:
-                    # The parallel reader cannot pad short rows once a quoted field holds a
-                    # line break; the serial one can (such files are rare and small).
-                    parallel, quoted_breaks = False, True
-                    continue
-                if strict and "invalid state" in text:
-                    # Mixed line ends (files pasted together) or stray quotes: read leniently;
-                    # lines merged on the way are counted by the caller.
-                    strict = False
-                    continue
-                first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-                raise InputError(
-                    f"DuckDB cannot read the file as CSV ({first})",
-                    file=layout.path,
-                    hint="check the delimiter, quotes and line ends, or save the file "
-                    "again as CSV from Excel",
-                ) from exc
-            rows = con.execute(f"select count(*) from {table}").fetchall()[0][0]
-            malformed = _malformed_lines(con, prepared, layout.path)
-            if parallel and rows + len(malformed) != prepared.lines - 1:
-                # Every line must be a row or a set-aside line. DuckDB 2.0's parallel reader
-                # has been seen to lose lines when it sets many aside: read again serially,
-                # and whatever still does not add up is lines merged by quotes.
-                parallel = False
-                con.execute("drop table if exists claims_csv_errors")
-                con.execute("drop table if exists claims_csv_scans")
-                continue
-            break
-    finally:
-        con.execute(f"set preserve_insertion_order = {'true' if previous else 'false'}")
-        con.execute("drop table if exists claims_csv_errors")
-        con.execute("drop table if exists claims_csv_scans")
-    return RawLoad(
-        table=table,
-        rows=int(rows),
-        malformed=malformed,
-        quoted_line_breaks=quoted_breaks,
-        lenient=not strict,
-        serial=not parallel,
+
+    decoded: PreparedExtract  # encoding, lines, blank lines, part line offsets (its CSV parts
+    # are gone)
+    paths: tuple[Path, ...]  # the Parquet parts, in file order
+    rows: int  # well-formed rows
+    malformed: list[tuple[int, str]]  # (line in the input, the line's text), in line order —
+    # the text contains the raw person key
+    merged_lines: int  # lines swallowed into a malformed row by an open quote
+    # (part, first row_index after a malformed row, lines to add from there on)
+    line_shifts: tuple[tuple[int, int, int], ...]
+    decode_seconds: float  # the slowest part's decoding (parts decode in parallel)
+
+    @property
+    def quoted_line_breaks(self) -> bool:
+        """Some well-formed row spans lines (a quoted field holds a line break)."""
+        spanned = self.rows + len(self.malformed) + self.merged_lines
+        return self.decoded.lines - 1 > spanned
+
+    @property
+    def decode_mb_per_s(self) -> float:
+        return self.decoded.bytes_read / 1e6 / self.decode_seconds if self.decode_seconds else 0.0
+
+
+def _parse_range(
+    src: str,
+    start: int,
+    end: int,
+    dst: str,
+    encoding: str,
+    filler: str,
+    header: str,
+    delimiter: str,
+    n_columns: int,
+    plain: list[str],
+) -> tuple[int, int, bool, float, int, list[tuple[int, str]]]:
+    """Bytes [start, end) of `src` decoded (as _transcode_range) and parsed into Parquet `dst`.
+
+    Returns (newlines, blank lines, replaced, decode seconds, rows, malformed), malformed being
+    (record number in the part, text) of rows whose field count is not n_columns. Columns in
+    `plain` (the person key: nearly one value per row) are stored without a dictionary. Runs in
+    worker processes: plain, JSON-able arguments only.
+    """
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    started = time.perf_counter()
+    text_part = dst + ".csv"
+    newlines, blanks, replaced = _transcode_range(
+        src, start, end, text_part, encoding, filler, header
     )
+    decode_s = time.perf_counter() - started
+    names = [f"c{i + 1}" for i in range(n_columns)]
+    schema = pa.schema([*((n, pa.string()) for n in names), ("row_index", pa.int64())])
+    malformed: list[tuple[int, str]] = []
+
+    def set_aside(row: Any) -> str:
+        # with use_threads=False, row.number is the record's number in the part (header = 1)
+        if len(malformed) <= _MAX_MALFORMED:
+            malformed.append((int(row.number), str(row.text)))
+        return "skip"
+
+    rows = 0
+    with pq.ParquetWriter(
+        dst,
+        schema,
+        compression="none",
+        write_statistics=False,
+        use_dictionary=[n for n in names if n not in plain],
+    ) as writer:
+        with open(text_part, "rb") as fh:
+            has_rows = fh.readline().endswith(b"\n")
+        if has_rows:
+            reader = pa_csv.open_csv(
+                text_part,
+                read_options=pa_csv.ReadOptions(
+                    use_threads=False, block_size=8 << 20, column_names=names, skip_rows=1
+                ),
+                parse_options=pa_csv.ParseOptions(
+                    delimiter=delimiter,
+                    quote_char='"',
+                    double_quote=True,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=set_aside,
+                ),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            for batch in reader:
+                index = pa.array(range(rows, rows + batch.num_rows), pa.int64())
+                writer.write_batch(pa.record_batch([*batch.columns, index], schema=schema))
+                rows += batch.num_rows
+    os.unlink(text_part)
+    return newlines, blanks, replaced, decode_s, rows, malformed
 
 
-def _malformed_lines(
-    con: duckdb.DuckDBPyConnection, prepared: PreparedExtract, source: Path
-) -> list[tuple[int, str]]:
-    """(line in the input, text) of each line DuckDB set aside, in line order."""
-    exists = con.execute(
-        "select count(*) from duckdb_tables() where table_name = 'claims_csv_errors'"
-    ).fetchall()[0][0]
-    if not exists:
-        return []
-    # DuckDB numbers lines within each part; a part after the first repeats the header line.
-    offsets = dict(zip((str(p) for p in prepared.paths), prepared.part_offsets, strict=True))
-    per_part = con.execute(
-        """
-        select s.file_path, count(distinct e.line), min(e.line)
-        from claims_csv_errors as e
-        inner join claims_csv_scans as s on s.scan_id = e.scan_id and s.file_id = e.file_id
-        group by s.file_path
-        """
-    ).fetchall()
-    count = sum(int(n) for _, n, _ in per_part)
-    if count > _MAX_MALFORMED:
+def _lines_of(malformed: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
+    """(line in the part, lines spanned, text) of a part's malformed rows from their record
+    numbers: a row before them spanning k lines moves the lines after it by k - 1."""
+    found = []
+    extra = 0
+    for record, text in sorted(malformed):
+        span = text.rstrip("\r\n").count("\n") + 1
+        found.append((record + extra, span, text))
+        extra += span - 1
+    return found
+
+
+def _shifts(part: int, lines: list[tuple[int, int, str]]) -> list[tuple[int, int, int]]:
+    """(part, threshold, shift): row_index r of the part sits on line r + 2 + the shift of the
+    largest threshold <= r, the malformed rows' lines being set aside before it."""
+    shifts: dict[int, int] = {}
+    spanned = 0
+    for line, span, _ in lines:
+        # rows before this one: every line from 2 to line - 1 not spanned by earlier ones
+        shifts[line - 2 - spanned] = spanned + span  # equal thresholds: the later one
+        spanned += span
+    return [(part, threshold, shift) for threshold, shift in shifts.items()]
+
+
+def parse_extract(
+    layout: ExtractLayout,
+    workdir: Path,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> ParsedExtract:
+    """The extract as Parquet parts under `workdir`: decoded and parsed in parallel processes.
+
+    The file is cut at line starts into `workers` parts (default: one per CPU, from 32 MB a
+    part). Each worker decodes its part block by block (as prepare_utf8), then parses it with
+    Arrow's CSV reader into Parquet (strings dictionary-encoded, which DuckDB checks once per
+    distinct value). Nothing holds more than a block of the file in memory. Raises InputError
+    when more than 100,000 lines have the wrong number of fields (wrong delimiter or header).
+    """
+    progress = progress or NoProgress()
+    started = time.perf_counter()
+    encoding, _ = _settled_encoding(layout, progress)
+    jobs = _part_jobs(layout, workdir, encoding, workers, ".parquet")
+    person = layout.position("person_id")
+    plain = [f"c{person + 1}"] if person is not None else []
+    progress.start(f"{layout.path.name}: reading {encoding}", total=layout.path.stat().st_size)
+    results = _run_jobs(
+        layout.path,
+        "_parse_range",
+        [(*job, layout.delimiter, len(layout.headers), plain) for job in jobs],
+        progress,
+    )
+    progress.finish()
+    counts = [(int(r[0]), int(r[1]), bool(r[2])) for r in results]
+    decoded = _decoded(layout, encoding, jobs, counts, started)
+
+    malformed: list[tuple[int, str]] = []
+    shifts: list[tuple[int, int, int]] = []
+    merged = 0
+    for part, (result, offset) in enumerate(zip(results, decoded.part_offsets, strict=True)):
+        lines = _lines_of([(int(n), str(t)) for n, t in result[5]])
+        malformed += [(line + offset, text.rstrip("\r\n")) for line, _, text in lines]
+        merged += sum(span - 1 for _, span, _ in lines)
+        shifts += _shifts(part, lines)
+    if len(malformed) > _MAX_MALFORMED:
         # Not worth loading, and each such line would be held in memory here: the delimiter or
         # the header is probably wrong.
-        first = min(int(line) + offsets[str(path)] for path, _, line in per_part)
         raise InputError(
-            f"at least {count:,} lines have more fields than the header (the first is line "
-            f"{first})",
-            file=source,
+            f"more than {_MAX_MALFORMED:,} lines have a number of fields other than the "
+            f"header's (the first is line {min(malformed)[0]})",
+            file=layout.path,
             hint="check the delimiter (mapping file: delimiter) and that the header names "
             "every column",
         )
-    rows = con.execute(
-        """
-        select s.file_path, e.line, min(e.csv_line)
-        from claims_csv_errors as e
-        inner join claims_csv_scans as s on s.scan_id = e.scan_id and s.file_id = e.file_id
-        group by s.file_path, e.line
-        """
-    ).fetchall()
-    # DuckDB's csv_line may keep the previous line's end: strip line ends on both sides.
-    found = [(int(line) + offsets[str(path)], str(text).strip("\r\n")) for path, line, text in rows]
-    return sorted(found)
+    return ParsedExtract(
+        decoded=decoded,
+        paths=tuple(Path(job[3]) for job in jobs),
+        rows=sum(int(r[4]) for r in results),
+        malformed=sorted(malformed),
+        merged_lines=merged,
+        line_shifts=tuple(shifts),
+        decode_seconds=max(float(r[3]) for r in results),
+    )
+
+
+# -- DuckDB ------------------------------------------------------------------------------------
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def create_raw_view(
     con: duckdb.DuckDBPyConnection,
     layout: ExtractLayout,
-    raw: RawLoad,
+    parsed: ParsedExtract,
     *,
-    replaced: bool,
     view: str = "raw_claim_lines",
 ) -> None:
-    """Expose the raw table under canonical names as `view`, with line_no and field checks.
+    """Expose the Parquet parts under canonical names as `view`, with line_no and checks.
 
-    Columns: line_no, fields_ok, n_fields, is_blank, undecodable, raw_head, raw_tail and one
-    varchar per canonical column (null when the file lacks it). raw_head/raw_tail are the
-    fields before and after 被保険者番号 joined by the file's delimiter, so a reject can show its
-    row with the person key replaced by its hash. Only internal names (c1…, canonical keys)
-    and whitelisted delimiter literals reach the SQL text.
+    Columns: line_no (the row's line in the input), is_blank, undecodable, raw_head, raw_tail
+    and one varchar per canonical column (null when the file lacks it). raw_head/raw_tail are
+    the fields before and after 被保険者番号 joined by the file's delimiter, so a reject can show
+    its row with the person key replaced by its hash. Only internal names (c1…, canonical
+    keys), numbers, whitelisted delimiter literals and our own part paths reach the SQL text.
     """
-    n = len(layout.headers)
-    fields = [f"c{i + 1}" for i in range(n)]
-    spare = [f"x{i + 1}" for i in range(_SPARE_FIELDS)]
+    fields = [f"c{i + 1}" for i in range(len(layout.headers))]
     person = layout.position("person_id")
     assert person is not None
     delim = DELIMITERS[layout.delimiter]
-
-    # DuckDB skipped the lines it could not split; each one shifts the rows after it.
-    skipped = [line for line, _ in raw.malformed]
-    if skipped:
-        # Row r (0-based) sits on line r + 2 + (number of skipped lines before it). With s_k the
-        # k-th skipped line (1-based k), row r comes after it exactly when r >= s_k - k - 1, so
-        # the shift of row r is the largest k whose threshold is <= r: an ASOF join finds it.
-        thresholds: dict[int, int] = {}
-        for k, line in enumerate(skipped, start=1):
-            thresholds[line - k - 1] = k  # equal thresholds (adjacent lines): the larger k
+    paths = "[" + ", ".join(_sql_text(str(p)) for p in parsed.paths) + "]"
+    # line of row_index r in part i: r + 2 (header, 1-based) + the part's offset + the lines
+    # of malformed rows before it
+    offsets = parsed.decoded.part_offsets
+    offset = (
+        "case r.file_index "
+        + " ".join(f"when {i} then {int(o)}" for i, o in enumerate(offsets))
+        + " end"
+        if any(offsets)
+        else "0"
+    )
+    if parsed.line_shifts:
         con.register(
-            "claims_skipped_input",
-            pa.table({"threshold": list(thresholds), "k": list(thresholds.values())}),
+            "claims_line_shifts_input",
+            pa.table(
+                {
+                    "part": [s[0] for s in parsed.line_shifts],
+                    "threshold": [s[1] for s in parsed.line_shifts],
+                    "shift": [s[2] for s in parsed.line_shifts],
+                }
+            ),
         )
         con.execute(
-            "create or replace temp table claims_skipped_lines as "
-            "select threshold, k from claims_skipped_input"
+            "create or replace temp table claims_line_shifts as "
+            "select part, threshold, shift from claims_line_shifts_input"
         )
-        con.unregister("claims_skipped_input")
-        line_no = "r.rowid + 2 + coalesce(s.k, 0)"
+        con.unregister("claims_line_shifts_input")
+        shift = "coalesce(s.shift, 0)"
         source = (
-            f"{raw.table} as r asof left join claims_skipped_lines as s on r.rowid >= s.threshold"
+            f"read_parquet({paths}) as r asof left join claims_line_shifts as s "
+            "on s.part = r.file_index and r.row_index >= s.threshold"
         )
     else:
-        line_no = "r.rowid + 2"
-        source = f"{raw.table} as r"
-    n_fields = " + ".join(f"case when {c} is null then 0 else 1 end" for c in fields + spare)
-    # Cheap per-row tests (the full count is only needed to describe a rejected row): null_padding
-    # fills missing fields from the right, so a short row has a null last field.
-    fields_ok = f"{fields[-1]} is not null and {spare[0]} is null"
-    is_blank = " and ".join(f"({c} = '' or {c} is null)" for c in fields + spare)
+        shift = "0"
+        source = f"read_parquet({paths}) as r"
+    is_blank = " and ".join(f"r.{c} = ''" for c in fields)
     canonical = []
     for key in canonical_columns():
         pos = layout.position(key)
-        canonical.append(f"{fields[pos]} as {key}" if pos is not None else f"null as {key}")
+        canonical.append(f"r.{fields[pos]} as {key}" if pos is not None else f"null as {key}")
     undecodable = (
-        f"strpos(concat_ws('', {', '.join(fields)}), chr(65533)) > 0" if replaced else "false"
+        f"strpos(concat_ws('', {', '.join('r.' + c for c in fields)}), chr(65533)) > 0"
+        if parsed.decoded.replaced
+        else "false"
     )
-    head = fields[:person]
-    tail = fields[person + 1 :] + spare
+    head = [f"r.{c}" for c in fields[:person]]
+    tail = [f"r.{c}" for c in fields[person + 1 :]]
     con.execute(
         f"""
         create or replace temp view {view} as
         select
-            {line_no} as line_no,
-            {fields_ok} as fields_ok,
-            {n_fields} as n_fields,
+            r.row_index + 2 + {offset} + {shift} as line_no,
             {is_blank} as is_blank,
             {undecodable} as undecodable,
             {f"concat_ws({delim}, {', '.join(head)}, '')" if head else "''"} as raw_head,
-            concat_ws({delim}, '', {", ".join(tail)}) as raw_tail,
+            {f"concat_ws({delim}, '', {', '.join(tail)})" if tail else "''"} as raw_tail,
             {", ".join(canonical)}
         from {source}
         """
