@@ -52,10 +52,10 @@ UNMAPPED_TOP = 20
 HOME_CARE_PREFIX = "114"
 MERGED_REASON = 'line merged into an earlier row by quotes (a " left open, or a quoted line break)'
 
-_TEMP_VIEWS = ("raw_claim_lines",)
+_TEMP_VIEWS = ("stg_claim_lines", "raw_claim_lines", "claims_raw_lines")
 _TEMP_TABLES = (
     "stg_claim_rejects",
-    "stg_claim_lines",
+    "claims_failed_lines",
     "stg_claim_births",
     "stg_claim_municipalities",
     "stg_claim_months",
@@ -157,7 +157,11 @@ def ingest_claim_extract(
         try:
             parsed = parse_extract(layout, Path(workdir), progress=progress)
             _register_inputs(wh, layout, mapping)
-            create_raw_view(wh.con, layout, parsed)
+            create_raw_view(wh.con, layout, parsed, view="claims_raw_lines")
+            # what the staging SQL reads: every line, until _stage_rejects narrows it
+            wh.con.execute(
+                "create or replace temp view raw_claim_lines as select * from claims_raw_lines"
+            )
             with wh.transaction():
                 return _check_and_load(wh, path, sha, layout, parsed, max_reject_rate, progress)
         finally:
@@ -237,25 +241,64 @@ def _check_and_load(
     max_reject_rate: float,
     progress: Progress,
 ) -> IngestSummary:
+    """Check every line and load the valid ones in one pass, inside the caller's transaction.
+
+    The valid lines go straight from the checks (stg_claim_lines, a view) into claim_lines; only
+    when some line failed are the failing ones found (the lines not loaded) and checked again,
+    alone, for their reasons. A refusal raises, and the caller's rollback keeps nothing.
+    """
     key = wh.hmac_key()
     ipad, opad = hmac_pads(key)
-    progress.start(f"{path.name}: checking lines")
+    progress.start(f"{path.name}: checking and loading lines")
     wh.materialize("staging/stg_claim_persons", {"hmac_ipad": ipad, "hmac_opad": opad})
     for distinct_values in ("eras", "months", "municipalities", "births"):
         wh.materialize(f"staging/stg_claim_{distinct_values}")
-    wh.materialize("staging/stg_claim_lines")
-    wh.materialize("staging/stg_claim_rejects")
+    wh.view("staging/stg_claim_lines")
+    ingest_id = wh.new_ingest(
+        kind=KIND,
+        path=path,
+        sha256=sha,
+        as_of=None,
+        pref_codes=[],
+        rows_read=0,
+        rows_loaded=0,
+        rows_rejected=0,
+        details={},
+    )
+    loaded = wh.fetch_all(
+        """
+        insert into claim_lines (ingest_id, source_row, service_month, insurer_no, person_id,
+            sex, age, residence_code5, inout, facility_code10, act_code, times)
+        select $ingest_id, line_no, service_month, insurer_no, person_id,
+            sex, age, residence_code5, inout, facility_code10, act_code, times
+        from stg_claim_lines
+        where is_valid
+        """,
+        {"ingest_id": ingest_id},
+    )[0][0]
+    checked = wh.fetch_all("select count(*) from raw_claim_lines where not is_blank")[0][0]
+    failed = int(checked) - int(loaded)
+    # the persons new to the warehouse, of the lines kept: when every line was kept, that is
+    # every person of the file (numbered by stg_claim_persons)
+    wh.con.execute(
+        "insert into persons (person_key, person_id) "
+        "select person_key, person_id from stg_claim_persons where is_new"
+        + (
+            " and person_id in (select person_id from claim_lines where ingest_id = $ingest_id)"
+            if failed
+            else ""
+        ),
+        {"ingest_id": ingest_id} if failed else {},
+    )
+    _stage_rejects(wh, ingest_id, failed=failed)
     progress.finish()
 
-    checked, invalid = wh.fetch_all(
-        "select count(*), count(*) filter (where not is_valid) from stg_claim_lines"
-    )[0]
     malformed = _malformed_rejects(key, layout, parsed)
     # Lines that are no row of their own: an unclosed quote merged them into an earlier,
     # malformed row. They cannot be shown one by one, but they are counted.
     merged = parsed.merged_lines
     rows_read = int(checked) + len(malformed) + merged
-    rows_rejected = int(invalid) + len(malformed) + merged
+    rows_rejected = int(checked) - int(loaded) + len(malformed) + merged
 
     reasons: dict[str, int] = dict(
         wh.fetch_all(
@@ -281,20 +324,21 @@ def _check_and_load(
             "--mapping, or raise --max-reject-rate",
         )
 
-    progress.start(f"{path.name}: loading")
     months = dict(
         wh.fetch_all(
-            "select strftime(service_month, '%Y-%m'), count(*) from stg_claim_lines "
-            "where is_valid group by service_month order by service_month"
+            "select strftime(service_month, '%Y-%m'), count(*) from claim_lines "
+            "where ingest_id = $id group by service_month order by service_month",
+            {"id": ingest_id},
         )
     )
     pref_codes = [
         r[0]
         for r in wh.fetch_all(
-            "select distinct substr(residence_code5, 1, 2) from stg_claim_lines where is_valid"
+            "select distinct substr(residence_code5, 1, 2) from claim_lines where ingest_id = $id",
+            {"id": ingest_id},
         )
     ]
-    warnings = _warnings(wh, layout, parsed)
+    warnings = _warnings(wh, layout, parsed, ingest_id)
     if merged:
         warnings.append(
             f"{merged:,} line(s) are not rows of their own: quotes merged them into earlier "
@@ -317,39 +361,15 @@ def _check_and_load(
         "ignored_columns": layout.ignored,
         "blank_lines": parsed.decoded.blank_lines,
         "service_months": months,
-        "unmapped_codes": _unmapped_codes(wh),
+        "unmapped_codes": _unmapped_codes(wh, ingest_id),
     }
-    ingest_id = wh.new_ingest(
-        kind=KIND,
-        path=path,
-        sha256=sha,
-        as_of=None,
-        pref_codes=pref_codes,
-        rows_read=rows_read,
+    wh.update_ingest(
+        ingest_id,
         rows_loaded=rows_read - rows_rejected,
         rows_rejected=rows_rejected,
+        rows_read=rows_read,
+        pref_codes=pref_codes,
         details={**details, "reject_reasons": reasons},
-    )
-    # the persons new to the warehouse, of the lines kept (numbered by stg_claim_persons)
-    wh.con.execute(
-        """
-        insert into persons (person_key, person_id)
-        select p.person_key, p.person_id
-        from stg_claim_persons as p
-        where p.is_new
-            and p.person_id in (select person_id from stg_claim_lines where is_valid)
-        """
-    )
-    wh.con.execute(
-        """
-        insert into claim_lines (ingest_id, source_row, service_month, insurer_no, person_id,
-            sex, age, residence_code5, inout, facility_code10, act_code, times)
-        select $ingest_id, line_no, service_month, insurer_no, person_id,
-            sex, age, residence_code5, inout, facility_code10, act_code, times
-        from stg_claim_lines
-        where is_valid
-        """,
-        {"ingest_id": ingest_id},
     )
     wh.con.execute(
         """
@@ -378,7 +398,6 @@ def _check_and_load(
             )
         finally:
             wh.con.unregister("claims_malformed_rejects")
-    progress.finish()
 
     return IngestSummary(
         kind=KIND,
@@ -394,6 +413,31 @@ def _check_and_load(
         warnings=warnings,
         details={**details, "ingest_id": ingest_id},
     )
+
+
+def _stage_rejects(wh: Warehouse, ingest_id: int, *, failed: int) -> None:
+    """stg_claim_rejects: why each checked line that was not loaded failed.
+
+    Checking all lines again would cost a second pass: raw_claim_lines is narrowed to the
+    failing lines — the non-blank lines of the file that are not in claim_lines, none when
+    every line was loaded — so that stg_claim_lines checks only those.
+    """
+    wh.con.execute(
+        """
+        create or replace temp table claims_failed_lines as
+        select line_no
+        from claims_raw_lines
+        where $failed > 0
+            and not is_blank
+            and line_no not in (select source_row from claim_lines where ingest_id = $ingest_id)
+        """,
+        {"ingest_id": ingest_id, "failed": failed},
+    )
+    wh.con.execute(
+        "create or replace temp view raw_claim_lines as select * from claims_raw_lines "
+        "where line_no in (select line_no from claims_failed_lines)"
+    )
+    wh.materialize("staging/stg_claim_rejects")
 
 
 def _malformed_rejects(
@@ -485,40 +529,44 @@ def _refusal(
     )
 
 
-def _unmapped_codes(wh: Warehouse) -> list[dict[str, Any]]:
+def _unmapped_codes(wh: Warehouse, ingest_id: int) -> list[dict[str, Any]]:
     """114… (在宅医療) codes of the file that the code table lacks, most frequent first."""
     rows = wh.fetch_all(
         """
-        select s.act_code, count(*) as lines
-        from stg_claim_lines as s
-        left join ref_claim_codes as c on c.code = s.act_code
-        where s.is_valid and c.code is null and s.act_code like $prefix
-        group by s.act_code
-        order by lines desc, s.act_code
+        select l.act_code, count(*) as lines
+        from claim_lines as l
+        left join ref_claim_codes as c on c.code = l.act_code
+        where l.ingest_id = $ingest_id and c.code is null and l.act_code like $prefix
+        group by l.act_code
+        order by lines desc, l.act_code
         limit $top
         """,
-        {"prefix": HOME_CARE_PREFIX + "%", "top": UNMAPPED_TOP},
+        {"ingest_id": ingest_id, "prefix": HOME_CARE_PREFIX + "%", "top": UNMAPPED_TOP},
     )
     return [{"code": code, "lines": int(n)} for code, n in rows]
 
 
-def _warnings(wh: Warehouse, layout: ExtractLayout, parsed: ParsedExtract) -> list[str]:
+def _warnings(
+    wh: Warehouse, layout: ExtractLayout, parsed: ParsedExtract, ingest_id: int
+) -> list[str]:
     warnings = []
     overlap = wh.fetch_all(
         """
         with incoming as (
-            select distinct service_month from stg_claim_lines where is_valid
+            select distinct service_month from claim_lines where ingest_id = $ingest_id
         ),
         loaded as (
             select distinct l.service_month, l.ingest_id
             from claim_lines as l
             inner join incoming as i on i.service_month = l.service_month
+            where l.ingest_id <> $ingest_id
         )
         select strftime(l.service_month, '%Y-%m'), g.file_name
         from loaded as l
         inner join ingest_log as g on g.ingest_id = l.ingest_id
         order by 1, 2
-        """
+        """,
+        {"ingest_id": ingest_id},
     )
     if overlap:
         months = sorted({m for m, _ in overlap})

@@ -468,7 +468,7 @@ def _load(
     finally:
         con.unregister("bureau_rejects")
     con.execute(f"drop table {staged}")
-    wh.update_ingest_counts(ingest_id, loaded=int(inserted), rejected=prepared.rejects.height)
+    wh.update_ingest(ingest_id, rows_loaded=int(inserted), rows_rejected=prepared.rejects.height)
     summary.rows_loaded = int(inserted)
     summary.details["ingest_id"] = ingest_id
     progress.advance()

@@ -124,6 +124,14 @@ class Warehouse:
         used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
         return self.con.sql(text, params=used or None).to_arrow_table()
 
+    def view(self, name: str) -> str:
+        """Define `sql/<name>.sql` as a temp view named after the file: a query read once,
+        straight into its consumer, need not be stored (DuckDB views take no parameters)."""
+        view = name.rsplit("/", 1)[-1]
+        text = load_sql(name).rstrip().rstrip(";")
+        self.con.execute(f"create or replace temp view {view} as {text}")
+        return view
+
     def materialize(self, name: str, params: Mapping[str, Any] | None = None) -> str:
         """Run `sql/<name>.sql` into a temp table named after the file (e.g. stg_area_units).
 
@@ -183,10 +191,39 @@ class Warehouse:
         assert row is not None
         return int(row[0])
 
-    def update_ingest_counts(self, ingest_id: int, *, loaded: int, rejected: int) -> None:
+    def update_ingest(
+        self,
+        ingest_id: int,
+        *,
+        rows_loaded: int,
+        rows_rejected: int,
+        rows_read: int | None = None,
+        pref_codes: list[str] | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record what loading a file found once it is known (None: leave as recorded)."""
         self.con.execute(
-            "update ingest_log set rows_loaded = $l, rows_rejected = $r where ingest_id = $id",
-            {"l": loaded, "r": rejected, "id": ingest_id},
+            """
+            update ingest_log set
+                rows_loaded = $loaded,
+                rows_rejected = $rejected,
+                rows_read = coalesce($read, rows_read),
+                pref_codes = coalesce($prefs, pref_codes),
+                details = coalesce($details, details)
+            where ingest_id = $id
+            """,
+            {
+                "loaded": rows_loaded,
+                "rejected": rows_rejected,
+                "read": rows_read,
+                "prefs": ",".join(sorted(pref_codes)) if pref_codes is not None else None,
+                "details": (
+                    json.dumps(details, ensure_ascii=False, default=str)
+                    if details is not None
+                    else None
+                ),
+                "id": ingest_id,
+            },
         )
 
     def ingests(self) -> list[dict[str, Any]]:
