@@ -715,6 +715,7 @@ def _parse_range(
     `plain` (the person key: nearly one value per row) are stored without a dictionary. Runs in
     worker processes: plain, JSON-able arguments only.
     """
+    import pyarrow.compute as pa_compute
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
@@ -764,8 +765,12 @@ def _parse_range(
                     quoted_strings_can_be_null=False,
                 ),
             )
+            places = pa.array([], pa.int64())
             for batch in reader:
-                index = pa.array(range(rows, rows + batch.num_rows), pa.int64())
+                if len(places) < batch.num_rows:
+                    # built once (a Python range → Arrow is slow), then shifted per batch
+                    places = pa.array(range(batch.num_rows), pa.int64())
+                index = pa_compute.add(places.slice(0, batch.num_rows), rows)
                 writer.write_batch(pa.record_batch([*batch.columns, index], schema=schema))
                 rows += batch.num_rows
     os.unlink(text_part)
