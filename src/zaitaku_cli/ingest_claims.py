@@ -447,7 +447,10 @@ def _malformed_rejects(
     person = layout.position("person_id")
     found = []
     for line, text in parsed.malformed:
-        fields = next(csv.reader([text.strip("\r\n")], delimiter=layout.delimiter), [])
+        try:
+            fields = next(csv.reader([text], delimiter=layout.delimiter), [])
+        except csv.Error:  # e.g. a field beyond the csv module's size limit
+            fields = []
         if person is not None and person < len(fields):
             fields[person] = person_key(key, fields[person]) if fields[person].strip() else ""
             out = io.StringIO()

@@ -678,8 +678,8 @@ class ParsedExtract:
     # are gone)
     paths: tuple[Path, ...]  # the Parquet parts, in file order
     rows: int  # well-formed rows
-    malformed: list[tuple[int, str]]  # (line in the input, the line's text), in line order —
-    # the text contains the raw person key
+    malformed: list[tuple[int, str]]  # (line in the input, the line's text: the first line of
+    # a row spanning several), in line order — the text contains the raw person key
     merged_lines: int  # lines swallowed into a malformed row by an open quote
     # (part, first row_index after a malformed row, lines to add from there on)
     line_shifts: tuple[tuple[int, int, int], ...]
@@ -707,11 +707,12 @@ def _parse_range(
     delimiter: str,
     n_columns: int,
     plain: list[str],
-) -> tuple[int, int, bool, float, int, list[tuple[int, str]]]:
+) -> tuple[int, int, bool, float, int, list[tuple[int, int, str]]]:
     """Bytes [start, end) of `src` decoded (as _transcode_range) and parsed into Parquet `dst`.
 
     Returns (newlines, blank lines, replaced, decode seconds, rows, malformed), malformed being
-    (record number in the part, text) of rows whose field count is not n_columns. Columns in
+    (record number in the part, lines spanned, first line) of rows whose field count is not
+    n_columns. Columns in
     `plain` (the person key: nearly one value per row) are stored without a dictionary. Runs in
     worker processes: plain, JSON-able arguments only.
     """
@@ -727,12 +728,15 @@ def _parse_range(
     decode_s = time.perf_counter() - started
     names = [f"c{i + 1}" for i in range(n_columns)]
     schema = pa.schema([*((n, pa.string()) for n in names), ("row_index", pa.int64())])
-    malformed: list[tuple[int, str]] = []
+    malformed: list[tuple[int, int, str]] = []
 
     def set_aside(row: Any) -> str:
-        # with use_threads=False, row.number is the record's number in the part (header = 1)
+        # with use_threads=False, row.number is the record's number in the part (header = 1);
+        # a row an open quote ran on holds several lines: keep how many, and the first
         if len(malformed) <= _MAX_MALFORMED:
-            malformed.append((int(row.number), str(row.text)))
+            text = str(row.text).rstrip("\r\n")
+            first, _, rest = text.partition("\n")
+            malformed.append((int(row.number), rest.count("\n") + 2 if rest else 1, first))
         return "skip"
 
     rows = 0
@@ -755,7 +759,9 @@ def _parse_range(
                     delimiter=delimiter,
                     quote_char='"',
                     double_quote=True,
-                    newlines_in_values=True,
+                    # a quote left open then ends at the next block (8 MB), not at the end
+                    # of the file: memory stays bounded; the lines it swallowed are counted
+                    newlines_in_values=False,
                     ignore_empty_lines=False,
                     invalid_row_handler=set_aside,
                 ),
@@ -777,13 +783,13 @@ def _parse_range(
     return newlines, blanks, replaced, decode_s, rows, malformed
 
 
-def _lines_of(malformed: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
-    """(line in the part, lines spanned, text) of a part's malformed rows from their record
-    numbers: a row before them spanning k lines moves the lines after it by k - 1."""
+def _lines_of(malformed: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """(line in the part, lines spanned, first line) of a part's malformed rows from (record
+    number, lines spanned, first line): a row before them spanning k lines moves the lines after
+    it by k - 1."""
     found = []
     extra = 0
-    for record, text in sorted(malformed):
-        span = text.rstrip("\r\n").count("\n") + 1
+    for record, span, text in sorted(malformed):
         found.append((record + extra, span, text))
         extra += span - 1
     return found
@@ -837,8 +843,8 @@ def parse_extract(
     shifts: list[tuple[int, int, int]] = []
     merged = 0
     for part, (result, offset) in enumerate(zip(results, decoded.part_offsets, strict=True)):
-        lines = _lines_of([(int(n), str(t)) for n, t in result[5]])
-        malformed += [(line + offset, text.rstrip("\r\n")) for line, _, text in lines]
+        lines = _lines_of([(int(n), int(span), str(t)) for n, span, t in result[5]])
+        malformed += [(line + offset, text.rstrip("\r")) for line, _, text in lines]
         merged += sum(span - 1 for _, span, _ in lines)
         shifts += _shifts(part, lines)
     if len(malformed) > _MAX_MALFORMED:
