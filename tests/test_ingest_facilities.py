@@ -98,6 +98,27 @@ def test_r6_labels_in_a_2025_list(warehouse: Warehouse, tmp_path: Path) -> None:
     ) in summary.warnings
 
 
+def test_abolished_hamamatsu_wards_in_a_2025_list_are_flagged(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # 浜松市中区 was merged into 中央区 on 2024-01-01: a 2025 list naming it is out of date
+    rows = [
+        bureau_row(pref_code="22", facility_no="0110013", address="浜松市中区元城町１０３－２"),
+        bureau_row(pref_code="22", facility_no="0110021", address="浜松市中区鍛冶町１"),
+        bureau_row(pref_code="22", facility_no="0110039", address="浜松市中央区元城町１"),
+    ]
+    summary = ingest(warehouse, write_xlsx(tmp_path / "h.xlsx", rows))
+    codes = warehouse.fetch_all(
+        "select code5, count(*) from facility_notifications group by code5 order by code5"
+    )
+    assert codes == [("22131", 2), ("22138", 1)]
+    assert (
+        "h.xlsx: 2 addresses name a ward abolished before this list of 2025-10-01: 浜松市中区 "
+        "(2); at ward level they count under the old ward, at municipality level under their "
+        "city"
+    ) in summary.warnings
+
+
 def test_r8_labels_in_a_2026_07_list(warehouse: Warehouse, tmp_path: Path) -> None:
     rows = [
         bureau_row(label="支援診２ア", juri_no="第１号"),

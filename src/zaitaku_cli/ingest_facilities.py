@@ -31,6 +31,7 @@ from zaitaku_cli.readers.bureau_list import (
     read_bureau_list,
 )
 from zaitaku_cli.readers.wareki import parse_wareki_date
+from zaitaku_cli.reference import municipalities
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import IngestRecord, Warehouse, file_sha256
 
@@ -430,7 +431,7 @@ def _load(
         con.sql(
             "select facility_code10, pref_code, label_raw, category, tier, tier_group, "
             "withdrawn, is_known_label, is_home_care_label, already_present, repeated_in_file, "
-            f"code5 is not null as located from {staged}"
+            f"code5, code5 is not null as located from {staged}"
         ).to_arrow_table()
     )
     assert isinstance(facts, pl.DataFrame)
@@ -473,6 +474,23 @@ def _load(
     summary.details["ingest_id"] = ingest_id
     progress.advance()
     return summary
+
+
+def _retired_wards(located: pl.DataFrame, as_of: date | None) -> dict[str, int]:
+    """Addresses per ward name that is not in the municipality code list any more (the 7 浜松
+    wards of before 2024-01-01), in a list dated on or after that code list."""
+    muni = municipalities()
+    listed = muni.filter(pl.col("status") == "current")["as_of"].max()
+    if as_of is None or listed is None or as_of < date.fromisoformat(str(listed)):
+        return {}
+    old = muni.filter((pl.col("status") != "current") & (pl.col("kind") == "区"))
+    found = (
+        located.join(old.select("code5", "name"), on="code5", how="inner")
+        .group_by("name")
+        .len()
+        .sort("name")
+    )
+    return dict(found.iter_rows())
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:
@@ -584,6 +602,14 @@ def _summarise(
     if prepared.kubun_dropped:
         shown = ", ".join(f"{k} {v}" for k, v in prepared.kubun_dropped.items())
         warnings.append(f"{path.name}: rows other than 区分 医科 left out: {shown}")
+    retired = _retired_wards(located, bureau.as_of)
+    if retired:
+        shown = ", ".join(f"{name} ({n})" for name, n in retired.items())
+        warnings.append(
+            f"{path.name}: {_plural(sum(retired.values()), 'address names', 'addresses name')} "
+            f"a ward abolished before this list of {bureau.as_of}: {shown}; at ward level they "
+            "count under the old ward, at municipality level under their city"
+        )
     # domain.md §2 sanity check: 従来型 far outnumbers 単独型 (5,081 vs 137 in 2025).
     jurai = categories.get("shienshin_jurai", 0)
     tandoku = categories.get("shienshin_tandoku", 0)
