@@ -197,13 +197,23 @@ def test_clean_utf8_is_read_in_place(tmp_path: Path) -> None:
 
 
 def test_blank_lines_become_empty_rows(tmp_path: Path) -> None:
-    # DuckDB skips blank lines, which would shift every later line number: they are written as
-    # rows of empty fields instead (10 commas for 11 columns).
+    # A blank line is no row for a CSV reader, which would shift every later line number: blank
+    # lines are written as rows of empty fields instead (10 commas for 11 columns).
     path = write_extract(tmp_path / "b.csv", ["", claim(), "", ""], encoding="utf-8", line_end="\n")
     prepared = prepare_utf8(layout_of(path), tmp_path)
     assert (prepared.transcoded, prepared.blank_lines, prepared.lines) == (True, 3, 5)
     text = prepared.paths[0].read_bytes().decode("utf-8").split("\n")
     assert text[1] == "," * 10 and text[3] == "," * 10 and text[4] == "," * 10
+
+
+def test_blank_lines_of_either_line_end_are_found(tmp_path: Path) -> None:
+    # a CRLF file with LF-only lines pasted in: its blank lines are found whatever their end
+    path = tmp_path / "mixed.csv"
+    good = "39030000,P1,2,82,032018,x,202304,2,0311234567,114001110,1"
+    path.write_bytes(f"{','.join(CANONICAL)}\r\n{good}\r\n\n{good}\n\r\n{good}\r\n".encode())
+    parsed = parse_extract(layout_of(path), tmp_path)
+    assert (parsed.rows, parsed.malformed, parsed.decoded.blank_lines) == (5, [], 2)
+    assert [n for n, p, _ in parsed_rows(path, parsed) if p == ""] == [3, 5]
 
 
 def test_bytes_invalid_in_the_encoding_are_replaced(tmp_path: Path) -> None:
@@ -227,7 +237,8 @@ def test_parallel_parts_decode_to_the_same_text(tmp_path: Path) -> None:
     assert prepared.workers == 3 and len(prepared.paths) == 3
     parts = [p.read_bytes().decode("utf-8") for p in prepared.paths]
     header, _, _ = parts[0].partition("\r\n")
-    # every part starts with the header line (DuckDB skips it in each), in the file's line ends
+    # every part starts with the header line (the reader skips it in each), in the file's line
+    # ends
     assert all(part.startswith(header + "\r\n") for part in parts)
     joined = parts[0] + "".join(part.removeprefix(header + "\r\n") for part in parts[1:])
     expected = path.read_bytes().decode("cp932").replace("\r\n\r\n", "\r\n" + "," * 10 + "\r\n")

@@ -398,15 +398,19 @@ def _blocks(
 _BLANK = re.compile(rb"(?:^|(?<=\n))\r?(?=\n)")
 
 
-def _has_blank_line(block: bytes, first: bool, crlf: bool) -> bool:
+def _has_blank_line(block: bytes, first: bool) -> bool:
     # Blocks start at a line start; the very first line is the header and never blank here.
-    # One search per block: a file has one kind of line end (DuckDB refuses mixed ones).
-    end = b"\r\n" if crlf else b"\n"
-    return (b"\n" + end) in block or (not first and block.startswith(end))
+    # Either line end, as files pasted together from Windows and Unix mix them.
+    return (
+        b"\n\n" in block
+        or b"\n\r\n" in block
+        or (not first and (block.startswith(b"\n") or block.startswith(b"\r\n")))
+    )
 
 
 def _fill_blank_lines(block: bytes, filler: bytes) -> tuple[bytes, int]:
-    """Blank lines → lines of empty fields; DuckDB would skip them and shift every line number."""
+    """Blank lines → lines of empty fields: rows of their own (the checks skip them as blank), so
+    that every later row keeps its line number."""
     filled, count = _BLANK.subn(lambda m: filler + m.group(0), block)
     return filled, count
 
@@ -424,7 +428,6 @@ def _transcode_range(
     newlines = blanks = 0
     replaced = False
     fill = filler.encode("utf-8")
-    crlf = header.endswith("\r\n")
     with open(dst, "wb") as out:
         if start > 0:
             out.write(header.encode("utf-8"))
@@ -433,7 +436,7 @@ def _transcode_range(
             if first and block.startswith(codecs.BOM_UTF8):
                 block = block[len(codecs.BOM_UTF8) :]
             newlines += block.count(b"\n")
-            if _has_blank_line(block, first, crlf):
+            if _has_blank_line(block, first):
                 block, n = _fill_blank_lines(block, fill)
                 blanks += n
             first = False
@@ -639,14 +642,10 @@ def _scan(layout: ExtractLayout, progress: Progress) -> _Scan:
     lines = 0
     clean = True
     first = True
-    crlf = False
     utf8 = codecs.getincrementaldecoder("utf-8")()
     for block in _blocks(layout.path, progress):
         lines += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
-        if first:
-            nl = block.find(b"\n")
-            crlf = nl > 0 and block[nl - 1 : nl] == b"\r"
-        if _has_blank_line(block, first, crlf):
+        if _has_blank_line(block, first):
             clean = False
         first = False
         if block.isascii():
