@@ -701,6 +701,20 @@ def test_lines_swallowed_by_an_open_quote_count_as_rejected(
     ]
 
 
+def test_a_malformed_line_too_long_to_split_is_rejected_without_its_text(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # a 200,000-character field is beyond Python's csv module: the line is still counted and
+    # rejected, but where its person key is cannot be told, so its text is not kept
+    huge = "39030000,P1," + "x" * 200_000
+    path = write_extract(tmp_path / "huge.csv", [claim(), huge, claim()])
+    [summary] = ingest_claim_extracts(warehouse, [path], max_reject_rate=1.0)
+    assert (summary.rows_read, summary.rows_loaded) == (3, 2)
+    assert warehouse.fetch_all("select row_number, value, raw_row from rejects") == [
+        (3, "3 fields, the header has 11", None)
+    ]
+
+
 def test_mixed_line_ends_are_read(warehouse: Warehouse, tmp_path: Path) -> None:
     path = write_extract(tmp_path / "m.csv", [claim(), claim()])
     lf_line = ",".join(claim(被保険者番号="P3").values()) + "\n"

@@ -449,9 +449,12 @@ def _malformed_rejects(
     for line, text in parsed.malformed:
         try:
             fields = next(csv.reader([text], delimiter=layout.delimiter), [])
+            parsed_ok = True
         except csv.Error:  # e.g. a field beyond the csv module's size limit
-            fields = []
-        if person is not None and person < len(fields):
+            # count the fields roughly; where the person key is cannot be told
+            fields = text.split(layout.delimiter)
+            parsed_ok = False
+        if parsed_ok and person is not None and person < len(fields):
             fields[person] = person_key(key, fields[person]) if fields[person].strip() else ""
             out = io.StringIO()
             csv.writer(out, delimiter=layout.delimiter, lineterminator="").writerow(fields)

@@ -527,7 +527,8 @@ def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progr
         raise InputError(
             f"reading failed ({' '.join(failure) or 'worker exited'})",
             file=path,
-            hint="check the free space beside the warehouse",
+            hint="check the delimiter, quotes and line ends (no line may exceed 8 MB), and the "
+            "free space beside the warehouse",
         )
     return results
 
