@@ -715,6 +715,35 @@ def test_a_malformed_line_too_long_to_split_is_rejected_without_its_text(
     ]
 
 
+def test_bytes_invalid_in_cp932_reject_their_row(warehouse: Warehouse, tmp_path: Path) -> None:
+    path = write_extract(tmp_path / "x.csv", [claim(), claim(被保険者番号="P2")])
+    # 0x81 0x20 is no CP932 character: the byte pair becomes U+FFFD and its row is rejected
+    path.write_bytes(
+        path.read_bytes() + b"39030000,P3,2,82,032018,\x81\x20,202304,2,0311234567,114001110,1\r\n"
+    )
+    [summary] = ingest_claim_extracts(warehouse, [path], encoding="cp932", max_reject_rate=1.0)
+    assert (summary.rows_read, summary.rows_loaded) == (3, 2)
+    assert rejects(warehouse) == [
+        (4, None, "bytes not valid in the file's encoding (they read as U+FFFD)", None)
+    ]
+    assert any(w.startswith("some bytes were not valid cp932") for w in summary.warnings)
+
+
+def test_pipe_delimited_cp932_is_decoded_before_it_is_split(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # 倒 is 0x93 0x7C in CP932: its second byte is a '|', so such a file must be decoded first
+    path = write_extract(
+        tmp_path / "p.csv",
+        [claim(市町村名="倒町", 診療年月="令和5年4月"), claim(市町村名="盛岡市")],
+        delimiter="|",
+    )
+    assert b"\x93|" in path.read_bytes()
+    [summary] = ingest_claim_extracts(warehouse, [path])
+    assert (summary.rows_read, summary.rows_loaded) == (2, 2)
+    assert lines(warehouse, "service_month") == [(date(2023, 4, 1),), (date(2023, 4, 1),)]
+
+
 def test_mixed_line_ends_are_read(warehouse: Warehouse, tmp_path: Path) -> None:
     path = write_extract(tmp_path / "m.csv", [claim(), claim()])
     lf_line = ",".join(claim(被保険者番号="P3").values()) + "\n"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import itertools
 import json
 import os
@@ -396,15 +397,14 @@ def _blocks(
 
 
 _BLANK = re.compile(rb"(?:^|(?<=\n))\r?(?=\n)")
+_BLANK_AFTER_A_LINE = re.compile(rb"\n\r?\n")
 
 
 def _has_blank_line(block: bytes, first: bool) -> bool:
     # Blocks start at a line start; the very first line is the header and never blank here.
     # Either line end, as files pasted together from Windows and Unix mix them.
-    return (
-        b"\n\n" in block
-        or b"\n\r\n" in block
-        or (not first and (block.startswith(b"\n") or block.startswith(b"\r\n")))
+    return _BLANK_AFTER_A_LINE.search(block) is not None or (
+        not first and (block.startswith(b"\n") or block.startswith(b"\r\n"))
     )
 
 
@@ -415,43 +415,105 @@ def _fill_blank_lines(block: bytes, filler: bytes) -> tuple[bytes, int]:
     return filled, count
 
 
-def _transcode_range(
-    src: str, start: int, end: int, dst: str, encoding: str, filler: str, header: str
-) -> tuple[int, int, bool]:
-    """Bytes [start, end) of `src`, newline-aligned, as UTF-8 into `dst`.
+@dataclass
+class _Streamed:
+    """What streaming a byte range as UTF-8 found out, filled in as it goes."""
 
-    Returns (newlines, blank lines filled, whether bytes were replaced).
+    newlines: int = 0
+    blank_lines: int = 0  # filled with empty fields
+    replaced: bool = False  # bytes not valid in the encoding became U+FFFD
+    seconds: float = 0.0  # spent decoding (not reading)
+
+
+def _utf8_blocks(
+    src: str,
+    start: int,
+    end: int,
+    encoding: str,
+    filler: str,
+    header: str,
+    transport: bool,
+    found: _Streamed,
+) -> Iterator[bytes]:
+    """Bytes [start, end) of `src`, newline-aligned, as UTF-8 blocks.
 
     A range that does not start the file gets `header` (the header line) first, so that each
-    part is a CSV file of its own. Runs in worker processes: plain, JSON-able arguments only.
+    part is a CSV text of its own. With `transport`, non-ASCII bytes are not decoded but carried
+    as Latin-1 characters (one per byte, 3× faster than CP932 decoding); _from_transport decodes
+    them later, once per distinct value.
     """
-    newlines = blanks = 0
-    replaced = False
     fill = filler.encode("utf-8")
-    with open(dst, "wb") as out:
-        if start > 0:
-            out.write(header.encode("utf-8"))
-        first = start == 0
-        for block in _blocks(Path(src), start=start, end=end):
-            if first and block.startswith(codecs.BOM_UTF8):
-                block = block[len(codecs.BOM_UTF8) :]
-            newlines += block.count(b"\n")
-            if _has_blank_line(block, first):
-                block, n = _fill_blank_lines(block, fill)
-                blanks += n
-            first = False
-            if block.isascii():
-                # The fast path: ASCII is the same bytes in CP932 and UTF-8.
-                out.write(block)
-                continue
+    if start > 0:
+        yield header.encode("utf-8")
+    first = start == 0
+    for block in _blocks(Path(src), start=start, end=end):
+        started = time.perf_counter()
+        if first and block.startswith(codecs.BOM_UTF8):
+            block = block[len(codecs.BOM_UTF8) :]
+        found.newlines += block.count(b"\n")
+        if _has_blank_line(block, first):
+            block, n = _fill_blank_lines(block, fill)
+            found.blank_lines += n
+        first = False
+        if block.isascii():
+            # The fast path: ASCII is the same bytes in CP932 and UTF-8.
+            out = block
+        elif transport:
+            out = block.decode("latin-1").encode("utf-8")
+        else:
             try:
                 text = block.decode(encoding)
             except UnicodeDecodeError:
                 # Strict first: it is faster, and bad bytes are rare.
                 text = block.decode(encoding, "replace")
-                replaced = True
-            out.write(text.encode("utf-8"))
-    return newlines, blanks, replaced
+                found.replaced = True
+            out = text.encode("utf-8")
+        found.seconds += time.perf_counter() - started
+        yield out
+
+
+def _transcode_range(
+    src: str, start: int, end: int, dst: str, encoding: str, filler: str, header: str
+) -> tuple[int, int, bool]:
+    """Bytes [start, end) of `src` as a UTF-8 file `dst` (see _utf8_blocks).
+
+    Returns (newlines, blank lines filled, whether bytes were replaced). Runs in worker
+    processes: plain, JSON-able arguments only.
+    """
+    found = _Streamed()
+    with open(dst, "wb") as out:
+        for block in _utf8_blocks(src, start, end, encoding, filler, header, False, found):
+            out.write(block)
+    return found.newlines, found.blank_lines, found.replaced
+
+
+class _BlockStream(io.RawIOBase):
+    """A read-only stream over an iterator of byte blocks, ending with a line end: what Arrow's
+    CSV reader reads a part from, without a copy of it on disk."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = blocks
+        self._left = memoryview(b"")
+        self._last = b"\n"
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._left:
+            block = next(self._blocks, None)
+            if block is None:
+                if self._last == b"\n":
+                    return 0
+                # an unterminated last line (or a header alone) still ends a row
+                block = b"\n"
+            if block:
+                self._last = block[-1:]
+                self._left = memoryview(block)
+        n = min(len(buffer), len(self._left))
+        buffer[:n] = self._left[:n]
+        self._left = self._left[n:]
+        return n
 
 
 def _split(path: Path, size: int, parts: int) -> list[tuple[int, int]]:
@@ -696,6 +758,11 @@ class ParsedExtract:
         return self.decoded.bytes_read / 1e6 / self.decode_seconds if self.decode_seconds else 0.0
 
 
+# Delimiters that never occur inside a CP932 character (its trail bytes are 0x40–0xFC): with
+# them the file's bytes can be split into fields before they are decoded. '|' (0x7C) can.
+_SPLIT_BEFORE_DECODING = (",", "\t", ";")
+
+
 def _parse_range(
     src: str,
     start: int,
@@ -708,24 +775,25 @@ def _parse_range(
     n_columns: int,
     plain: list[str],
 ) -> tuple[int, int, bool, float, int, list[tuple[int, int, str]]]:
-    """Bytes [start, end) of `src` decoded (as _transcode_range) and parsed into Parquet `dst`.
+    """Bytes [start, end) of `src` decoded and parsed into Parquet `dst`.
 
     Returns (newlines, blank lines, replaced, decode seconds, rows, malformed), malformed being
     (record number in the part, lines spanned, first line) of rows whose field count is not
-    n_columns. Columns in
-    `plain` (the person key: nearly one value per row) are stored without a dictionary. Runs in
-    worker processes: plain, JSON-able arguments only.
+    n_columns. Columns in `plain` (the person key: nearly one value per row) are stored without a
+    dictionary. CP932 is decoded after the split into fields, once per distinct non-ASCII value
+    of a column (a few dozen 市町村名 or 和暦 months), not byte by byte: the bytes travel as
+    Latin-1 text until then (see _utf8_blocks). Runs in worker processes: plain, JSON-able
+    arguments only.
     """
     import pyarrow.compute as pa_compute
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
-    started = time.perf_counter()
-    text_part = dst + ".csv"
-    newlines, blanks, replaced = _transcode_range(
-        src, start, end, text_part, encoding, filler, header
-    )
-    decode_s = time.perf_counter() - started
+    transport = encoding == "cp932" and delimiter in _SPLIT_BEFORE_DECODING
+    found = _Streamed()
+    blocks = _utf8_blocks(src, start, end, encoding, filler, header, transport, found)
+    replaced = False
+    decode_s = 0.0
     names = [f"c{i + 1}" for i in range(n_columns)]
     schema = pa.schema([*((n, pa.string()) for n in names), ("row_index", pa.int64())])
     malformed: list[tuple[int, int, str]] = []
@@ -736,6 +804,8 @@ def _parse_range(
         if len(malformed) <= _MAX_MALFORMED:
             text = str(row.text).rstrip("\r\n")
             first, _, rest = text.partition("\n")
+            if transport:
+                first = first.encode("latin-1").decode(encoding, "replace")
             malformed.append((int(row.number), rest.count("\n") + 2 if rest else 1, first))
         return "skip"
 
@@ -747,40 +817,64 @@ def _parse_range(
         write_statistics=False,
         use_dictionary=[n for n in names if n not in plain],
     ) as writer:
-        with open(text_part, "rb") as fh:
-            has_rows = fh.readline().endswith(b"\n")
-        if has_rows:
-            reader = pa_csv.open_csv(
-                text_part,
-                read_options=pa_csv.ReadOptions(
-                    use_threads=False, block_size=8 << 20, column_names=names, skip_rows=1
-                ),
-                parse_options=pa_csv.ParseOptions(
-                    delimiter=delimiter,
-                    quote_char='"',
-                    double_quote=True,
-                    # a quote left open then ends at the next block (8 MB), not at the end
-                    # of the file: memory stays bounded; the lines it swallowed are counted
-                    newlines_in_values=False,
-                    ignore_empty_lines=False,
-                    invalid_row_handler=set_aside,
-                ),
-                convert_options=pa_csv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()),
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                ),
-            )
-            places = pa.array([], pa.int64())
-            for batch in reader:
-                if len(places) < batch.num_rows:
-                    # built once (a Python range → Arrow is slow), then shifted per batch
-                    places = pa.array(range(batch.num_rows), pa.int64())
-                index = pa_compute.add(places.slice(0, batch.num_rows), rows)
-                writer.write_batch(pa.record_batch([*batch.columns, index], schema=schema))
-                rows += batch.num_rows
-    os.unlink(text_part)
-    return newlines, blanks, replaced, decode_s, rows, malformed
+        reader = pa_csv.open_csv(
+            _BlockStream(blocks),
+            read_options=pa_csv.ReadOptions(
+                use_threads=False, block_size=8 << 20, column_names=names, skip_rows=1
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                double_quote=True,
+                # a quote left open then ends at the next block (8 MB), not at the end
+                # of the file: memory stays bounded; the lines it swallowed are counted
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+                invalid_row_handler=set_aside,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        places = pa.array([], pa.int64())
+        for batch in reader:
+            columns = list(batch.columns)
+            if transport:
+                decoding = time.perf_counter()
+                for i, column in enumerate(columns):
+                    columns[i], bad = _from_transport(column, encoding)
+                    replaced = replaced or bad
+                decode_s += time.perf_counter() - decoding
+            if len(places) < batch.num_rows:
+                # built once (a Python range → Arrow is slow), then shifted per batch
+                places = pa.array(range(batch.num_rows), pa.int64())
+            index = pa_compute.add(places.slice(0, batch.num_rows), rows)
+            writer.write_batch(pa.record_batch([*columns, index], schema=schema))
+            rows += batch.num_rows
+    replaced = replaced or found.replaced
+    return found.newlines, found.blank_lines, replaced, found.seconds + decode_s, rows, malformed
+
+
+def _from_transport(column: pa.Array, encoding: str) -> tuple[pa.Array, bool]:
+    """A column whose non-ASCII bytes travelled as Latin-1 (see _transcode_range), decoded once
+    per distinct value; and whether some bytes were not valid in `encoding` (U+FFFD then)."""
+    import pyarrow.compute as pa_compute
+
+    if pa_compute.all(pa_compute.string_is_ascii(column)).as_py() is not False:
+        return column, False
+    encoded = pa_compute.dictionary_encode(column)
+    values = []
+    replaced = False
+    for value in encoded.dictionary.to_pylist():
+        raw = value.encode("latin-1")
+        try:
+            values.append(raw.decode(encoding))
+        except UnicodeDecodeError:
+            values.append(raw.decode(encoding, "replace"))
+            replaced = True
+    return pa_compute.take(pa.array(values, pa.string()), encoded.indices), replaced
 
 
 def _lines_of(malformed: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
