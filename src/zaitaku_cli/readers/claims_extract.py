@@ -3,9 +3,11 @@
 
 The canonical columns and their header aliases are data (claims_columns.toml). The file is cut
 at line starts into parts (a CP932 trail byte is never 0x0A, so a cut at a line end never cuts
-a character), one worker process per part: it decodes the part block-wise to UTF-8 (pure-ASCII
-blocks are copied as they are) and parses it with Arrow's CSV reader into Parquet, each row with
-its place, from which DuckDB tells its line. No process holds more than a block of the file in
+a character), one worker process per part. A worker streams its part block by block into Arrow's
+CSV reader and writes Parquet, each row with its place, from which DuckDB tells its line. CP932
+with a delimiter that no CP932 byte can be (',', tab, ';') is split into fields first and decoded
+once per distinct non-ASCII value of a column; other text is decoded block-wise to UTF-8
+(pure-ASCII blocks are copied as they are). No process holds more than a block of the file in
 memory. prepare_utf8 stops after decoding, for readers that want UTF-8 CSV (the benchmark's
 baseline).
 """
