@@ -26,6 +26,7 @@ import sys
 import time
 import tomllib
 import unicodedata
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -787,7 +788,6 @@ def _parse_range(
     Latin-1 text until then (see _utf8_blocks). Runs in worker processes: plain, JSON-able
     arguments only.
     """
-    import pyarrow.compute as pa_compute
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
@@ -840,7 +840,6 @@ def _parse_range(
                 quoted_strings_can_be_null=False,
             ),
         )
-        places = pa.array([], pa.int64())
         for batch in reader:
             columns = list(batch.columns)
             if transport:
@@ -849,10 +848,7 @@ def _parse_range(
                     columns[i], bad = _from_transport(column, encoding)
                     replaced = replaced or bad
                 decode_s += time.perf_counter() - decoding
-            if len(places) < batch.num_rows:
-                # built once (a Python range → Arrow is slow), then shifted per batch
-                places = pa.array(range(batch.num_rows), pa.int64())
-            index = pa_compute.add(places.slice(0, batch.num_rows), rows)
+            index = _int64_range(rows, batch.num_rows)
             writer.write_batch(pa.record_batch([*columns, index], schema=schema))
             rows += batch.num_rows
     replaced = replaced or found.replaced
@@ -860,7 +856,7 @@ def _parse_range(
 
 
 def _from_transport(column: pa.Array, encoding: str) -> tuple[pa.Array, bool]:
-    """A column whose non-ASCII bytes travelled as Latin-1 (see _transcode_range), decoded once
+    """A column whose non-ASCII bytes travelled as Latin-1 (see _utf8_blocks), decoded once
     per distinct value; and whether some bytes were not valid in `encoding` (U+FFFD then)."""
     import pyarrow.compute as pa_compute
 
@@ -876,7 +872,27 @@ def _from_transport(column: pa.Array, encoding: str) -> tuple[pa.Array, bool]:
         except UnicodeDecodeError:
             values.append(raw.decode(encoding, "replace"))
             replaced = True
-    return pa_compute.take(pa.array(values, pa.string()), encoded.indices), replaced
+    return pa_compute.take(_string_array(values), encoded.indices), replaced
+
+
+# Arrow's constructors from Python values (pa.array, pa.scalar) first look whether pandas is
+# installed, importing it: 0.7 s in every worker process. These build from buffers instead.
+def _int64_range(start: int, n: int) -> pa.Array:
+    """start, start + 1, … (n values) as an Arrow int64 array."""
+    values = array("q", range(start, start + n))
+    if sys.byteorder != "little":  # Arrow buffers are little-endian
+        values.byteswap()
+    return pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(values.tobytes())])
+
+
+def _string_array(values: list[str]) -> pa.Array:
+    """`values` as an Arrow string array."""
+    encoded = [v.encode("utf-8") for v in values]
+    offsets = array("i", [0, *itertools.accumulate(len(e) for e in encoded)])
+    if sys.byteorder != "little":
+        offsets.byteswap()
+    buffers = [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(pa.string(), len(values), buffers)
 
 
 def _lines_of(malformed: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
