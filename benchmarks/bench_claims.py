@@ -143,7 +143,8 @@ from pathlib import Path
 
 import duckdb
 
-from zaitaku_cli.readers.claims_extract import prepare_utf8, read_layout, read_mapping
+from zaitaku_cli.readers.claims_extract import read_layout, read_mapping
+from zaitaku_cli.readers.claims_parts import prepare_utf8
 from zaitaku_cli.reference import DATA_DIR
 
 source, workdir, query, dump = (Path(a) for a in sys.argv[1:5])

@@ -26,13 +26,11 @@ from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.claims_extract import (
     ClaimsMapping,
     ExtractLayout,
-    ParsedExtract,
     canonical_columns,
-    create_raw_view,
-    parse_extract,
     read_layout,
     read_mapping,
 )
+from zaitaku_cli.readers.claims_parts import ParsedExtract, create_raw_view, parse_extract
 from zaitaku_cli.readers.wareki import ERAS
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse, file_sha256

@@ -1,0 +1,180 @@
+"""Claims extract lines: the decoded UTF-8 copy, and the Parquet parts with their line numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from factories.claims import CANONICAL, GOOD, claim, write_extract
+from zaitaku_cli.errors import InputError
+from zaitaku_cli.readers.claims_extract import ClaimsMapping, ExtractLayout, read_layout
+from zaitaku_cli.readers.claims_parts import (
+    ParsedExtract,
+    create_raw_view,
+    parse_extract,
+    prepare_utf8,
+)
+
+
+def layout_of(path: Path, encoding: str = "auto") -> ExtractLayout:
+    return read_layout(path, ClaimsMapping(), encoding=encoding)
+
+
+def test_cp932_is_decoded_to_utf8(tmp_path: Path) -> None:
+    path = write_extract(tmp_path / "a.csv", [claim(), claim(市町村名="宮古市")])
+    prepared = prepare_utf8(layout_of(path), tmp_path)
+    assert (prepared.encoding, prepared.transcoded, prepared.lines) == ("cp932", True, 3)
+    [part] = prepared.paths
+    assert part != path
+    assert part.read_bytes().decode("utf-8") == path.read_bytes().decode("cp932")
+
+
+def test_ascii_header_then_cp932_rows_are_found_while_streaming(tmp_path: Path) -> None:
+    # An English header and a first megabyte of ASCII tell nothing: the encoding is settled at
+    # the first non-ASCII block.
+    header = [
+        "insurer_no", "person_id", "sex", "age", "municipality_code", "municipality_name",
+        "service_month", "inout", "facility_code", "procedure_code", "times",
+    ]  # fmt: skip
+    ascii_rows = [
+        dict(zip(header, GOOD.values(), strict=True)) | {"municipality_name": ""}
+    ] * 20_000
+    japanese = dict(zip(header, GOOD.values(), strict=True))
+    path = write_extract(tmp_path / "late.csv", [*ascii_rows, japanese], header=header)
+    assert path.stat().st_size > 1 << 20
+    layout = layout_of(path)
+    assert layout.encoding == "ascii"
+    prepared = prepare_utf8(layout, tmp_path)
+    assert (prepared.encoding, prepared.transcoded) == ("cp932", True)
+    assert (
+        prepared.paths[0]
+        .read_bytes()
+        .decode("utf-8")
+        .endswith("盛岡市,202304,2,0311234567,114001110,1\r\n")
+    )
+
+
+def test_clean_utf8_is_read_in_place(tmp_path: Path) -> None:
+    path = write_extract(tmp_path / "u.csv", [claim()], encoding="utf-8", line_end="\n")
+    prepared = prepare_utf8(layout_of(path), tmp_path / "unused")
+    assert (prepared.paths, prepared.transcoded, prepared.lines) == ((path,), False, 2)
+
+
+def test_blank_lines_become_empty_rows(tmp_path: Path) -> None:
+    # A blank line is no row for a CSV reader, which would shift every later line number: blank
+    # lines are written as rows of empty fields instead (10 commas for 11 columns).
+    path = write_extract(tmp_path / "b.csv", ["", claim(), "", ""], encoding="utf-8", line_end="\n")
+    prepared = prepare_utf8(layout_of(path), tmp_path)
+    assert (prepared.transcoded, prepared.blank_lines, prepared.lines) == (True, 3, 5)
+    text = prepared.paths[0].read_bytes().decode("utf-8").split("\n")
+    assert text[1] == "," * 10 and text[3] == "," * 10 and text[4] == "," * 10
+
+
+def test_blank_lines_of_either_line_end_are_found(tmp_path: Path) -> None:
+    # a CRLF file with LF-only lines pasted in: its blank lines are found whatever their end
+    path = tmp_path / "mixed.csv"
+    good = "39030000,P1,2,82,032018,x,202304,2,0311234567,114001110,1"
+    path.write_bytes(f"{','.join(CANONICAL)}\r\n{good}\r\n\n{good}\n\r\n{good}\r\n".encode())
+    parsed = parse_extract(layout_of(path), tmp_path)
+    assert (parsed.rows, parsed.malformed, parsed.decoded.blank_lines) == (5, [], 2)
+    assert [n for n, p, _ in parsed_rows(path, parsed) if p == ""] == [3, 5]
+
+
+def test_bytes_invalid_in_the_encoding_are_replaced(tmp_path: Path) -> None:
+    path = write_extract(tmp_path / "x.csv", [claim()])
+    # 0x81 0x20 is no CP932 character: the byte pair becomes U+FFFD, the row is rejected later
+    path.write_bytes(
+        path.read_bytes() + b"39030000,P2,2,82,032018,\x81\x20,202304,2,0311234567,114001110,1\r\n"
+    )
+    prepared = prepare_utf8(layout_of(path, encoding="cp932"), tmp_path)
+    assert prepared.replaced
+    assert "\ufffd" in prepared.paths[0].read_bytes().decode("utf-8")
+
+
+def test_parallel_parts_decode_to_the_same_text(tmp_path: Path) -> None:
+    rows: list[dict[str, str] | str] = [
+        claim(被保険者番号=f"P{i:09d}", 市町村名="宮古市") for i in range(300)
+    ]
+    rows[150] = ""  # a blank line inside some part
+    path = write_extract(tmp_path / "a.csv", rows)
+    prepared = prepare_utf8(layout_of(path), tmp_path, workers=3)
+    assert prepared.workers == 3 and len(prepared.paths) == 3
+    parts = [p.read_bytes().decode("utf-8") for p in prepared.paths]
+    header, _, _ = parts[0].partition("\r\n")
+    # every part starts with the header line (the reader skips it in each), in the file's line
+    # ends
+    assert all(part.startswith(header + "\r\n") for part in parts)
+    joined = parts[0] + "".join(part.removeprefix(header + "\r\n") for part in parts[1:])
+    expected = path.read_bytes().decode("cp932").replace("\r\n\r\n", "\r\n" + "," * 10 + "\r\n")
+    assert joined == expected
+    assert (prepared.lines, prepared.blank_lines) == (301, 1)
+
+
+def parsed_rows(path: Path, parsed: ParsedExtract) -> list[tuple[int, str, str]]:
+    """(line, 被保険者番号, 性別) of every row of the Parquet parts, as DuckDB numbers them."""
+    import duckdb
+
+    con = duckdb.connect()
+    create_raw_view(con, layout_of(path), parsed)
+    return con.sql("select line_no, person_id, sex from raw_claim_lines order by 1").fetchall()
+
+
+def test_every_line_is_a_row_or_set_aside_even_when_many_are(tmp_path: Path) -> None:
+    # A CRLF file of 150,000 lines, every other one too long, in two parts: each line is a row
+    # or set aside, and both keep their line numbers.
+    good = "39030000,P000000001,2,82,032018,x,202304,2,0311234567,114001110,1"
+    long = ",".join(["x"] * 20)
+    lines = [",".join(CANONICAL)] + [long if i % 2 == 0 else good for i in range(150_000)]
+    path = tmp_path / "in.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    parsed = parse_extract(layout_of(path), tmp_path, workers=2)
+    assert (parsed.rows, len(parsed.malformed), parsed.decoded.workers) == (75_000, 75_000, 2)
+    assert parsed.malformed[:2] == [(2, long), (4, long)]
+    assert parsed.malformed[-1] == (150_000, long)
+    numbered = parsed_rows(path, parsed)
+    assert [n for n, _, _ in numbered] == list(range(3, 150_002, 2))
+
+
+def test_rows_of_the_parts_keep_their_lines(tmp_path: Path) -> None:
+    rows: list[dict[str, str] | str] = [claim(被保険者番号=f"P{i}") for i in range(60)]
+    rows[5] = "39030000,P5,2"  # line 7: too few fields
+    rows[30] = ""  # line 32: blank, a row of empty fields
+    # line 41 opens a quote that swallows line 42; line 43 has too many fields
+    rows[39] = '39030000,"P39,2,82,032018,x,202304,2,0311234567,114001110,1'
+    rows[41] = ",".join([*claim().values(), "extra"])
+    path = write_extract(tmp_path / "in.csv", rows)
+    parsed = parse_extract(layout_of(path), tmp_path, workers=3)
+    assert [line for line, _ in parsed.malformed] == [7, 41, 43]
+    assert parsed.merged_lines == 1
+    assert not parsed.quoted_line_breaks
+    numbered = parsed_rows(path, parsed)
+    expected = [n for n in range(2, 62) if n not in (7, 41, 42, 43)]
+    assert [n for n, _, _ in numbered] == expected
+    # the person on each line is the one written there (line n holds P{n-2})
+    assert all(p == f"P{n - 2}" for n, p, _ in numbered if n != 32)
+    assert [(p, sex) for n, p, sex in numbered if n == 32] == [("", "")]
+
+
+def test_quoted_line_breaks_are_noticed(tmp_path: Path) -> None:
+    row = '39030000,P1,2,82,032018,"盛岡\n市",202304,2,0311234567,114001110,1\n'
+    text = ",".join(CANONICAL) + "\n" + row
+    path = tmp_path / "in.csv"
+    path.write_bytes(text.encode("utf-8"))
+    parsed = parse_extract(layout_of(path), tmp_path)
+    assert (parsed.rows, parsed.malformed, parsed.quoted_line_breaks) == (1, [], True)
+
+
+def test_too_many_malformed_lines_refuse_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zaitaku_cli.readers import claims_parts
+
+    monkeypatch.setattr(claims_parts, "_MAX_MALFORMED", 2)
+    path = write_extract(tmp_path / "in.csv", ["a;b;c"] * 3 + [claim()])
+    with pytest.raises(InputError) as err:
+        parse_extract(layout_of(path), tmp_path)
+    assert str(err.value).startswith(
+        f"{path}: more than 2 lines have a number of fields other than the header's (the first "
+        "is line 2)"
+    )
