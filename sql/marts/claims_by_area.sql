@@ -118,11 +118,22 @@ codes as (
     group by c.code
 ),
 
+-- periods get compact ids too ('FY2023' would be hashed on every line); period below is the id
+period_labels as (
+    select label, row_number() over (order by label) as period_id
+    from (
+        select distinct case when $period = 'month' then month_label else fy_label end as label
+        from ref_months
+    ) as p
+),
+
 months as (
     select
-        month_start,
-        case when $period = 'month' then month_label else fy_label end as period
-    from ref_months
+        m.month_start,
+        l.period_id as period
+    from ref_months as m
+    inner join period_labels as l
+        on l.label = case when $period = 'month' then m.month_label else m.fy_label end
 ),
 
 -- the area of each residence code (validated by the ingest; else its prefecture's unknown area)
@@ -455,7 +466,7 @@ area_labels as (
 
 final as (
     select
-        g.period,
+        pl.label as period,
         $level as area_level,
         n.area_code,
         n.area_name,
@@ -470,6 +481,7 @@ final as (
     inner join area_labels as n on n.basis = g.basis and n.area_id = g.area_id
     inner join indicators as i on i.indicator_id = g.indicator_id
     inner join age_groups as ag on ag.age_group_id = g.age_group_id
+    inner join period_labels as pl on pl.period_id = g.period
     left join patients_counted as p
         on p.period = g.period
         and p.basis = g.basis
