@@ -41,38 +41,15 @@ CPUS = 2
 RATIO_TARGET = 1.5
 RSS_TARGET_MB = 2048.0
 
-# Run first in every child: the same core count as the target machine, before DuckDB or
-# polars size their thread pools.
-PIN = """
-import os, sys
-if hasattr(os, "sched_setaffinity"):
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:int(os.environ["BENCH_CPUS"])])
-"""
-
 OURS = (
-    PIN
+    benchlib.PHASES
     + """
-import json, time
+import json, sys
 from pathlib import Path
 
 from zaitaku_cli.claims_aggregate import build_claims_by_area
 from zaitaku_cli.ingest_claims import ingest_claim_extracts
 from zaitaku_cli.warehouse import Warehouse
-
-
-class Phases:
-    # Progress that remembers how long each ingest phase took.
-    def __init__(self):
-        self.times, self.current, self.started = {}, None, 0.0
-
-    def start(self, description, total=None):
-        self.current, self.started = description.split(": ", 1)[-1], time.perf_counter()
-
-    def advance(self, amount=1):
-        pass
-
-    def finish(self):
-        self.times[self.current] = time.perf_counter() - self.started
 
 
 # 85 % of the billing facilities get a municipality of their prefecture (deterministic by code),
@@ -135,9 +112,7 @@ print(json.dumps({
 """
 )
 
-BASELINE = (
-    PIN
-    + """
+BASELINE = """
 import json, sys, time
 from pathlib import Path
 
@@ -169,13 +144,10 @@ rel.write_parquet(str(dump))
 query_s = time.perf_counter() - start
 print(json.dumps({"decode_s": decode_s, "query_s": query_s}))
 """
-)
 
 # The same indicators, the straightforward pandas way: both bases × age groups and total, each
 # unit by nunique/sum per group (the facility placement rule as in sql/baseline_*.sql).
-PANDAS = (
-    PIN
-    + """
+PANDAS = """
 import json, sys, time
 from pathlib import Path
 
@@ -240,7 +212,6 @@ print(json.dumps({
     "pandas": pd.__version__,
 }))
 """
-)
 
 KEYS = ["period", "area_code", "indicator", "basis", "age_group"]
 UNITS = ["patients", "claims", "count", "facilities"]
@@ -252,7 +223,7 @@ def extract(rows: int) -> Path:
 
 def run(code: str, *args: str) -> tuple[float, float, dict[str, Any]]:
     """(wall seconds, peak RSS MB, the child's JSON report) of `code`, pinned to CPUS cores."""
-    return benchlib.run_python(code, *args, env={"BENCH_CPUS": str(CPUS)})
+    return benchlib.run_pinned(code, *args, cpus=CPUS)
 
 
 def compare(ours: Path, baseline: Path) -> tuple[int, int, int]:

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import benchlib
-from benchlib import fresh_warehouse, run_python
+from benchlib import fresh_warehouse, run_pinned
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench-out"
@@ -32,33 +32,14 @@ SECONDS_PER_LINE_TARGET = 8e-6
 RSS_TARGET_MB = 2048.0
 
 # The child: what `zaitaku ingest claims FILE --warehouse W --quiet` does, minus the CLI.
-CHILD = """
-import json, os, sys, time
+CHILD = (
+    benchlib.PHASES
+    + """
+import json, sys
 from pathlib import Path
-
-# Same core count as the target machine, whatever this one has; set before DuckDB sizes its
-# thread pool.
-if hasattr(os, "sched_setaffinity"):
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:int(sys.argv[3])])
 
 from zaitaku_cli.ingest_claims import ingest_claim_extracts
 from zaitaku_cli.warehouse import Warehouse
-
-
-class Phases:
-    # Progress that remembers how long each phase took.
-    def __init__(self):
-        self.times, self.current, self.started = {}, None, 0.0
-
-    def start(self, description, total=None):
-        self.current, self.started = description.split(": ", 1)[-1], time.perf_counter()
-
-    def advance(self, amount=1):
-        pass
-
-    def finish(self):
-        self.times[self.current] = time.perf_counter() - self.started
-
 
 phases = Phases()
 with Warehouse(Path(sys.argv[2])) as wh:
@@ -76,6 +57,7 @@ print(json.dumps({
     "rows_rejected": summary.rows_rejected,
 }))
 """
+)
 
 
 def extract(rows: int) -> Path:
@@ -85,7 +67,7 @@ def extract(rows: int) -> Path:
 def run_child(path: Path, warehouse: Path) -> tuple[float, float, dict[str, object]]:
     """(wall seconds, peak RSS MB, child's JSON report) of one ingest in a fresh process."""
     fresh_warehouse(warehouse)
-    return run_python(CHILD, str(path), str(warehouse), str(CPUS))
+    return run_pinned(CHILD, str(path), str(warehouse), cpus=CPUS)
 
 
 def main(argv: list[str] | None = None) -> int:

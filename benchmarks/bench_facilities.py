@@ -16,7 +16,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from benchlib import fresh_warehouse, run_python
+from benchlib import fresh_warehouse, run_pinned
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench-out"
@@ -29,13 +29,8 @@ CPUS = 2
 
 # The child: what `zaitaku ingest facilities FILE --warehouse W --quiet` does, minus the CLI.
 CHILD = """
-import json, os, sys, time
+import json, sys, time
 from pathlib import Path
-
-# Same core count as the target machine, whatever this one has; set before polars and DuckDB
-# size their thread pools.
-if hasattr(os, "sched_setaffinity"):
-    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:int(sys.argv[3])])
 
 from zaitaku_cli.ingest_facilities import ingest_facility_lists
 from zaitaku_cli.warehouse import Warehouse
@@ -76,7 +71,7 @@ def workbook(rows: int) -> Path:
 def run_child(path: Path, warehouse: Path) -> tuple[float, float, dict[str, object]]:
     """(wall seconds, peak RSS MB, child's JSON report) of one ingest in a fresh process."""
     fresh_warehouse(warehouse)
-    return run_python(CHILD, str(path), str(warehouse), str(CPUS))
+    return run_pinned(CHILD, str(path), str(warehouse), cpus=CPUS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,12 +13,44 @@ import time
 from pathlib import Path
 from typing import Any
 
+# Code every child runs first: the target machine's core count (BENCH_CPUS), set before DuckDB
+# or polars size their thread pools.
+PIN = """
+import os
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:int(os.environ["BENCH_CPUS"])])
+"""
+
+# A Progress for children that remembers how long each phase took (by its description).
+PHASES = """
+import time
+
+
+class Phases:
+    def __init__(self):
+        self.times, self.current, self.started = {}, None, 0.0
+
+    def start(self, description, total=None):
+        self.current, self.started = description.split(": ", 1)[-1], time.perf_counter()
+
+    def advance(self, amount=1):
+        pass
+
+    def finish(self):
+        self.times[self.current] = time.perf_counter() - self.started
+"""
+
 
 def fresh_warehouse(warehouse: Path) -> None:
     """Remove a previous run's warehouse, WAL and spill folder so every run starts equal."""
     for stale in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
         stale.unlink(missing_ok=True)
     shutil.rmtree(warehouse.with_name(warehouse.name + ".tmp"), ignore_errors=True)
+
+
+def run_pinned(code: str, *args: str, cpus: int) -> tuple[float, float, dict[str, Any]]:
+    """run_python of `code` on `cpus` cores (PIN first)."""
+    return run_python(PIN + code, *args, env={"BENCH_CPUS": str(cpus)})
 
 
 def run_python(
