@@ -1,0 +1,49 @@
+"""The `zaitaku` command line: one module per command group over the shared options of `common`.
+
+Each command parses its options, calls one core function and renders the result; the core lives
+in the modules beside this package. `main` is the console-script entry point.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from zaitaku_cli import __version__
+from zaitaku_cli.cli import aggregate, ingest, operations, reference
+from zaitaku_cli.cli.common import EXIT_CODES_HELP
+
+app = typer.Typer(
+    name="zaitaku",
+    help=(
+        "在宅医療 (home care) supply and demand per municipality, 二次医療圏 and prefecture.\n\n"
+        "Typical run: `zaitaku ingest facilities 名簿.xlsx`, `zaitaku ingest claims kdb.csv`, "
+        "then `zaitaku aggregate --by municipality`. Claims figures cover 国保 and "
+        "後期高齢者 only (KDB).\n\n" + EXIT_CODES_HELP
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    pretty_exceptions_enable=False,
+)
+app.add_typer(ingest.ingest_app, name="ingest")
+app.command("aggregate")(aggregate.aggregate_cmd)
+app.add_typer(reference.reference_app, name="reference")
+app.add_typer(reference.demo_app, name="demo")
+app.command("status")(operations.status_cmd)
+
+
+@app.callback(invoke_without_command=True)
+def main_callback(
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(f"zaitaku {__version__}")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,183 @@
+"""`zaitaku aggregate`: indicators per area level, written as Parquet, CSV and a manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from zaitaku_cli.cli.common import (
+    MAX_TABLE_ROWS,
+    CsvEncoding,
+    JsonOpt,
+    Level,
+    Period,
+    Plan,
+    QuietOpt,
+    WarehouseOpt,
+    handles_errors,
+    open_warehouse,
+    parse_date_option,
+)
+from zaitaku_cli.config import resolve_settings
+from zaitaku_cli.console import Output, frame_table
+
+
+@handles_errors
+def aggregate_cmd(
+    by: Annotated[
+        Level,
+        typer.Option(
+            "--by",
+            help="municipality (政令市 as one city, 特別区 separately), ward (政令市 by 区), "
+            "secondary-area (二次医療圏) or prefecture.",
+        ),
+    ],
+    plan: Annotated[
+        Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")
+    ] = Plan.eighth,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="List date to use (YYYY-MM-DD); default the latest per prefecture.",
+            show_default=False,
+        ),
+    ] = None,
+    period: Annotated[
+        Period, typer.Option("--period", help="Claims period: fiscal-year (FY2023) or month.")
+    ] = Period.fiscal_year,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder. Default data/processed.", show_default=False),
+    ] = None,
+    csv_encoding: Annotated[
+        CsvEncoding,
+        typer.Option(
+            "--csv-encoding", help="utf-8-sig opens in Japanese Excel; cp932 for old tools."
+        ),
+    ] = CsvEncoding.utf8_bom,
+    no_suppress: Annotated[
+        bool,
+        typer.Option(
+            "--no-suppress",
+            help="Turn small-cell suppression off (internal use only; recorded in the output).",
+        ),
+    ] = False,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Indicators per area: facilities_by_LEVEL and claims_by_LEVEL as Parquet and CSV.
+
+    Files go to --out (default data/processed), each written to a temporary file and renamed,
+    with a manifest_LEVEL.json of inputs, reference tables and outputs. Claims outputs apply
+    small-cell suppression (NDB rule) unless --no-suppress.
+    """
+    from zaitaku_cli.aggregate import aggregate
+
+    out = Output(quiet=quiet, as_json=as_json)
+    settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
+    day = parse_date_option(as_of)
+    with open_warehouse(settings.warehouse, must_exist=True) as wh:
+        result = aggregate(
+            wh,
+            level=by.value,
+            plan=plan.value,
+            as_of=day,
+            period=period.value,
+            out_dir=settings.out_dir,
+            csv_encoding=csv_encoding.value,
+            suppress=not no_suppress,
+        )
+    if out.as_json:
+        out.json(
+            {
+                "level": result.level,
+                "plan": result.plan,
+                "outputs": [str(p) for p in result.outputs],
+                "manifest": str(result.manifest),
+                "facility_rows": result.facilities.num_rows if result.facilities else 0,
+                "claims_rows": result.claims.num_rows if result.claims else 0,
+                "suppression": not no_suppress,
+                "warnings": result.warnings,
+            }
+        )
+        return
+    if result.facilities is not None:
+        for view in facilities_overview(result.facilities, by.value):
+            out.print(view)
+    if result.claims is not None and result.claims.num_rows:
+        out.print(claims_overview(result.claims, by.value))
+    if no_suppress:
+        out.warn("small-cell suppression is OFF: these files are for internal use only.")
+    for w in result.warnings:
+        out.warn(w)
+    out.print("Wrote:")
+    for p in [*result.outputs, result.manifest]:
+        out.print(f"  {p}")
+
+
+def facilities_overview(table: Any, level: str) -> list[Any]:
+    """Wide views (area × category) of the facilities output, one per source and list date,
+    with the short 受理記号-style headers analysts know from the prefecture tables."""
+    import polars as pl
+
+    from zaitaku_cli.reference import categories
+
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    labels = dict(categories().select("category", "short_ja").iter_rows())
+    order = [c for c in labels if c in set(frame["category"])]
+    views: list[Any] = []
+    for (source, as_of), part in frame.group_by(["source", "as_of"], maintain_order=True):
+        wide = part.pivot(
+            on="category",
+            index=["area_code", "area_name"],
+            values="facilities",
+            aggregate_function="sum",
+        ).sort("area_code")
+        cols = [c for c in order if c in wide.columns]
+        rows = [
+            (f"{r['area_code'] or ''} {r['area_name']}", *(r[c] for c in cols))
+            for r in wide.iter_rows(named=True)
+        ]
+        title = f"在宅医療の届出施設数 by {level} — {source}, as of {as_of or 'undated'}"
+        if len(rows) > MAX_TABLE_ROWS:
+            views.append(f"{title}: {len(rows)} areas (see the files below)")
+            continue
+        views.append(frame_table(title, ["area", *(labels[c] for c in cols)], rows))
+    return views
+
+
+def claims_overview(table: Any, level: str) -> Any:
+    """The headline claims indicator (訪問診療, all ages, residence basis, latest period)."""
+    import polars as pl
+
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    head = frame.filter(
+        (pl.col("indicator") == "houmon_shinryo")
+        & (pl.col("basis") == "residence")
+        & (pl.col("age_group") == "total")
+    )
+    if head.is_empty():
+        return f"claims_by_{level}: {frame.height} rows"
+    period = str(head["period"].max())
+    head = head.filter(pl.col("period") == period).sort("area_code")
+    title = (
+        f"訪問診療 (houmon_shinryo) by {level}, {period}, residence basis, all ages — "
+        "国保・後期高齢者のみ (KDB); '-' = suppressed (1–9)"
+    )
+    if head.height > MAX_TABLE_ROWS:
+        return f"{title}: {head.height} areas (see the files below)"
+    rows = [
+        (
+            f"{r['area_code']} {r['area_name']}",
+            *("-" if r[f"{u}_suppressed"] else r[u] for u in ("patients", "claims", "count")),
+            r["facilities"],
+        )
+        for r in head.iter_rows(named=True)
+    ]
+    return frame_table(title, ["area", "patients", "claims", "count", "facilities"], rows)
