@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -165,6 +166,7 @@ def aggregate(
     result.manifest = write_json(manifest, out_dir / f"manifest_{level.replace('-', '_')}.json")
     wh.con.execute(
         "insert into export_log values (current_localtimestamp(), $level, $manifest)",
-        {"level": level, "manifest": str(manifest)},
+        # JSON, as the manifest file (rows of earlier versions hold a Python repr)
+        {"level": level, "manifest": json.dumps(manifest, ensure_ascii=False, default=str)},
     )
     return result
