@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -204,3 +205,13 @@ def test_ward_level_keeps_facilities_of_a_city_address_without_ward(
     assert wards[("04100", "zaigobyo")] == 1
     assert wards[("04101", "zaigobyo")] == 1
     assert facilities(warehouse, "municipality")[("04100", "zaigobyo")] == 2
+
+
+def test_export_log_keeps_the_manifest_as_json(sendai_morioka: Warehouse, tmp_path: Path) -> None:
+    result = aggregate(sendai_morioka, level="prefecture", out_dir=tmp_path)
+    assert result.manifest is not None
+    rows = sendai_morioka.fetch_all("select level, manifest from export_log")
+    assert len(rows) == 1 and rows[0][0] == "prefecture"
+    # read back as it was written: the same document as the manifest file, Japanese unescaped
+    assert json.loads(rows[0][1]) == json.loads(result.manifest.read_text(encoding="utf-8"))
+    assert "国保・後期高齢者のみ" in rows[0][1]

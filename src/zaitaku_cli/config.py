@@ -60,7 +60,7 @@ def check_config_keys(
         if key not in schema:
             near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
             known = ", ".join(sorted(schema))
-            hint = f"did you mean '{near[0]}'? " if near else ""
+            hint = f"did you mean '{section + '.' if section else ''}{near[0]}'? " if near else ""
             place = f"in [{section}]" if section else "at the top level"
             raise ConfigError(f"{file}: unknown setting '{where}' — {hint}Known {place}: {known}")
         expected = schema[key]

@@ -44,7 +44,8 @@ _TEMP_FILE = re.compile(rf"^\..+\.{_OWNER}\.[^.]+\.tmp$")
 # nothing in it has changed for this long, far beyond any real ingest of a run that still lives.
 _LEGACY_FOLDER = re.compile(r"^\.claims-[a-z0-9_]{8}$")
 LEGACY_AGE_SECONDS = 6 * 3600
-# DuckDB names its spill files duckdb_temp_storage…/duckdb_temp_block…
+# DuckDB names its spill files duckdb_temp_<pid>_<n>_storage_…tmp (+ an _owner file; DuckDB 1.x:
+# duckdb_temp_storage…, duckdb_temp_block…)
 _SPILL_FILE = re.compile(r"^duckdb_temp")
 
 
@@ -96,7 +97,10 @@ def _owner_alive(match: re.Match[str]) -> bool:
 def scratch_dir(parent: Path, kind: str) -> Iterator[Path]:
     """A private folder in `parent` for this run, removed on every exit Python lives through."""
     assert kind in SCRATCH_KINDS, kind
-    with tempfile.TemporaryDirectory(dir=parent, prefix=f".{kind}-{owner_tag()}-") as path:
+    # absolute: the parts' paths go into DuckDB's SQL, whatever the working folder
+    with tempfile.TemporaryDirectory(
+        dir=parent.absolute(), prefix=f".{kind}-{owner_tag()}-"
+    ) as path:
         yield Path(path)
 
 

@@ -69,8 +69,12 @@ class Warehouse:
         self.con.execute("set preserve_insertion_order = false")
         if threads:
             self.con.execute(f"set threads = {int(threads)}")
-        self.migrate()
-        register_reference_tables(self.con)
+        try:
+            self.migrate()
+            register_reference_tables(self.con)
+        except duckdb.OutOfMemoryException as exc:
+            self.close()
+            raise self._out_of_memory(exc) from exc
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Warehouse:
@@ -79,13 +83,16 @@ class Warehouse:
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self.close()
         if isinstance(exc, duckdb.OutOfMemoryException):
-            # Wherever it happens, say what to change; DuckDB's own text says only what failed.
-            raise OutOfMemory(
-                f"DuckDB ran out of memory ({str(exc).splitlines()[0]}). Raise the limit, now "
-                f"{self.memory_limit}, with ZAITAKU_MEMORY_LIMIT or memory_limit in zaitaku.toml "
-                f"(e.g. 4GB); beyond it DuckDB spills to {spill_dir(self.path)}: check the "
-                "free disk space there"
-            ) from exc
+            raise self._out_of_memory(exc) from exc
+
+    def _out_of_memory(self, exc: duckdb.OutOfMemoryException) -> OutOfMemory:
+        # Wherever it happens, say what to change; DuckDB's own text says only what failed.
+        return OutOfMemory(
+            f"DuckDB ran out of memory ({str(exc).splitlines()[0]}). Raise the limit, now "
+            f"{self.memory_limit}, with ZAITAKU_MEMORY_LIMIT or memory_limit in zaitaku.toml "
+            f"(e.g. 4GB); beyond it DuckDB spills to {spill_dir(self.path)}: check the free "
+            "disk space there"
+        )
 
     def close(self) -> None:
         self.con.close()

@@ -52,6 +52,11 @@ def main() -> None:
         # A signal outside a command's own handling (while options are parsed, or after).
         Output().interrupted(interrupts.message(exc.signum))
         sys.exit(exc.exit_code)
+    finally:
+        # The command is over and has said so. Python's teardown (~0.15 s after a large ingest)
+        # resets the handlers: a signal then would end the process silently, by the signal.
+        # Held back instead, it dies with the process, which exits as the command did.
+        interrupts.hold_back()
 
 
 __all__ = ["app", "main"]

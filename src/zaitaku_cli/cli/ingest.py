@@ -114,7 +114,8 @@ def _after_interrupt(wh: Warehouse, mark: int, paths: list[Path], current: Path 
         were = "was" if len(before) == 1 else "were"
         return f"{loaded(before)} {were} loaded; the interrupt came after"
     if str(current) in committed:
-        story = f"{loaded([current])} was loaded; the interrupt came after"
+        ingest_id = committed[str(current)]
+        story = f"{current.name} was loaded (ingest #{ingest_id}); the interrupt came after"
     else:
         story = f"nothing of {current.name} was kept"
     if before:

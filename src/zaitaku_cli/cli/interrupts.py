@@ -56,6 +56,12 @@ def install() -> None:
         signal.signal(signal.SIGINT, _on_signal)
 
 
+def hold_back() -> None:
+    """Block SIGINT and SIGTERM from now on (where the platform can): for the very end."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 def reset() -> None:
     """Forget the previous command's interrupt (commands can run in one process, as in tests)."""
     _State.received = None
