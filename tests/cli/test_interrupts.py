@@ -2,10 +2,11 @@
 
 Real signals to a real `python -m zaitaku_cli ingest claims` on an extract large enough to be
 caught mid-load: workers stopped, no scratch folder, the file whole or not at all; after a
-SIGKILL the next run removes what was left. The extract (1,000,000 lines, 72 MB: two reading
-workers) is generated once for the module. The phase a signal hits is observed from outside:
-the scratch folder and the worker processes (children of the run) while it reads; the folder
-without workers while DuckDB checks and loads.
+SIGKILL the next run removes what was left. The extracts are generated once for the module:
+1,000,000 lines (72 MB, read by two worker processes) for the reading phase, 400,000 (29 MB,
+read in-process) for the loading phase. The phase a signal hits is observed from outside: the
+scratch folder and the worker processes (children of the run) while it reads; every Parquet
+part complete (its footer written) while DuckDB checks and loads.
 
 The moments a signal can hardly be aimed at from outside — just after a commit, between two
 files — are hit in-process: the handler is installed and the signal sent from inside the
@@ -36,12 +37,19 @@ linux_only = pytest.mark.skipif(
 )
 
 LINES = 1_000_000
+SOME_LINES = 400_000
 TIMEOUT = 60.0
 
 
 @pytest.fixture(scope="module")
 def big_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_claims_extract(tmp_path_factory.mktemp("extract") / "big.csv", rows=LINES, seed=3)
+
+
+@pytest.fixture(scope="module")
+def extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("extract")
+    return write_claims_extract(folder / "kdb.csv", rows=SOME_LINES, seed=4)
 
 
 def _children(pid: int) -> list[int]:
@@ -128,11 +136,25 @@ def _reading(run: Run, folder: Path) -> list[int]:
     return workers
 
 
-def _loading(run: Run, folder: Path) -> None:
-    """Wait until the workers are done and DuckDB checks and loads the lines."""
-    _reading(run, folder)
-    _wait_for(lambda: not _children(run.proc.pid), "the workers to finish")
+def _loading(folder: Path) -> None:
+    """Wait until the extract is read (every part ends with Parquet's footer, PAR1) and DuckDB
+    checks and loads its lines."""
+
+    def read() -> bool:
+        parts = [p for s in _scratch(folder) for p in s.glob("part-*.parquet")]
+        return bool(parts) and all(_complete(p) for p in parts)
+
+    _wait_for(read, "the extract to be read")
     assert _scratch(folder), "the load had already finished: the extract is too small"
+
+
+def _complete(part: Path) -> bool:
+    try:
+        with part.open("rb") as fh:
+            fh.seek(-4, os.SEEK_END)
+            return fh.read() == b"PAR1"
+    except OSError:
+        return False
 
 
 def _warehouse(folder: Path) -> tuple[int, list[tuple[int, int]]]:
@@ -161,10 +183,10 @@ def test_sigterm_while_reading_stops_the_workers_and_keeps_nothing(
 
 @linux_only
 def test_sigint_while_loading_tells_whether_the_file_was_committed(
-    tmp_path: Path, big_extract: Path, runs: list[Run]
+    tmp_path: Path, extract: Path, runs: list[Run]
 ) -> None:
-    run = _ingest(tmp_path, big_extract, runs)
-    _loading(run, tmp_path)
+    run = _ingest(tmp_path, extract, runs)
+    _loading(tmp_path)
     run.proc.send_signal(signal.SIGINT)
     code, _, err = run.finish()
 
@@ -173,10 +195,10 @@ def test_sigint_while_loading_tells_whether_the_file_was_committed(
     assert _scratch(tmp_path) == []
     # The signal lands in DuckDB's checks and inserts, or (on a slow day) just after the
     # commit: either way the line says which, and the warehouse agrees — whole file or none.
-    if err == "Interrupted (SIGINT): big.csv was loaded (ingest #1); the interrupt came after.\n":
-        assert _warehouse(tmp_path) == (LINES, [(1, LINES)])
+    if err == "Interrupted (SIGINT): kdb.csv was loaded (ingest #1); the interrupt came after.\n":
+        assert _warehouse(tmp_path) == (SOME_LINES, [(1, SOME_LINES)])
     else:
-        assert err == "Interrupted (SIGINT): nothing of big.csv was kept.\n"
+        assert err == "Interrupted (SIGINT): nothing of kdb.csv was kept.\n"
         assert _warehouse(tmp_path) == (0, [])
 
 
@@ -204,10 +226,10 @@ def test_after_sigkill_while_reading_the_workers_stop_and_the_next_run_cleans_up
 
 @linux_only
 def test_after_sigkill_while_loading_nothing_of_the_file_is_kept(
-    tmp_path: Path, big_extract: Path, runs: list[Run]
+    tmp_path: Path, extract: Path, runs: list[Run]
 ) -> None:
-    run = _ingest(tmp_path, big_extract, runs)
-    _loading(run, tmp_path)
+    run = _ingest(tmp_path, extract, runs)
+    _loading(tmp_path)
     run.proc.kill()
     run.proc.wait()
     assert len(_scratch(tmp_path)) == 1
