@@ -241,3 +241,16 @@ def test_a_log_in_a_missing_folder_is_refused_before_any_work(
         "$ZAITAKU_LOG\n"
     )
     assert list(elsewhere.iterdir()) == []
+
+
+# -- exit codes, documented ----------------------------------------------------------------------
+def test_help_and_readme_document_the_same_exit_codes(runner: CliRunner) -> None:
+    from zaitaku_cli.cli.common import EXIT_CODES_HELP
+
+    help_text = runner.invoke(app, ["--help"]).stdout
+    assert "75 the warehouse is in use by another run" in " ".join(help_text.split())
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Exit codes", 1)[1].split("\n\n", 2)[1]
+    in_readme = re.findall(r"^\| (\d+) \|", table, flags=re.MULTILINE)
+    in_help = re.findall(r"(?:^|[;:] )(\d+) ", EXIT_CODES_HELP)
+    assert in_readme == in_help == ["0", "1", "2", "75", "130", "143"]

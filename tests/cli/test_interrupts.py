@@ -361,3 +361,33 @@ def test_other_commands_say_they_were_interrupted(
     result = runner.invoke(app, ["status", "-w", str(wh)])
 
     assert (result.exit_code, result.stderr) == (130, "Interrupted (SIGINT).\n")
+
+
+def test_a_signal_a_library_swallowed_still_ends_as_interrupted_and_is_logged(
+    runner: CliRunner, tmp_path: Path, handlers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from zaitaku_cli import warehouse
+
+    real = warehouse.Warehouse.ingests
+
+    def swallowing(self: warehouse.Warehouse) -> list[dict[str, object]]:
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1)  # the handler raises here
+        except interrupts.Interrupted:
+            pass  # as a library might (DuckDB turns it into its own error)
+        return real(self)
+
+    monkeypatch.setattr(warehouse.Warehouse, "ingests", swallowing)
+    wh = tmp_path / "zaitaku.duckdb"
+    warehouse.Warehouse(wh).close()
+    log = tmp_path / "zaitaku.log"
+    result = runner.invoke(app, ["status", "-w", str(wh), "--json", "--log", str(log)])
+
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        143,
+        "[]\n",
+        "Interrupted (SIGTERM).\n",
+    )
+    assert log.read_text(encoding="utf-8").split("]: ", 1)[1] == "Interrupted (SIGTERM).\n"
+    assert " INTERRUPTED zaitaku " in log.read_text(encoding="utf-8")

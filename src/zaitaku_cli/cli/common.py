@@ -121,6 +121,12 @@ def handles_errors(func: F) -> F:
             if "log" in kwargs:
                 use_log(_run_log(kwargs["log"]))
             result = func(*args, **kwargs)
+            signum = interrupts.pending()
+            if signum is not None:
+                # The signal came, but a library swallowed what the handler raised and the
+                # command finished. Still say so and exit as interrupted: the caller asked it
+                # to stop.
+                raise interrupts.Interrupted(signum)
         except BaseException as exc:
             # Not a catch-all: anything that is neither an interrupt nor one of ours is
             # re-raised as it was (typer.Exit included).
@@ -136,12 +142,6 @@ def handles_errors(func: F) -> F:
             raise
         finally:
             use_log(None)
-        signum = interrupts.pending()
-        if signum is not None:
-            # The signal came, but a library swallowed what the handler raised: the command
-            # finished. Still say so and exit as interrupted: the caller asked it to stop.
-            Output().interrupted(interrupts.message(signum))
-            raise typer.Exit(128 + signum)
         return result
 
     return wrapper  # type: ignore[return-value]
