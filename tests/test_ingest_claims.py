@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from factories.claims import CANONICAL, claim, rename, write_extract
 from zaitaku_cli.demo.claims_extract import SERVICE_MONTHS, write_claims_extract
@@ -598,6 +599,96 @@ def test_raw_person_key_is_stored_nowhere(warehouse_path: Path, tmp_path: Path) 
     leftovers = [p for p in warehouse_path.parent.rglob("*") if p.is_file()]
     assert [p.name for p in leftovers if secret.encode() in p.read_bytes()] == []
     assert not [p for p in warehouse_path.parent.iterdir() if p.name.startswith(".claims-")]
+
+
+# Distinct raw keys, one per hostile line: none may be stored or printed anywhere.
+HOSTILE_KEYS = [f"QZK{n:07d}" for n in range(1, 13)]
+
+
+def hostile_extract(path: Path) -> Path:
+    """100 good lines, then malformed and ill-placed lines each carrying a raw key of its own."""
+    k = HOSTILE_KEYS
+    rest = "2,82,032018,盛岡市,202304,2,0311234567,114001110,1"
+    rows: list[dict[str, str] | str] = [claim(被保険者番号=f"GOOD{i:04d}") for i in range(100)]
+    rows += [
+        f"39030000,{k[0]},2",  # short
+        ",".join(["39030000", k[1], rest, "extra", "more"]),  # long
+        f"39030000,X,{k[2]},{rest}",  # shifted: the key in the 性別 position
+        f"39030000;{k[3]};{rest.replace(',', ';')}",  # another delimiter: one field
+        f"39030000\t{k[4]}\t{rest.replace(',', chr(9))}",  # tabs: one field
+        f"39030000,{k[5]}," + "x" * 200_000,  # over-long: beyond the csv module's field limit
+        claim(被保険者番号="P0", 性別=k[6]),  # well-formed, the key in 性別
+        claim(被保険者番号=k[7], 性別="3"),  # well-formed, rejected: the key in its own column
+        claim(市町村名=k[8], 算定回数="x"),  # well-formed, rejected: the key in 市町村名
+        claim(保険者番号=k[9][3:], 被保険者番号="P0", 年齢="x"),  # 7 digits of a key, insurer
+        f'39030000,"{k[10]},{rest}',  # a quote left open …
+        claim(被保険者番号=k[11]),  # … swallows the next line
+    ]
+    return write_extract(path, rows)
+
+
+@pytest.mark.parametrize("limit", ["1", "0.01"], ids=["loaded", "refused"])
+def test_no_raw_key_of_a_hostile_file_is_stored_or_printed(
+    runner: CliRunner, tmp_path: Path, limit: str
+) -> None:
+    from zaitaku_cli.cli import app
+
+    path = hostile_extract(tmp_path / "hostile.csv")
+    secrets = [*HOSTILE_KEYS, *(f"GOOD{i:04d}" for i in range(100))]
+    printed = ""
+    for mode in ([], ["--json"]):
+        folder = tmp_path / f"wh{len(mode)}"
+        result = runner.invoke(
+            app,
+            ["ingest", "claims", str(path), "--max-reject-rate", limit, "-w",
+             str(folder / "w.duckdb"), *mode],
+        )  # fmt: skip
+        assert result.exit_code == (0 if limit == "1" else 1), result.output
+        printed += result.stdout + result.stderr
+        # the warehouse is closed: its file, a WAL, DuckDB's spill folder, the reader's parts
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        assert any(p.suffix == ".duckdb" for p in files)
+        for p in files:
+            data = p.read_bytes()
+            assert [s for s in secrets if s.encode() in data] == [], p.name
+    assert [s for s in secrets if s in printed] == []
+    if limit == "1":
+        with Warehouse(tmp_path / "wh0" / "w.duckdb") as wh:
+            kept = wh.fetch_all(
+                "select row_number, column_name, value, raw_row from rejects "
+                "order by row_number nulls last, column_name"
+            )
+        # What a reject keeps instead: field counts and shapes (digits '#', ASCII letters 'a',
+        # others '*', 24 characters a field at most); a well-formed line's 被保険者番号 is '*'.
+        # A key QZK0000007 has the shape aaa#######.
+        body = "#,##,######,***,######,#,##########,#########,#"
+        assert kept == [
+            (102, None, "3 fields, the header has 11", "########,aaa#######,#"),
+            (103, None, "13 fields, the header has 11", f"########,aaa#######,{body},aaaaa,aaaa"),
+            (104, None, "12 fields, the header has 11", f"########,a,aaa#######,{body}"),
+            # ';' and tab are no delimiter here: the whole line is one field, cut at 24
+            (105, None, "1 fields, the header has 11", "########*aaa#######*#*##…"),
+            (106, None, "1 fields, the header has 11", "########*aaa#######*#*##…"),
+            (107, None, "3 fields, the header has 11", "########,aaa#######," + "a" * 24 + "…"),
+            (108, "性別", "aaa#######", "########,*,aaa#######," + body[2:]),
+            (109, "性別", "#", f"########,*,{body}"),
+            (
+                110,
+                "算定回数",
+                "a",
+                "########,*,#,##,######,aaa#######,######,#,##########,#########,a",
+            ),  # fmt: skip
+            (
+                111,
+                "保険者番号",
+                "#######",
+                "#######,*,#,a,######,***,######,#,##########,#########,#",
+            ),  # fmt: skip
+            (111, "年齢", "a", "#######,*,#,a,######,***,######,#,##########,#########,#"),
+            # the open quote's field runs to the line end; line 113 is merged into it
+            (112, None, "2 fields, the header has 11", "########,aaa#######*#*##*######**…"),
+            (None, None, "1 lines", None),
+        ]
 
 
 # -- the synthetic extract ---------------------------------------------------------------------
