@@ -638,11 +638,9 @@ def test_no_raw_key_of_a_hostile_file_is_stored_or_printed(
     printed = ""
     for mode in ([], ["--json"]):
         folder = tmp_path / f"wh{len(mode)}"
-        result = runner.invoke(
-            app,
-            ["ingest", "claims", str(path), "--max-reject-rate", limit, "-w",
-             str(folder / "w.duckdb"), *mode],
-        )  # fmt: skip
+        wh = str(folder / "w.duckdb")
+        args = ["ingest", "claims", str(path), "--max-reject-rate", limit, "-w", wh, *mode]
+        result = runner.invoke(app, args)
         assert result.exit_code == (0 if limit == "1" else 1), result.output
         printed += result.stdout + result.stderr
         # the warehouse is closed: its file, a WAL, DuckDB's spill folder, the reader's parts
@@ -677,13 +675,13 @@ def test_no_raw_key_of_a_hostile_file_is_stored_or_printed(
                 "算定回数",
                 "a",
                 "########,*,#,##,######,aaa#######,######,#,##########,#########,a",
-            ),  # fmt: skip
+            ),
             (
                 111,
                 "保険者番号",
                 "#######",
                 "#######,*,#,a,######,***,######,#,##########,#########,#",
-            ),  # fmt: skip
+            ),
             (111, "年齢", "a", "#######,*,#,a,######,***,######,#,##########,#########,#"),
             # the open quote's field runs to the line end; line 113 is merged into it
             (112, None, "2 fields, the header has 11", "########,aaa#######*#*##*######**…"),

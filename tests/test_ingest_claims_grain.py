@@ -302,9 +302,10 @@ def test_the_same_claims_saved_as_utf8_are_refused_then_replace_them(
         "2023-05",
         "2024-03",
     ]
-    assert [(e["ingest_id"], e["file_name"], e["pairs"], e["lines"]) for e in (
-        document["overlap"]["earlier"]
-    )] == [(1, "kdb.csv", 3, 4)]  # fmt: skip
+    earlier = document["overlap"]["earlier"]
+    assert [(e["ingest_id"], e["file_name"], e["pairs"], e["lines"]) for e in earlier] == [
+        (1, "kdb.csv", 3, 4)
+    ]
 
     replaced = runner.invoke(app, [*ingest, str(utf8), "--replace", "--json"])
     assert replaced.exit_code == 0, replaced.output
