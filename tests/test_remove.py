@@ -147,7 +147,7 @@ def test_a_removed_file_loads_again(loaded: Warehouse, inputs: dict[str, Path]) 
     ]
 
 
-def test_remove_a_bureau_list_by_id(loaded: Warehouse) -> None:
+def test_remove_a_bureau_list_by_id(loaded: Warehouse, inputs: dict[str, Path]) -> None:
     removal = remove_ingest(loaded, "1")
     assert (removal.kind, removal.rows, removal.rejects) == ("facilities", 2, 0)
     assert loaded.fetch_all("select count(*) from facility_notifications") == [(0,)]
@@ -157,6 +157,10 @@ def test_remove_a_bureau_list_by_id(loaded: Warehouse) -> None:
         ("count_table", "shienshin_jurai"): 30,
     }
     assert claims_total(loaded) == (3, 4, 5)
+    # the same workbook again loads again (a removed ingest is no "unchanged" match)
+    [summary] = ingest_facility_lists(loaded, [inputs["bureau"]])
+    assert (summary.status, summary.rows_loaded) == ("loaded", 2)
+    assert facility_totals(loaded)[("bureau_list", "shienshin_jurai")] == 1
 
 
 def test_remove_a_count_table_by_name_once_the_file_is_gone(
