@@ -6,6 +6,11 @@
 -- categories together. Areas of a covered prefecture with no facility of a category get 0, so
 -- that "none" is visible. Count tables: the snapshot $as_of, else the latest per prefecture
 -- (an undated table counts as older than any dated one).
+-- Coverage: a count table may list only some municipalities of a prefecture (the 盛岡 table lists
+-- 8 of 岩手's 33). members_total = the area's municipalities (a 政令市 is one, its wards are
+-- not counted apart), members_covered = how many of them the table lists (a 政令市 is listed
+-- when the table names it or any of its wards); area_coverage = 'partial' when fewer, and then
+-- the figure is not the area's total. Bureau lists cover their whole prefecture: 'complete'.
 -- Reads: stg_facility_categories, stg_area_units (materialised for this run), facility_counts,
 -- ingest_log, ref_juri_kigo, ref_categories (Japanese short label and display order).
 
@@ -15,6 +20,24 @@ units as (
     select unit_code5, area_code, area_name, pref_code, in_grid
     from stg_area_units
     where level = $level
+),
+
+-- each unit's municipality (a ward's is its 政令市), for counting an area's members
+unit_municipalities as (
+    select unit_code5, area_code as municipality_code
+    from stg_area_units
+    where level = 'municipality'
+),
+
+area_members as (
+    select area_code, count(*) as members_total
+    from (
+        select distinct u.area_code, m.municipality_code
+        from units as u
+        inner join unit_municipalities as m on m.unit_code5 = u.unit_code5
+        where u.in_grid
+    ) as members
+    group by area_code
 ),
 
 bureau as (
@@ -69,6 +92,7 @@ bureau_by_area as (
     select k.as_of, k.area_code, k.area_name, k.category,
         coalesce(c.facilities, 0) as facilities,
         'bureau_list' as source,
+        cast(null as bigint) as members_covered,
         s.source_file
     from bureau_keys as k
     left join bureau_counted as c
@@ -91,22 +115,48 @@ counts as (
     inner join ingest_log as l on l.ingest_id = c.ingest_id
 ),
 
+count_coverage as (
+    select as_of, area_code, count(*) as members_covered
+    from (
+        select distinct c.as_of, u.area_code, m.municipality_code
+        from counts as c
+        inner join units as u on u.unit_code5 = c.code5
+        inner join unit_municipalities as m on m.unit_code5 = c.code5
+    ) as covered
+    group by as_of, area_code
+),
+
 counts_by_area as (
     select c.as_of, u.area_code, u.area_name, c.category,
         sum(c.facilities) as facilities,
         'count_table' as source,
+        cast(null as bigint) as members_covered,
         string_agg(distinct c.file_name, ';') as source_file
     from counts as c
     inner join units as u on u.unit_code5 = c.code5
     group by c.as_of, u.area_code, u.area_name, c.category
 ),
 
-final as (
-    select as_of, area_code, area_name, category, facilities, source, source_file
+unioned as (
+    select as_of, area_code, area_name, category, facilities, source, members_covered,
+        source_file
     from bureau_by_area
     union all
-    select as_of, area_code, area_name, category, facilities, source, source_file
+    select as_of, area_code, area_name, category, facilities, source, members_covered,
+        source_file
     from counts_by_area
+),
+
+final as (
+    select
+        u.as_of, u.area_code, u.area_name, u.category, u.facilities, u.source, u.source_file,
+        coalesce(v.members_covered, m.members_total) as members_covered,
+        m.members_total
+    from unioned as u
+    left join area_members as m on m.area_code = u.area_code
+    left join count_coverage as v
+        on u.source = 'count_table' and v.area_code = u.area_code
+        and v.as_of is not distinct from u.as_of
 )
 
 select
@@ -118,7 +168,13 @@ select
     c.short_ja as category_ja,
     cast(f.facilities as bigint) as facilities,
     f.source,
-    f.source_file
+    f.source_file,
+    cast(f.members_covered as bigint) as members_covered,
+    cast(f.members_total as bigint) as members_total,
+    case
+        when f.members_covered < f.members_total then 'partial'
+        else 'complete'
+    end as area_coverage
 from final as f
 left join ref_categories as c on c.category = f.category
 order by f.source, f.as_of, f.area_code, try_cast(c.display_order as integer)

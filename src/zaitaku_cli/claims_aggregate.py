@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from zaitaku_cli.errors import ConfigError
+from zaitaku_cli.choices import LEVELS, PERIODS, PLANS, check_choice
 from zaitaku_cli.warehouse import Warehouse
 
 __all__ = [
@@ -21,12 +21,6 @@ __all__ = [
     "ClaimsAggregate",
     "build_claims_by_area",
 ]
-
-# The same choices as the CLI's --by/--plan/--period (aggregate.py holds the lead's copy; it
-# imports this module lazily, so importing them from there would be circular).
-LEVELS = ("municipality", "ward", "secondary-area", "prefecture")
-PLANS = ("8th", "7th")
-PERIODS = ("fiscal-year", "month")
 
 # KDB holds 国保 and 後期高齢者 claims only (domain.md §4): every claims figure carries this.
 COVERAGE = "国保・後期高齢者のみ（KDB）: 被用者保険・医療扶助を含まない"
@@ -41,7 +35,7 @@ SUPPRESSION_NDB = (
 )
 SUPPRESSION_OFF = "off: internal use only: not for publication (no small-cell suppression)"
 
-# value column → flag column, as export.write_outputs(suppress_flags=...) expects them.
+# value column → flag column, as export.csv_bytes(suppress_flags=...) expects them.
 SUPPRESS_FLAGS = {
     "patients": "patients_suppressed",
     "claims": "claims_suppressed",
@@ -81,11 +75,6 @@ class ClaimsAggregate:
         return self.table.num_rows == 0
 
 
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
-
-
 def build_claims_by_area(
     wh: Warehouse,
     *,
@@ -100,9 +89,9 @@ def build_claims_by_area(
     NDB rule unless `suppress` is False, which the metadata then marks as not for publication.
     With no claim lines the result is empty (`.empty`), with a warning, and nothing is computed.
     """
-    _check_choice("--by", level, LEVELS)
-    _check_choice("--plan", plan, PLANS)
-    _check_choice("--period", period, PERIODS)
+    check_choice("--by", level, LEVELS)
+    check_choice("--plan", plan, PLANS)
+    check_choice("--period", period, PERIODS)
 
     metadata: dict[str, Any] = {
         "source": "KDB-style claim lines (claim_lines); codes: ref_claim_codes",

@@ -71,9 +71,12 @@ def aggregate_cmd(
 ) -> None:
     """Indicators per area: facilities_by_LEVEL and claims_by_LEVEL as Parquet and CSV.
 
-    Files go to --out (default data/processed), each written to a temporary file and renamed,
-    with a manifest_LEVEL.json of inputs, reference tables and outputs. Claims outputs apply
-    small-cell suppression (NDB rule) unless --no-suppress.
+    The files and a manifest (inputs, reference tables, outputs with sha256) go into one folder
+    per export, OUT/LEVEL (e.g. data/processed/municipality), which replaces the previous one
+    as a whole: a reader never sees new and old files mixed. Choices other than the defaults
+    are part of the folder and file names (municipality_7th_monthly_internal), so an internal
+    run never overwrites the public files. Claims outputs apply small-cell suppression (NDB
+    rule) unless --no-suppress.
     """
     from zaitaku_cli.aggregate import aggregate
 
@@ -96,6 +99,7 @@ def aggregate_cmd(
             {
                 "level": result.level,
                 "plan": result.plan,
+                "folder": str(result.folder),
                 "outputs": [str(p) for p in result.outputs],
                 "manifest": str(result.manifest),
                 "facility_rows": result.facilities.num_rows if result.facilities else 0,
@@ -114,9 +118,9 @@ def aggregate_cmd(
         out.warn("small-cell suppression is OFF: these files are for internal use only.")
     for w in result.warnings:
         out.warn(w)
-    out.print("Wrote:")
+    out.print(f"Wrote {result.folder}:")
     for p in [*result.outputs, result.manifest]:
-        out.print(f"  {p}")
+        out.print(f"  {p.name if p else p}")
 
 
 def facilities_overview(table: Any, level: str) -> list[Any]:
@@ -139,8 +143,15 @@ def facilities_overview(table: Any, level: str) -> list[Any]:
             aggregate_function="sum",
         ).sort("area_code")
         cols = [c for c in order if c in wide.columns]
+        partial = {
+            r["area_code"]: f" (partial: {r['members_covered']}/{r['members_total']})"
+            for r in part.filter(pl.col("area_coverage") == "partial").iter_rows(named=True)
+        }
         rows = [
-            (f"{r['area_code'] or ''} {r['area_name']}", *(r[c] for c in cols))
+            (
+                f"{r['area_code'] or ''} {r['area_name']}{partial.get(r['area_code'], '')}",
+                *(r[c] for c in cols),
+            )
             for r in wide.iter_rows(named=True)
         ]
         title = f"在宅医療の届出施設数 by {level} — {source}, as of {as_of or 'undated'}"
