@@ -189,13 +189,7 @@ def ingest_claims_cmd(
             "(recorded in the ingest log). Without it such a file is refused.",
         ),
     ] = False,
-    allow_empty: Annotated[
-        bool,
-        typer.Option(
-            "--allow-empty",
-            help="Record a file with no data lines (a header alone) instead of refusing it.",
-        ),
-    ] = False,
+    allow_empty: AllowEmptyOpt = False,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
