@@ -16,7 +16,7 @@ from typing import Any, Literal
 from zaitaku_cli.errors import AmbiguousIngest, IngestNotFound, ZaitakuError
 from zaitaku_cli.warehouse import Warehouse, file_sha256
 
-__all__ = ["Removal", "find_ingests", "remove_ingest"]
+__all__ = ["LoggedIngest", "Removal", "find_ingests", "remove_ingest"]
 
 # The table holding each kind's rows; every kind also has rows in `rejects`.
 ROW_TABLES = {
@@ -53,7 +53,9 @@ class Removal:
 
 
 @dataclass(frozen=True)
-class _Ingest:
+class LoggedIngest:
+    """One row of ingest_log, as remove matches it."""
+
     ingest_id: int
     kind: str
     file_name: str
@@ -73,7 +75,7 @@ def _when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M}"
 
 
-def find_ingests(wh: Warehouse, target: str) -> list[_Ingest]:
+def find_ingests(wh: Warehouse, target: str) -> list[LoggedIngest]:
     """The ingests `target` names, in the order of the rules below; removed ones included.
 
     An existing file is matched by its content (sha256), then by the path it was ingested
@@ -96,7 +98,7 @@ def find_ingests(wh: Warehouse, target: str) -> list[_Ingest]:
             f"select {_COLUMNS} from ingest_log where {where} order by ingest_id", params
         )
         if rows:
-            return [_Ingest(*r) for r in rows]
+            return [LoggedIngest(*r) for r in rows]
     return []
 
 
@@ -140,7 +142,7 @@ def remove_ingest(wh: Warehouse, target: str, *, dry_run: bool = False) -> Remov
         return _remove(wh, ingest)
 
 
-def _count(wh: Warehouse, ingest: _Ingest) -> Removal:
+def _count(wh: Warehouse, ingest: LoggedIngest) -> Removal:
     params = {"id": ingest.ingest_id}
     removal = Removal(
         ingest_id=ingest.ingest_id,
@@ -158,7 +160,7 @@ def _count(wh: Warehouse, ingest: _Ingest) -> Removal:
     return removal
 
 
-def _remove(wh: Warehouse, ingest: _Ingest) -> Removal:
+def _remove(wh: Warehouse, ingest: LoggedIngest) -> Removal:
     removal = _count(wh, ingest)
     params = {"id": ingest.ingest_id}
     deleted = _scalar(wh, f"delete from {ROW_TABLES[ingest.kind]} where ingest_id = $id", params)
@@ -183,7 +185,7 @@ def _remove(wh: Warehouse, ingest: _Ingest) -> Removal:
     return removal
 
 
-def _not_restored(wh: Warehouse, ingest: _Ingest) -> list[str]:
+def _not_restored(wh: Warehouse, ingest: LoggedIngest) -> list[str]:
     """Rows this file had replaced stay gone when it is removed: say how to bring them back."""
     if ingest.kind == "claims":
         rows = wh.fetch_all(
