@@ -33,6 +33,7 @@ app.command("aggregate")(aggregate.aggregate_cmd)
 app.add_typer(reference.reference_app, name="reference")
 app.add_typer(reference.demo_app, name="demo")
 app.command("status")(operations.status_cmd)
+app.command("remove")(operations.remove_cmd)
 
 
 @app.callback(invoke_without_command=True)

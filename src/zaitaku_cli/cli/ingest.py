@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import duckdb
 import typer
@@ -22,7 +22,7 @@ from zaitaku_cli.cli.common import (
     parse_date_option,
 )
 from zaitaku_cli.console import Output, ingest_table, reject_lines
-from zaitaku_cli.errors import ZaitakuError
+from zaitaku_cli.errors import ClaimsOverlap, ZaitakuError
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse
 
@@ -95,7 +95,13 @@ def ingest_one_by_one(
             interrupts.tell(_after_interrupt(wh, mark, paths, current))
         elif isinstance(exc, ZaitakuError):
             if out.as_json:
-                out.json({"ingested": [s.to_dict() for s in done], "error": str(exc)})
+                document: dict[str, Any] = {
+                    "ingested": [s.to_dict() for s in done],
+                    "error": str(exc),
+                }
+                if isinstance(exc, ClaimsOverlap):
+                    document["overlap"] = {"pairs": exc.pairs, "earlier": exc.earlier}
+                out.json(document)
             elif done:
                 render_ingest(out, done)
         raise
@@ -239,12 +245,27 @@ def ingest_claims_cmd(
             help="Refuse the whole file (exit 1, nothing kept) above this share of bad rows.",
         ),
     ] = 0.01,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="This file supersedes the (保険者番号, 診療年月) pairs it shares with files "
+            "already loaded: their lines of those pairs are deleted in the same transaction "
+            "(recorded in the ingest log). Without it such a file is refused.",
+        ),
+    ] = False,
+    allow_empty: AllowEmptyOpt = False,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     log: LogOpt = None,
 ) -> None:
-    """Load claim lines; the person key is replaced by a keyed hash and never stored raw."""
+    """Load claim lines; the person key is replaced by a keyed hash and never stored raw.
+
+    Claim lines belong to (保険者番号, 診療年月): a file bringing pairs another file already
+    loaded is refused (exit 1, nothing kept) unless --replace; take a file back out with
+    `zaitaku remove`. Rejected lines keep only the shape of their fields, never their text.
+    """
     from zaitaku_cli.ingest_claims import ingest_claim_extracts
 
     out = Output(quiet=quiet, as_json=as_json)
@@ -259,6 +280,8 @@ def ingest_claims_cmd(
                 mapping=mapping,
                 encoding=encoding.value,
                 max_reject_rate=max_reject_rate,
+                replace=replace,
+                allow_empty=allow_empty,
                 progress=out.progress(),
             ),
         )
