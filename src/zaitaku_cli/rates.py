@@ -119,7 +119,7 @@ def build_rates_by_area(
         "select count(*), count(members) from stg_enrolment_by_area where age_group <> 'total'"
     )[0]
     warnings: list[str] = []
-    if claims is not None and claims.num_rows and not enrolment[1]:
+    if claims is not None and claims.num_rows and not enrolment[0]:
         warnings.append(
             "rates under 75 (under65, 65to74, total) are over the whole population although KDB "
             "counts 国保 members only: flagged understated. `zaitaku ingest enrolment` gives them "
