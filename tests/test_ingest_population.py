@@ -4,11 +4,14 @@ re-ingest, snapshots. Population files are real rows of the packaged table (fact
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from factories.population import enrolment_file, population_file, row_of
+from zaitaku_cli.cli import app
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.ingest_population import check_digit, ingest_enrolment, ingest_population
 from zaitaku_cli.warehouse import Warehouse
@@ -241,3 +244,26 @@ def test_enrolment_errors(warehouse: Warehouse, tmp_path: Path) -> None:
         (5, "scheme", "制度 must be 国保 or 後期 (map yours with --mapping)"),
     ]
     assert warehouse.fetch_all("select count(*) from enrolment")[0][0] == 0
+
+
+def test_cli_ingest_population_error_is_one_line(runner: CliRunner, tmp_path: Path) -> None:
+    path = population_file(tmp_path / "bad.csv", edits={("03201", "female"): "x"})
+    result = runner.invoke(
+        app, ["ingest", "population", str(path), "-w", str(tmp_path / "w.duckdb")]
+    )
+    assert result.exit_code == 1
+    assert " ".join(result.output.split()).startswith(
+        f"Error: {path}, row 3, column female: must be a whole number of 0 or more"
+    )
+
+
+def test_cli_ingest_enrolment_json(runner: CliRunner, tmp_path: Path) -> None:
+    args = ["ingest", "enrolment", str(EXAMPLES / "enrolment.example.csv")]
+    result = runner.invoke(app, [*args, "-w", str(tmp_path / "w.duckdb"), "--json"])
+    assert result.exit_code == 0, result.output
+    ingested = json.loads(result.stdout)["ingested"][0]
+    assert (ingested["kind"], ingested["status"], ingested["rows_loaded"]) == (
+        "enrolment",
+        "loaded",
+        32,
+    )

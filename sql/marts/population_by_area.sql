@@ -5,6 +5,7 @@
 -- 住基, whose date is as_of). kind: population, under65, age65to74, age65p, age75p.
 -- status: 'exact', 'estimated: how', or 'missing: why' with value null (never 0 for unknown).
 -- Reads: stg_population_by_area, stg_projection_by_area (both materialised for $level).
+-- Parameters: $level.
 
 with
 

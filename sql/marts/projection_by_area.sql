@@ -23,6 +23,8 @@
 -- null throughout when no scenario was given, $with_scenario false).
 -- Reads: projection_claims_input (claims output of this run), stg_projection_by_area (for
 -- $level), projection_years_input (year), projection_scenario_input.
+-- Parameters: $level, $indicator, $base_period (FY label), $base_year (projection year of
+-- the base population), $with_scenario (boolean).
 
 with
 

@@ -27,6 +27,7 @@
 -- 2024-06 service month, when station-based 訪問看護 claims were still on paper (domain.md §4).
 -- Reads: rates_claims_input, rates_facilities_input, stg_population_by_area,
 -- stg_enrolment_by_area (both for $level), ref_months.
+-- Parameters: $level.
 
 with
 

@@ -10,6 +10,7 @@
 -- nor 川崎's two secondary areas); else 'partial: n of m units' and members null: a partial sum
 -- would overstate a rate.
 -- Reads: enrolment, stg_area_units (materialised for the plan of this run), ref_municipalities.
+-- Parameters: $level.
 
 with
 

@@ -8,6 +8,7 @@
 -- marts that join it say 'missing' for them.
 -- Reads: stg_area_units (materialised for the plan of this run), ref_municipalities,
 -- stg_population_units.
+-- Parameters: $level.
 
 with
 

@@ -15,6 +15,7 @@
 -- Areas with no base unit at all (unknown areas) are not in this table.
 -- Reads: stg_area_units (materialised for the plan of this run), ref_municipalities,
 -- ref_population_projection, ref_projection_units, ref_population (shares; packaged 2025-01-01).
+-- Parameters: $level.
 
 with
 

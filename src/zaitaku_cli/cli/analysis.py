@@ -149,6 +149,9 @@ def project_cmd(
         )
         return
     out.print(projection_overview(projection.table, by.value, indicator))
+    if _withheld_totals(projection.table):
+        # totals withheld for a small under-75 group often leave the 75+ projection publishable
+        out.print(projection_overview(projection.table, by.value, indicator, age_group="75plus"))
     if no_suppress:
         out.warn("small-cell suppression is OFF: these files are for internal use only.")
     for w in projection.warnings:
@@ -158,18 +161,30 @@ def project_cmd(
         out.print(f"  {p.name if p else p}")
 
 
-def projection_overview(table: Any, level: str, indicator: str) -> Any:
-    """Projected patients (all ages) per area and year, '-' where withheld or missing."""
+def _withheld_totals(table: Any) -> bool:
     import polars as pl
 
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     totals = frame.filter(pl.col("age_group") == "total")
+    return bool(totals.height) and totals["projected_patients"].null_count() > 0
+
+
+def projection_overview(table: Any, level: str, indicator: str, *, age_group: str = "total") -> Any:
+    """Projected patients of one age group per area and year, '-' where withheld or missing."""
+    import polars as pl
+
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    totals = frame.filter(pl.col("age_group") == age_group)
     if totals.is_empty():
         return f"projection_by_{level}: no areas"
     base = f"{totals['base_period'][0]} (population {totals['base_population_year'][0]})"
+    ages = (
+        "all ages" if age_group == "total" else "aged 75+" if age_group == "75plus" else age_group
+    )
     title = (
-        f"{indicator}: projected patients by {level}, all ages, base {base} — "
+        f"{indicator}: projected patients by {level}, {ages}, base {base} — "
         "国保・後期高齢者のみ (KDB); '-' = withheld or missing (see status)"
     )
     years = sorted(set(totals["year"].to_list()))
