@@ -64,11 +64,17 @@ group_inputs as (
         coalesce(b.patients_suppressed, false) as base_suppressed,
         b.patients as base_patients,
         bp.value as base_population,
-        coalesce(bp.status, 'missing: no population for this area (unknown residence)')
-            as base_population_status,
+        coalesce(
+            bp.status,
+            'missing: no population for this area (unknown residence, '
+                || 'or a 政令市 city code at ward level)'
+        ) as base_population_status,
         fp.value as population,
-        coalesce(fp.status, 'missing: no population for this area (unknown residence)')
-            as population_status
+        coalesce(
+            fp.status,
+            'missing: no population for this area (unknown residence, '
+                || 'or a 政令市 city code at ward level)'
+        ) as population_status
     from areas as a
     cross join groups as g
     cross join projection_years_input as y

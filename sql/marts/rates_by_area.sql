@@ -130,7 +130,8 @@ claim_candidates as (
             when d.denominator_kind = 'enrolment' then 'exact'
             else coalesce(
                 p.status,
-                'missing: no population for this area (unknown or unplaced residence)'
+                'missing: no population for this area (unknown residence, '
+                    || 'or a 政令市 city code at ward level)'
             )
         end as population_status
     from claim_cells as c
@@ -192,7 +193,9 @@ facility_rates as (
         d.per,
         false as understated,
         coalesce(
-            p.status, 'missing: no population for this area (unknown or unplaced location)'
+            p.status,
+            'missing: no population for this area (unknown location, '
+                || 'or a 政令市 city code at ward level)'
         ) as population_status,
         case
             when f.area_coverage = 'partial'

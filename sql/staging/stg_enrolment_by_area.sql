@@ -61,8 +61,11 @@ coverage as (
         a.age_group,
         count(*) as units,
         sum(
-            case when own.code5 is not null or (city.code5 is not null and pa.area_code = g.area_code)
-                then 1 else 0 end
+            case
+                when own.code5 is not null then 1
+                when city.code5 is not null and pa.area_code = g.area_code then 1
+                else 0
+            end
         ) as units_covered
     from grid_units as g
     cross join age_groups as a

@@ -236,7 +236,7 @@ def _scenario_table(
     out: dict[str, list[Any]] = {"area_code": [], "year": [], "additional_patients": []}
     for r in rows:
         code = r.area_code
-        if code not in areas and len(code) < width and code.zfill(width) in areas:
+        if code not in areas and code.isdigit() and code.zfill(width) in areas:
             code = code.zfill(width)
             padded += 1
         if code not in areas:

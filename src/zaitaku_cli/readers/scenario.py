@@ -33,7 +33,7 @@ _NUMBER = re.compile(r"\d+(\.\d+)?")
 @dataclass(frozen=True)
 class ScenarioRow:
     row: int  # line in the file, header = 1
-    area_code: str  # as written (leading zeros possibly lost to Excel)
+    area_code: str  # as written (leading zeros possibly lost to Excel; 05-北秋田 for 7th-plan keys)
     year: int
     additional_patients: float
 
@@ -76,15 +76,15 @@ def read_scenario(path: Path) -> list[ScenarioRow]:
             key: fields[pos].strip() if pos < len(fields) else "" for key, pos in columns.items()
         }
         area, year, extra = values["area_code"], values["year"], values["additional_patients"]
-        if not area.isdigit():
-            problems.append((number, "area_code", f"{area!r} is not an area code"))
+        if not area:
+            problems.append((number, "area_code", "no area code"))
         if not (year.isdigit() and len(year) == 4):
             problems.append((number, "year", f"{year!r} is not a year like 2030"))
         if not _NUMBER.fullmatch(extra):
             problems.append(
                 (number, "additional_patients", f"{extra!r} is not a number of 0 or more")
             )
-        if area.isdigit() and year.isdigit() and len(year) == 4 and _NUMBER.fullmatch(extra):
+        if area and year.isdigit() and len(year) == 4 and _NUMBER.fullmatch(extra):
             rows.append(ScenarioRow(number, area, int(year), float(extra)))
     if problems:
         first_row, first_column, _ = problems[0]
