@@ -207,3 +207,34 @@ def test_houmon_kango_break_before_the_2024_06_service_month(warehouse: Warehous
     # FY2024 starts in 2024-04, before the break: the whole year is flagged
     yearly = rates_of(warehouse, "municipality", period="fiscal-year")
     assert yearly[("FY2024", *key)]["houmon_kango_break"] is True
+
+
+def test_a_city_row_of_enrolment_covers_its_wards_but_not_a_ward_level(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # 12 仙台市 residents aged 70 whose claims name the city (国保 is run by the city): 04100
+    add_lines(warehouse, repeat(Line("p", "2023-10", F_YAHABA, "04100", age=70), 12, "s"))
+    ingest_enrolment(
+        warehouse,
+        enrolment_file(
+            tmp_path / "sendai.csv",
+            [
+                ["2024-03-31", "04100", "仙台市", "国保", "under65", 150000],
+                ["2024-03-31", "04100", "仙台市", "国保", "65to74", 100000],
+                ["2024-03-31", "04100", "仙台市", "後期", "75plus", 140000],
+            ],
+        ),
+    )
+    mun = rates_of(warehouse, "municipality", period="fiscal-year")
+    # 仙台市 = its five wards, all covered by the city row: 12 / 100,000 × 1,000 = 0.12
+    city = mun["FY2023", "04100", "houmon_shinryo", "patients", "65to74", "enrolment"]
+    assert city["rate"] == pytest.approx(0.12)
+    assert city["understated"] is False
+    # at ward level the city code is "ward unknown": no population, no enrolment, said so
+    ward = rates_of(warehouse, "ward", period="fiscal-year")
+    row = ward["FY2023", "04100", "houmon_shinryo", "patients", "65to74", "age65to74"]
+    assert (row["numerator"], row["rate"]) == (12, None)
+    assert row["rate_status"] == (
+        "no denominator: missing: no population for this area (unknown residence, or a "
+        "政令市 city code at ward level)"
+    )
