@@ -37,10 +37,15 @@ demo: install
 	$(ZAITAKU) ingest facilities data/raw/bureau_tohoku_2025-10.xlsx -w $(DEMO_WAREHOUSE)
 	$(ZAITAKU) ingest facility-counts data/raw/iwate_morioka_counts.csv --pref 03 -w $(DEMO_WAREHOUSE)
 	$(ZAITAKU) ingest claims data/raw/kdb_claims_sample.csv -w $(DEMO_WAREHOUSE)
+	$(ZAITAKU) ingest enrolment examples/enrolment.example.csv -w $(DEMO_WAREHOUSE)
 	$(ZAITAKU) aggregate --by prefecture -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) aggregate --by secondary-area -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) aggregate --by municipality -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) aggregate --by ward -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) project --by prefecture -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) project --by secondary-area -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) project --by secondary-area --scenario examples/scenario.example.csv -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) project --by municipality -w $(DEMO_WAREHOUSE) --out data/processed
 
 # Benchmarks are not tests: they print wall time and peak memory against the issues' targets.
 # bench_claims runs 10M lines by default (about 3 minutes with its baselines).

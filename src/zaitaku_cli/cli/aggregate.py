@@ -71,7 +71,8 @@ def aggregate_cmd(
     as_json: JsonOpt = False,
     log: LogOpt = None,
 ) -> None:
-    """Indicators per area: facilities_by_LEVEL and claims_by_LEVEL as Parquet and CSV.
+    """Indicators per area: facilities_by_LEVEL, claims_by_LEVEL, population_by_LEVEL and
+    rates_by_LEVEL (per 100,000 / per 1,000 of the same ages) as Parquet and CSV.
 
     The files and a manifest (inputs, reference tables, outputs with sha256) go into one folder
     per export, OUT/LEVEL (e.g. data/processed/municipality), which replaces the previous one
@@ -106,6 +107,8 @@ def aggregate_cmd(
                 "manifest": str(result.manifest),
                 "facility_rows": result.facilities.num_rows if result.facilities else 0,
                 "claims_rows": result.claims.num_rows if result.claims else 0,
+                "population_rows": result.population.num_rows if result.population else 0,
+                "rates_rows": result.rates.num_rows if result.rates else 0,
                 "suppression": not no_suppress,
                 "warnings": result.warnings,
             }

@@ -286,3 +286,87 @@ def ingest_claims_cmd(
             ),
         )
     render_ingest(out, summaries)
+
+
+@ingest_app.command("population")
+@handles_errors
+def ingest_population_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A newer 住基 population table with the columns of the packaged population.csv "
+            "(code6, code5, name, kind, as_of, source, total, male, female, a00_04 … a100p, "
+            "band_gap, age0_14, age15_64, age65p, age75p). CSV, UTF-8 or CP932.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load a population table; per prefecture the newest as-of date is used for rates.
+
+    Every row is checked (codes, whole numbers ≥ 0, male + female = total, bands adding up to
+    the age totals, one row per unit) and the table must cover whole prefectures. Any failure
+    refuses the file: nothing is loaded and every problem is kept in table `rejects`.
+    Re-ingesting the same file changes nothing.
+    """
+    from zaitaku_cli.ingest_population import ingest_population
+
+    out = Output(quiet=quiet, as_json=as_json)
+    with open_warehouse(warehouse) as wh:
+        summary = ingest_population(wh, path)
+    render_ingest(out, [summary])
+
+
+@ingest_app.command("enrolment")
+@handles_errors
+def ingest_enrolment_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Members of 国保 and 後期高齢者医療 by municipality and age group (CSV): "
+            "基準日, 市町村コード, 制度 (国保/後期, optional), 年齢階級 (under65/65to74/75plus), "
+            "被保険者数. See examples/enrolment.example.csv.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="TOML file mapping your headers and values to the canonical ones "
+            "(see examples/enrolment_mapping.example.toml).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Date of the enrolment figures, YYYY-MM-DD, when the table has no 基準日 "
+            "column (overrides it when it has).",
+            show_default=False,
+        ),
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load the 国保 + 後期 enrolment: rates under 75 then use it instead of the population.
+
+    KDB holds 国保 and 後期 claims only, so under 75 its patients are 国保 members only; over
+    the whole population their rates are understated. Where this table covers an area, its
+    rates of under65 and 65to74 are per 1,000 members instead. Any bad row refuses the file
+    (kept in table `rejects`); a 政令市 may be given as one city row or by ward, not both.
+    """
+    from zaitaku_cli.ingest_population import ingest_enrolment
+
+    out = Output(quiet=quiet, as_json=as_json)
+    day = parse_date_option(as_of)
+    with open_warehouse(warehouse) as wh:
+        summary = ingest_enrolment(wh, path, mapping=mapping, as_of=day)
+    render_ingest(out, [summary])
