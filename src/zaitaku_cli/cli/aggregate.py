@@ -65,6 +65,16 @@ def aggregate_cmd(
             help="Turn small-cell suppression off (internal use only; recorded in the output).",
         ),
     ] = False,
+    xlsx: Annotated[
+        bool,
+        typer.Option(
+            "--xlsx",
+            help="Also write OUT/LEVEL/LEVEL.xlsx: every output in one workbook with Japanese "
+            "headers, codes kept as text, '-' for suppressed cells, a wide sheet (one row per "
+            "area) and a sheet with the coverage caveat, suppression rule and inputs. The file "
+            "to open in Excel.",
+        ),
+    ] = False,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -93,6 +103,7 @@ def aggregate_cmd(
             out_dir=settings.out_dir,
             csv_encoding=csv_encoding.value,
             suppress=not no_suppress,
+            xlsx=xlsx,
         )
     if out.as_json:
         out.json(
@@ -102,6 +113,7 @@ def aggregate_cmd(
                 "folder": str(result.folder),
                 "outputs": [str(p) for p in result.outputs],
                 "manifest": str(result.manifest),
+                "workbook": str(result.workbook) if result.workbook else None,
                 "facility_rows": result.facilities.num_rows if result.facilities else 0,
                 "claims_rows": result.claims.num_rows if result.claims else 0,
                 "suppression": not no_suppress,
