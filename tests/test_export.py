@@ -112,3 +112,59 @@ def test_outputs_are_readable_by_colleagues(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert {oct(p.stat().st_mode & 0o777) for p in paths} == {"0o644"}  # not mkstemp's 0600
+
+
+@pytest.mark.slow
+def test_libreoffice_import_with_quoted_as_text_keeps_codes_and_periods(tmp_path: Path) -> None:
+    """What a careful import sees: LibreOffice Calc's CSV filter with "quoted field as text".
+
+    Excel ignores the quotes when a CSV is double-clicked; this checks the import the quotes
+    are for. Needs LibreOffice (`apt-get install libreoffice-calc-nogui`).
+    """
+    import shutil
+    import subprocess
+
+    from test_workbook import cells
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed: the import cannot be checked here")
+    table = pa.table(
+        {
+            "period": ["2023-04", "FY2023"],
+            "area_code": ["03", "03201"],
+            "patients": pa.array([341, None], pa.int64()),
+            "patients_suppressed": [False, True],
+        }
+    )
+    csv = tmp_path / "claims.csv"
+    csv.write_bytes(
+        csv_bytes(table, name=csv.name, suppress_flags={"patients": "patients_suppressed"})
+    )
+    # Filter options: comma, double quote, UTF-8 (76), from line 1, Japanese locale (1041),
+    # quoted field as text = true, detect special numbers = true (the dialog's defaults).
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--infilter=CSV:44,34,76,1,,1041,true,true",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(csv),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    (sheet,) = cells(tmp_path / "out" / "claims.xlsx").values()
+    assert [sheet.get(ref) for ref in ("A2", "B2", "C2", "A3", "B3", "C3")] == [
+        ("s", "2023-04"),
+        ("s", "03"),
+        ("n", 341.0),
+        ("s", "FY2023"),
+        ("s", "03201"),
+        ("s", "-"),
+    ]

@@ -292,6 +292,31 @@ def test_wide_sheet_has_one_row_per_area_and_a_column_per_indicator_and_unit(boo
     assert sheet.get("A7") is None
 
 
+def test_wide_sheet_keeps_each_source_and_its_latest_list(tmp_path: Path) -> None:
+    # 盛岡市 支援診3: a list of 2025-04 (20, superseded), of 2025-10 (30) and an undated count
+    # table (29): the wide sheet shows 30 and 29 under their sources, not 20.
+    table = pa.table(
+        {
+            "as_of": pa.array([date(2025, 4, 1), date(2025, 10, 1), None], pa.date32()),
+            "area_code": ["03201"] * 3,
+            "area_name": ["盛岡市"] * 3,
+            "category": ["shienshin_jurai"] * 3,
+            "facilities": [20, 30, 29],
+            "source": ["bureau_list", "bureau_list", "count_table"],
+        }
+    )
+    path = write_workbook(
+        tmp_path / "x.xlsx", [SheetSource("facilities_by_municipality", table)], MANIFEST
+    )
+    wide = cells(path)["地域別一覧"]
+    assert wide["A1"] == (
+        "s",
+        "届出施設数: 名簿の基準日 2025-10-01（日付のない出典を含む）・届出区分 支援診3",
+    )
+    assert [c[1] if c else None for c in row(wide, 3, "CD")] == ["届出受理医療機関名簿", "集計表"]
+    assert row(wide, 5, "ABCD") == [("s", "03201"), ("s", "盛岡市"), ("n", 30.0), ("n", 29.0)]
+
+
 def test_about_sheet_states_coverage_suppression_and_inputs(book: Path) -> None:
     sheet = cells(book)["説明"]
     texts = [v for kind, v in sheet.values() if kind == "s"]

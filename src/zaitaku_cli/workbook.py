@@ -230,6 +230,9 @@ def _write_long(
     for start in chunks:
         ws = book.add_worksheet(_sheet_name(title, used))
         ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
         _set_widths(ws, headers, values)
         for c, header in enumerate(headers):
             ws.write_string(0, c, header, styles.header)
@@ -296,9 +299,13 @@ def _wide_block(source: SheetSource) -> _WideBlock | None:
             notes.append(f"{column_label(column) or column} {latest}")
     for column in _LATEST_PER_AREA:
         if column in frame.columns:
-            frame = frame.filter(pl.col(column) == pl.col(column).max().over(["area_code", *dims]))
+            # An undated source (a count table without a date) is kept: null counts as its date.
+            newest = pl.col(column).max().over(["area_code", *dims])
+            frame = frame.filter(pl.col(column).eq_missing(newest))
             dates = frame[column].drop_nulls().unique().sort()
             when = dates[0].isoformat() if dates.len() == 1 else "地域ごとに最新"
+            if frame[column].null_count():
+                when += "（日付のない出典を含む）"
             notes.append(f"{column_label(column) or column} {when}")
     # A dimension with a single value is said once in the caption, not in every header.
     varying = []
@@ -351,7 +358,9 @@ def _wide_block(source: SheetSource) -> _WideBlock | None:
 
 def _value_text(column: str, value: Any, *, bare: bool = False) -> str:
     text = value_label(column, str(value)) or str(value)
-    return text if bare else f"{column_label(column) or column} {text}"
+    # The value is shown by its Japanese name: head it as the _ja column is headed (指標).
+    name = column_label(f"{column}_ja") or column_label(column) or column
+    return text if bare else f"{name} {text}"
 
 
 def _write_wide(book: xlsxwriter.Workbook, styles: _Styles, sources: Sequence[SheetSource]) -> None:
@@ -384,6 +393,9 @@ def _write_wide(book: xlsxwriter.Workbook, styles: _Styles, sources: Sequence[Sh
             ws.write_string(top + offset, c, text, styles.wrap_header)
     first = top + depth + 1
     ws.freeze_panes(first, 2)
+    ws.set_landscape()
+    ws.repeat_rows(top, first - 1)  # printed pages repeat the headers and the area columns
+    ws.repeat_columns(0, 1)
     codes = sorted({code for b in blocks for code in b.cells})
     for r, code in enumerate(codes, start=first):
         name = next((b.names[code] for b in blocks if code in b.names), "")
@@ -410,16 +422,20 @@ def _write_about(
     manifest: Mapping[str, Any],
 ) -> None:
     ws = book.add_worksheet(ABOUT_SHEET)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)  # printed: as wide as one page, as long as it takes
     ws.set_column(0, 0, 22)
-    ws.set_column(1, 1, 60)
-    ws.set_column(2, 8, 16)
+    ws.set_column(1, 1, _ABOUT_TEXT_WIDTH)
+    ws.set_column(2, 7, 16)
+    ws.set_column(8, 8, 66)  # sha256
     r = 0
 
     def line(label: str, value: Any, fmt: Any = None) -> None:
         nonlocal r
-        ws.write_string(r, 0, label, styles.label)
         if value is not None and value != "":
+            _fit_row(ws, r, str(value))
             ws.write_string(r, 1, str(value), fmt or styles.wrap)
+        ws.write_string(r, 0, label, styles.label)
         r += 1
 
     ws.write_string(r, 0, f"zaitaku 出力 {manifest.get('set', '')}", styles.title)
@@ -479,6 +495,7 @@ def _write_about(
         ws.write_string(r, 0, "警告", styles.label)
         r += 1
         for warning in warnings:
+            _fit_row(ws, r, str(warning))
             ws.write_string(r, 1, str(warning), styles.wrap)
             r += 1
         r += 1
@@ -487,9 +504,10 @@ def _write_about(
     r += 1
     for source in sources:
         for key, value in source.metadata.items():
-            text = value if isinstance(value, str) else str(value)
-            ws.write_string(r, 0, f"{source.stem}", styles.wrap)
-            ws.write_string(r, 1, f"{key}: {text}", styles.wrap)
+            text = f"{key}: {value}"
+            _fit_row(ws, r, text)
+            ws.write_string(r, 0, output_label(source.kind) or source.stem, styles.wrap)
+            ws.write_string(r, 1, text, styles.wrap)
             r += 1
     r += 1
 
@@ -524,6 +542,18 @@ def _write_about(
         ws.write_string(r, 1, key)
         ws.write_string(r, 2, ja)
         r += 1
+
+
+_ABOUT_TEXT_WIDTH = 60
+_ROW_HEIGHT = 15
+
+
+def _fit_row(ws: Worksheet, r: int, text: str) -> None:
+    """A row tall enough for `text` wrapped in the 説明 sheet's text column: neither Excel nor
+    LibreOffice grows a row for wrapped text that was written without a height."""
+    lines = max(1, math.ceil(_text_width(text) / (_ABOUT_TEXT_WIDTH - 2)))
+    if lines > 1:
+        ws.set_row(r, _ROW_HEIGHT * lines)
 
 
 def _about_value(key: str, value: Any) -> str:
