@@ -13,6 +13,7 @@ import typer
 from zaitaku_cli import __version__
 from zaitaku_cli.cli import aggregate, ingest, operations, reference
 from zaitaku_cli.cli.common import EXIT_CODES_HELP
+from zaitaku_cli.console import tolerate_narrow_consoles
 
 app = typer.Typer(
     name="zaitaku",
@@ -43,6 +44,7 @@ def main_callback(
 
 
 def main() -> None:
+    tolerate_narrow_consoles()
     app()
 
 
