@@ -21,13 +21,13 @@ test: install
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks install
+	$(BIN)/ruff format --check src tests benchmarks install
 	$(BIN)/mypy
 
 format: install
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks install
+	$(BIN)/ruff check --fix src tests benchmarks install
 
 # The main job on the bundled sample data: every step is a plain zaitaku command, as an analyst
 # would type it. Re-running it is safe: identical files are recognised and not loaded twice.

@@ -41,7 +41,8 @@ PYTHONS = ("3.11", "3.12", "3.13", "3.14")
 WINDOWS = "win_amd64"
 # glibc 2.28 (RHEL 8, Debian 10, Ubuntu 20.04) and every older manylinux tag: pip does not
 # widen `--platform manylinux_2_28_x86_64` to the older tags by itself.
-LINUX = tuple(f"manylinux_2_{minor}_x86_64" for minor in range(28, 16, -1)) + (
+LINUX = (
+    *(f"manylinux_2_{minor}_x86_64" for minor in range(28, 16, -1)),
     "manylinux2014_x86_64",
 )
 PLATFORMS = {"windows": (WINDOWS,), "linux": LINUX}
@@ -78,17 +79,15 @@ class Target:
 
     def environment(self) -> dict[str, str]:
         """The values of environment markers on this target (PEP 508)."""
-        env = dict(default_environment())
+        env = {key: str(value) for key, value in default_environment().items()}
         if self.native:
             return env
         if WINDOWS in self.platforms:
-            env.update(
-                sys_platform="win32", platform_system="Windows", os_name="nt", platform_machine="AMD64"
-            )
+            env.update(sys_platform="win32", platform_system="Windows", os_name="nt")
+            env.update(platform_machine="AMD64")
         else:
-            env.update(
-                sys_platform="linux", platform_system="Linux", os_name="posix", platform_machine="x86_64"
-            )
+            env.update(sys_platform="linux", platform_system="Linux", os_name="posix")
+            env.update(platform_machine="x86_64")
         env.update(
             python_version=str(self.python),
             python_full_version=f"{self.python}.0",
