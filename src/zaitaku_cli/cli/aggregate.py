@@ -79,7 +79,8 @@ def aggregate_cmd(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Indicators per area: facilities_by_LEVEL and claims_by_LEVEL as Parquet and CSV.
+    """Indicators per area: facilities_by_LEVEL and claims_by_LEVEL as Parquet and CSV
+    (and with --xlsx one Excel workbook of them all: the file to open in Excel).
 
     The files and a manifest (inputs, reference tables, outputs with sha256) go into one folder
     per export, OUT/LEVEL (e.g. data/processed/municipality), which replaces the previous one
