@@ -22,6 +22,15 @@ from zaitaku_cli.console import Output, ingest_table, reject_lines
 from zaitaku_cli.errors import ZaitakuError
 from zaitaku_cli.summary import IngestSummary
 
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Record a file that has a header but no data rows (refused by default: an empty "
+        "export is usually a failed one).",
+    ),
+]
+
 ingest_app = typer.Typer(help="Load raw inputs into the warehouse (one transaction per file).")
 
 
@@ -80,6 +89,7 @@ def ingest_facilities_cmd(
         ),
     ],
     as_of: AsOfOpt = None,
+    allow_empty: AllowEmptyOpt = False,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -97,7 +107,9 @@ def ingest_facilities_cmd(
         summaries = ingest_one_by_one(
             out,
             paths,
-            lambda path: ingest_facility_lists(wh, [path], as_of=day, progress=out.progress()),
+            lambda path: ingest_facility_lists(
+                wh, [path], as_of=day, allow_empty=allow_empty, progress=out.progress()
+            ),
         )
     render_ingest(out, summaries)
 

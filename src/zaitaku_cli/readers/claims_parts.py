@@ -263,7 +263,10 @@ def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progr
     assert job in _JOBS, job
     if len(jobs) == 1:
         # Small files (and one-CPU machines) are done in this process.
-        result = globals()[job](*jobs[0])
+        try:
+            result = globals()[job](*jobs[0])
+        except pa.ArrowException as exc:
+            raise _reading_failed(path, [str(exc)]) from exc
         progress.advance(jobs[0][2] - jobs[0][1])
         return [json.loads(json.dumps(result))]
     package_root = str(Path(__file__).resolve().parents[2])
@@ -290,13 +293,26 @@ def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progr
             continue
         results.append(json.loads(out))
     if failure is not None:
-        raise InputError(
-            f"reading failed ({' '.join(failure) or 'worker exited'})",
-            file=path,
-            hint="check the delimiter, quotes and line ends (no line may exceed 8 MB), and the "
-            "free space beside the warehouse",
-        )
+        raise _reading_failed(path, failure)
     return results
+
+
+def _reading_failed(path: Path, failure: list[str]) -> InputError:
+    text = " ".join(failure)
+    if "straddl" in text:
+        # Arrow's words for a row longer than its block: say it the analyst's way
+        return InputError(
+            "a line is longer than 8 MB: this is not a claims extract with one claim line per "
+            "line (line ends missing, or another kind of file)",
+            file=path,
+            hint="check that the file is the KDB extract and that its lines end with CR LF or LF",
+        )
+    return InputError(
+        f"reading failed ({text or 'worker exited'})",
+        file=path,
+        hint="check the delimiter, quotes and line ends (no line may exceed 8 MB), and the "
+        "free space beside the warehouse",
+    )
 
 
 def _settled_encoding(layout: ExtractLayout, progress: Progress) -> tuple[str, _Scan | None]:
