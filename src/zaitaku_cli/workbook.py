@@ -47,6 +47,8 @@ MAX_SHEET_COLUMNS = 16_384
 _SHEET_NAME_MAX = 31
 _SHEET_NAME_FORBIDDEN = str.maketrans({c: "_" for c in "[]:*?/\\"})
 
+_BLOCK_ROWS = 50_000
+
 ABOUT_SHEET = "説明"
 WIDE_SHEET = "地域別一覧"
 
@@ -171,7 +173,7 @@ def _cell_writer(
 
 def _set_widths(ws: Worksheet, headers: Sequence[str], samples: Sequence[Sequence[Any]]) -> None:
     for c, header in enumerate(headers):
-        longest = max([_text_width(header), *(_text_width(v) for v in samples[c][:200])])
+        longest = max([_text_width(header), *(_text_width(v) for v in samples[c])])
         ws.set_column(c, c, min(max(longest + 2, 8), 50))
 
 
@@ -221,32 +223,37 @@ def _write_long(
     frame = pl.from_arrow(source.table)
     assert isinstance(frame, pl.DataFrame)
     shown = _translated(frame.select(columns)).to_arrow()
-    values = [shown.column(c).to_pylist() for c in columns]
-    hidden = {columns.index(v): source.table.column(f).to_pylist() for v, f in flags.items()}
+    marks = {columns.index(v): f for v, f in flags.items()}
     headers = [column_label(c, source.kind) or c for c in columns]
     title = output_label(source.kind) or source.stem
+    samples = [shown.column(c).slice(0, 200).to_pylist() for c in columns]
     per_sheet = MAX_SHEET_ROWS - 1
-    chunks = range(0, max(source.table.num_rows, 1), per_sheet)
-    for start in chunks:
+    for start in range(0, max(source.table.num_rows, 1), per_sheet):
         ws = book.add_worksheet(_sheet_name(title, used))
         ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
         ws.set_landscape()
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
-        _set_widths(ws, headers, values)
+        _set_widths(ws, headers, samples)
         for c, header in enumerate(headers):
             ws.write_string(0, c, header, styles.header)
         ws.freeze_panes(1, 0)
         end = min(start + per_sheet, source.table.num_rows)
         writers = [_cell_writer(ws, shown.schema.field(c).type, styles) for c in columns]
-        for i in range(start, end):
-            r = i - start + 1
-            for c, write in enumerate(writers):
-                marks = hidden.get(c)
-                if marks is not None and marks[i]:
-                    ws.write_string(r, c, SUPPRESSED_MARK, styles.suppressed)
-                else:
-                    write(r, c, values[c][i])
+        # Python values a block of rows at a time: memory stays bounded for any table.
+        for block in range(start, end, _BLOCK_ROWS):
+            n = min(_BLOCK_ROWS, end - block)
+            values = [shown.column(c).slice(block, n).to_pylist() for c in columns]
+            hidden = {
+                c: source.table.column(f).slice(block, n).to_pylist() for c, f in marks.items()
+            }
+            for i in range(n):
+                r = block - start + i + 1
+                for c, write in enumerate(writers):
+                    if c in hidden and hidden[c][i]:
+                        ws.write_string(r, c, SUPPRESSED_MARK, styles.suppressed)
+                    else:
+                        write(r, c, values[c][i])
         ws.autofilter(0, 0, max(end - start, 1), len(columns) - 1)
 
 
