@@ -115,3 +115,29 @@ def test_install_bat_is_ascii_with_crlf_line_ends() -> None:
     script = (ROOT / "install" / "install.sh").read_bytes()
     assert b"\r" not in script
     assert b"--no-index" in script
+
+
+def test_the_sql_portability_check_catches_duckdb_only_constructs(tmp_path: Path) -> None:
+    # tools/check_sql.py runs in `make lint`; it must reject what Spark cannot run.
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "check_sql", Path(__file__).resolve().parents[1] / "tools" / "check_sql.py"
+    )
+    assert spec and spec.loader
+    check_sql = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check_sql)
+    bad = tmp_path / "bad.sql"
+    bad.write_text(
+        "select a, string_agg(b, ';') as bs, null as c, count(distinct a), count(distinct b)\n"
+        "from t group by all",
+        encoding="utf-8",
+    )
+    findings = " | ".join(check_sql.check_file(bad))
+    assert "group by all" in findings
+    assert "group_concat()" in findings  # string_agg parses as group_concat
+    assert "untyped null as c" in findings
+    assert "2 count(distinct …) in one select" in findings
+    good = tmp_path / "good.sql"
+    good.write_text("select a, cast(null as varchar) as c from t group by a", encoding="utf-8")
+    assert check_sql.check_file(good) == []

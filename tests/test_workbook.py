@@ -351,10 +351,12 @@ def test_unsuppressed_set_says_internal_use(tmp_path: Path) -> None:
 def test_a_new_output_joins_the_workbook_without_code(tmp_path: Path) -> None:
     # An output the labels do not know yet (rates, a column `denominator`, a float `rate`)
     # still gets its sheet (named after the output) and its columns in the wide sheet.
+    # `region` has one value per area: it describes the area, it is no column dimension.
     rates = pa.table(
         {
             "area_code": ["03", "04"],
             "area_name": ["岩手県", "宮城県"],
+            "region": ["東北", "東北 (2)"],
             "indicator": ["houmon_shinryo", "houmon_shinryo"],
             "denominator": ["age75p", "age75p"],
             "per_1000": pa.array([12.5, 9.75], pa.float64()),
@@ -365,9 +367,10 @@ def test_a_new_output_joins_the_workbook_without_code(tmp_path: Path) -> None:
     )
     book = cells(path)
     assert list(book) == ["説明", "地域別一覧", "newthing_by_prefecture"]
-    assert row(book["newthing_by_prefecture"], 1, "ABCDE") == [
+    assert row(book["newthing_by_prefecture"], 1, "ABCDEF") == [
         ("s", "地域コード"),
         ("s", "地域名"),
+        ("s", "region"),
         ("s", "指標コード"),
         ("s", "denominator"),  # no label yet: the English name, never a crash
         ("s", "per_1000"),

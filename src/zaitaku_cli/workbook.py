@@ -61,6 +61,7 @@ _TOTALS = {"age_group": "total"}
 _ATTRIBUTES = frozenset(
     {
         "area_level",
+        "pref_code",
         "indicator_ja",
         "category_ja",
         "source_file",
@@ -314,14 +315,15 @@ def _wide_block(source: SheetSource) -> _WideBlock | None:
             if frame[column].null_count():
                 when += "（日付のない出典を含む）"
             notes.append(f"{column_label(column) or column} {when}")
-    # A dimension with a single value is said once in the caption, not in every header.
+    # A dimension with a single value is said once in the caption, not in every header; a
+    # column with one value per area (pref_code) describes the area and is no dimension.
     varying = []
     for column in dims:
         distinct = frame[column].drop_nulls().unique()
-        if distinct.len() > 1:
-            varying.append(column)
-        elif distinct.len() == 1:
+        if distinct.len() == 1:
             notes.append(_value_text(column, distinct[0]))
+        elif distinct.len() > 1 and not _per_area(frame, column):
+            varying.append(column)
     if frame.select(pl.struct(["area_code", *varying]).is_duplicated().any()).item():
         # Rows that would fight for one cell: this output has a dimension the wide sheet does
         # not know how to choose, so it is left to its long sheet rather than guessed.
@@ -361,6 +363,12 @@ def _wide_block(source: SheetSource) -> _WideBlock | None:
         cells=cells,
         names=names,
     )
+
+
+def _per_area(frame: pl.DataFrame, column: str) -> bool:
+    """True when `column` holds at most one value in each area (an attribute of the area)."""
+    counts = frame.group_by("area_code").agg(pl.col(column).n_unique().alias("n"))
+    return bool(counts["n"].max() <= 1)  # type: ignore[operator]
 
 
 def _value_text(column: str, value: Any, *, bare: bool = False) -> str:
