@@ -25,6 +25,7 @@ def test_ingest_and_aggregate_in_japanese_folders_with_spaces(
     shutil.copyfile(RAW / "bureau_tohoku_2025-10.xlsx", bureau)
     shutil.copyfile(RAW / "iwate_morioka_counts.csv", counts)
     warehouse = home / "倉庫 A" / "在宅.duckdb"
+    warehouse.parent.mkdir()
     out = home / "出力"
     wh = ["-w", str(warehouse)]
 

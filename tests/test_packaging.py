@@ -85,6 +85,7 @@ def test_wheelhouse_installs_offline_into_a_fresh_venv(tmp_path: Path) -> None:
     assert help_text.returncode == 0, help_text.stderr
     assert "ingest" in help_text.stdout
     warehouse = home / "倉庫" / "zaitaku.duckdb"
+    warehouse.parent.mkdir()
     ingest = subprocess.run(
         [
             str(zaitaku),
