@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 ZAITAKU := $(BIN)/zaitaku
 DEMO_WAREHOUSE := data/demo.duckdb
 
-.PHONY: install test lint format demo bench clean lock
+.PHONY: install test lint format demo bench clean lock wheelhouse
 
 install: $(VENV)/.installed
 
@@ -22,14 +22,14 @@ test: install
 
 # ruff, the format check, mypy, and the SQL of sql/ transpiled to Spark (tools/check_sql.py).
 lint: install
-	$(BIN)/ruff check src tests benchmarks tools
-	$(BIN)/ruff format --check src tests benchmarks tools
+	$(BIN)/ruff check src tests benchmarks tools install
+	$(BIN)/ruff format --check src tests benchmarks tools install
 	$(BIN)/mypy
 	$(BIN)/python tools/check_sql.py sql
 
 format: install
-	$(BIN)/ruff format src tests benchmarks tools
-	$(BIN)/ruff check --fix src tests benchmarks tools
+	$(BIN)/ruff format src tests benchmarks tools install
+	$(BIN)/ruff check --fix src tests benchmarks tools install
 
 # The main job on the bundled sample data: every step is a plain zaitaku command, as an analyst
 # would type it. Re-running it is safe: identical files are recognised and not loaded twice.
@@ -53,6 +53,13 @@ bench: install
 	$(BIN)/pip install --quiet -r requirements-bench.lock
 	$(BIN)/python benchmarks/run.py
 
+# Every wheel zaitaku needs on Windows x64 and Linux x64 (Python 3.11-3.14), plus install.bat
+# and install.sh, in one folder to carry to PCs without internet (needs the registry; about
+# 500 MB). One target only: $(BIN)/python install/wheelhouse.py --platform windows --python 3.12
+WHEELHOUSE ?= wheelhouse
+wheelhouse: install
+	$(BIN)/python install/wheelhouse.py --out $(WHEELHOUSE)
+
 # Regenerate requirements.lock from the ranges in pyproject.toml (needs the registry).
 lock:
 	rm -rf .lockenv && $(PYTHON) -m venv .lockenv
@@ -61,4 +68,4 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) data/processed/* $(DEMO_WAREHOUSE) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data/processed/* $(DEMO_WAREHOUSE) wheelhouse .pytest_cache .mypy_cache .ruff_cache

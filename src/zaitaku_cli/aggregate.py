@@ -38,6 +38,7 @@ class AggregateResult:
     warnings: list[str] = field(default_factory=list)
     manifest: Path | None = None
     folder: Path | None = None  # the published set: out_dir/<set name>
+    workbook: Path | None = None  # <set name>.xlsx with --xlsx
 
 
 def available_snapshots(wh: Warehouse) -> list[date]:
@@ -112,11 +113,13 @@ def aggregate(
     period: str = "fiscal-year",
     csv_encoding: str = "utf-8-sig",
     suppress: bool = True,
+    xlsx: bool = False,
 ) -> AggregateResult:
     """Compute every output the warehouse has data for at `level` and publish it in `out_dir`.
 
     The outputs and their manifest form one set, `out_dir/<set name>/` (see choices.ExportChoice
-    for the name): it replaces the previous set of the same name at once, or not at all.
+    for the name): it replaces the previous set of the same name at once, or not at all. With
+    `xlsx` the set also holds `<set name>.xlsx`, every output in one workbook (workbook.py).
     """
     choice = ExportChoice(level=level, plan=plan, period=period, as_of=as_of, suppress=suppress)
     result = AggregateResult(level=level, plan=plan, as_of=as_of)
@@ -204,6 +207,11 @@ def aggregate(
             "outputs": list(files.entries),
             "warnings": result.warnings,
         }
+        if xlsx:
+            # Written before the manifest, so that the manifest lists it with its sha256.
+            result.workbook = files.write_workbook(choice.workbook_name, manifest)
+            result.outputs.append(result.workbook)
+            manifest["outputs"] = list(files.entries)
         result.manifest = files.write_json(choice.manifest_name, manifest)
         # Logged inside the block: a set that fails to publish is not recorded as exported.
         wh.con.execute(

@@ -14,7 +14,7 @@ import typer
 from zaitaku_cli import __version__
 from zaitaku_cli.cli import aggregate, analysis, ingest, interrupts, operations, reference
 from zaitaku_cli.cli.common import EXIT_CODES_HELP
-from zaitaku_cli.console import Output
+from zaitaku_cli.console import Output, tolerate_narrow_consoles
 
 app = typer.Typer(
     name="zaitaku",
@@ -47,6 +47,7 @@ def main_callback(
 
 
 def main() -> None:
+    tolerate_narrow_consoles()
     interrupts.install()
     try:
         app()

@@ -64,6 +64,16 @@ def claim_codes() -> pl.DataFrame:
     return load_table("claim_codes.csv")
 
 
+def indicators() -> pl.DataFrame:
+    """Claims indicators with Japanese names (訪問診療 …) in display order."""
+    return load_table("indicators.csv")
+
+
+def labels() -> pl.DataFrame:
+    """Japanese labels of output columns and small vocabularies (kind, key, scope, ja, note)."""
+    return load_table("labels.csv")
+
+
 @cache
 def months() -> pl.DataFrame:
     """Month reference table: month start, 'YYYY-MM', fiscal year (April–March) and 'FY2023'.
