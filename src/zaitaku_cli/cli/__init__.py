@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from zaitaku_cli import __version__
-from zaitaku_cli.cli import aggregate, ingest, operations, reference
+from zaitaku_cli.cli import aggregate, ingest, operations, reference, report
 from zaitaku_cli.cli.common import EXIT_CODES_HELP
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.command("aggregate")(aggregate.aggregate_cmd)
 app.add_typer(reference.reference_app, name="reference")
 app.add_typer(reference.demo_app, name="demo")
 app.command("status")(operations.status_cmd)
+app.command("report")(report.report_cmd)
 
 
 @app.callback(invoke_without_command=True)
