@@ -39,6 +39,8 @@ demo: install
 	$(ZAITAKU) aggregate --by secondary-area -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) aggregate --by municipality -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) aggregate --by ward -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) report --pref 03 -w $(DEMO_WAREHOUSE) --out data/processed/report_03.html --png data/processed/report_03_png
+	@echo "Report of 岩手県 (open it in a browser): $(abspath data/processed/report_03.html)"
 
 # Benchmarks are not tests: they print wall time and peak memory against the issues' targets.
 # bench_claims runs 10M lines by default (about 3 minutes with its baselines).

@@ -117,9 +117,11 @@ def open_in_chromium(page_file: Path, tmp_path: Path) -> Visit:
             page = context.new_page()
             page.on(
                 "console",
-                lambda m: console.append(f"{m.type}: {m.text}")
-                if m.type in ("error", "warning")
-                else None,
+                lambda m: (
+                    console.append(f"{m.type}: {m.text}")
+                    if m.type in ("error", "warning")
+                    else None
+                ),
             )
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url, wait_until="load")

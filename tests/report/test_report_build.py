@@ -157,8 +157,10 @@ def test_every_shown_claims_cell_matches_the_published_output(demo_report) -> No
 def test_caveat_and_suppression_rule_are_stated(demo_report) -> None:
     html = demo_report.html
     assert COVERAGE in html
-    assert "被用者保険（協会けんぽ・健保組合・共済）と医療扶助（生活保護）の患者は含まれません" in html
-    assert "1〜9 のセルは「-」" in html
+    assert (
+        "被用者保険（協会けんぽ・健保組合・共済）と医療扶助（生活保護）の患者は含まれません" in html
+    )
+    assert "1〜9 のセルは「-」" in html and "二次秘匿" in html
     assert '<html lang="ja">' in html
 
 
@@ -293,7 +295,10 @@ def hand_count(indicator: str, residence_prefix: str) -> int:
 def hand_claims(indicator: str, residence_prefix: str) -> int:
     """Distinct person × facility × month (レセプト件数)."""
     return len(
-        {(r["被保険者番号"], r["医療機関コード"], r["診療年月"]) for r in _lines(indicator, residence_prefix)}
+        {
+            (r["被保険者番号"], r["医療機関コード"], r["診療年月"])
+            for r in _lines(indicator, residence_prefix)
+        }
     )
 
 
@@ -306,3 +311,63 @@ def _unescape(html: str) -> str:
 @pytest.fixture(autouse=True)
 def _no_env_warehouse(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ZAITAKU_WAREHOUSE", raising=False)
+
+
+# -- sections fed by issue 8's builders: tested here as soon as those modules exist ---------------
+
+
+def _reference_rows(file_name: str) -> list[dict[str, str]]:
+    from zaitaku_cli.reference import DATA_DIR
+
+    with (DATA_DIR / file_name).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_rates_section_when_rates_exist(demo_report) -> None:
+    pytest.importorskip("zaitaku_cli.rates", reason="rates_by_<level> (issue 8 §2) not merged yet")
+    table = parse(demo_report.html).tables["municipality-rates"]
+    morioka = row_of(table, "盛岡市")
+    # 76 patients (hand count) over the 住基 2025-01-01 population aged 75+ of 盛岡市
+    age75p = next(
+        int(r["age75p"]) for r in _reference_rows("population.csv") if r["code5"] == "03201"
+    )
+    assert morioka["実患者数"] == "76"
+    assert morioka["75 歳以上人口"] == f"{age75p:,}"
+    assert morioka["1,000 人当たり"] == f"{76 / age75p * 1000:.1f}"
+    assert row_of(table, "滝沢市")["1,000 人当たり"] == "-"  # 7 patients: suppressed
+
+
+def test_projection_section_when_projection_exists(demo_report) -> None:
+    pytest.importorskip(
+        "zaitaku_cli.projection", reason="zaitaku project (issue 8 §3) not merged yet"
+    )
+    table = parse(demo_report.html).tables["projection-table"]
+    assert [r[0] for r in table[1:]] == [
+        "盛岡", "岩手中部", "胆江", "両磐", "気仙", "釜石", "宮古", "久慈", "二戸",
+    ]  # fmt: skip
+    # 盛岡 (0301), 75+: base patients FY2024 aged 75+ living in its 8 municipalities, over their
+    # 社人研 population 75+ of 2025, times that of 2030.
+    members = {
+        r["code5"]
+        for r in _reference_rows("secondary_areas.csv")
+        if r["plan"] == "8th" and r["area_code"] == "0301"
+    }
+    base = len(
+        {
+            r["被保険者番号"]
+            for r in _lines("houmon_shinryo", "03")
+            if r["市町村コード"][:5] in members and int(r["年齢"]) >= 75
+        }
+    )
+    pop = {
+        year: sum(
+            int(r["age75p"])
+            for r in _reference_rows("population_projection.csv")
+            if r["code5"] in members and r["year"] == year
+        )
+        for year in ("2025", "2030")
+    }
+    expected = base / pop["2025"] * pop["2030"]
+    assert row_of(table, "盛岡")["203075 歳以上"] == f"{round(expected):,}"
+    assert row_of(table, "盛岡")["2030総数"] == "-"  # an under-75 base cell is suppressed
+    assert "基準" in demo_report.html and "projection-by-area" in demo_report.html

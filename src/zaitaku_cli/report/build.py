@@ -28,8 +28,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 SUPPRESSION_RULE_JA = (
     "個人が特定されないよう、NDB オープンデータと同じ秘匿ルールを集計後に適用しています。"
     "患者数・レセプト件数・算定回数が 1〜9 のセルは「-」とし（0 は 0 のまま）、"
-    "年齢区分の行で秘匿セルが 1 つだけになる場合は、逆算できないよう 10 以上で最も小さい値のセルも"
-    "「-」にします。グラフでも秘匿の値は描かず（0 としても描きません）、「秘匿」または灰色の月で示します。"
+    "ほかの値から逆算できないよう、必要に応じて 10 以上のセルも「-」にします（二次秘匿）。"
+    "グラフでも秘匿の値は描かず（0 としても描きません）、「秘匿」または灰色の部分で示します。"
     "医療機関数（届出施設数・実施医療機関数）は個人の情報ではないため秘匿しません。"
 )
 COVERAGE_JA = (
@@ -87,7 +87,9 @@ def _sources(wh: Warehouse, pref_code: str) -> list[dict[str, Any]]:
     return rows
 
 
-def build_sections(wh: Warehouse, *, pref_code: str, level: str, plan: str) -> tuple[Any, list[Section]]:
+def build_sections(
+    wh: Warehouse, *, pref_code: str, level: str, plan: str
+) -> tuple[Any, list[Section]]:
     data = load_report_data(wh, pref_code=pref_code, level=level, plan=plan)
     return data, [build(data) for build in SECTION_BUILDERS]
 
@@ -111,7 +113,8 @@ def write_report(
         raise ConfigError(f"--out {out}: the report is an HTML file, name it …/report.html")
     data, sections = build_sections(wh, pref_code=pref_code, level=level, plan=plan)
     generated = (now or datetime.now()).strftime("%Y年%-m月%-d日 %H:%M")
-    source, as_of = data.facility_source
+    as_of = data.facility_source[1]
+    as_of_ja = f"{int(as_of[:4])}年{int(as_of[5:7])}月{int(as_of[8:10])}日" if as_of else ""
     html = (
         _environment()
         .get_template("report.html.j2")
@@ -128,7 +131,7 @@ def write_report(
             sources=_sources(wh, data.pref_code),
             generated=generated,
             version=__version__,
-            facility_as_of=as_of or "",
+            facility_as_of=as_of_ja,
             css=(TEMPLATES / "report.css").read_text(encoding="utf-8"),
         )
     )

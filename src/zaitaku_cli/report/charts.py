@@ -21,7 +21,16 @@ from typing import Any
 from zaitaku_cli.errors import ReferenceDataError
 
 # Okabe–Ito: told apart by colour-blind readers and in greyscale print-outs.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999")
+PALETTE = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#999999",
+    "#000000",
+)
 SUPPRESSED_LABEL = "秘匿"
 INK = "#222222"
 GRID = "#dddddd"
@@ -51,7 +60,7 @@ def _register_font() -> None:
     font_manager.fontManager.addfont(str(japanese_font()))
 
 
-def _style() -> dict[str, Any]:
+def _style() -> Any:  # matplotlib types rc keys as Literal: a plain dict is not one
     return {
         "font.family": FONT_FAMILY,
         "font.size": 10,
@@ -181,7 +190,9 @@ def horizontal_bars(
         pad = top * 0.01 if top else 0.05
         for p, b in zip(positions, bars, strict=True):
             if any(v is None for v in b.values):
-                ax.text(pad, p, SUPPRESSED_LABEL, va="center", ha="left", color="#777777", fontsize=8.5)
+                ax.text(
+                    pad, p, SUPPRESSED_LABEL, va="center", ha="left", color="#777777", fontsize=8.5
+                )
             elif value_labels and not stacked:
                 ax.text(
                     (b.values[0] or 0) + pad, p, _fmt(b.values[0] or 0), va="center", fontsize=8.5
@@ -248,18 +259,21 @@ def lines(
     description: str,
     marker_x: tuple[Any, str] | None = None,
     panels: bool = False,
+    sharey: bool = True,
+    gap_note: str | None = None,
 ) -> Chart:
     """Lines over `x` (months or years). Suppressed points break the line and the month is
     shaded, so a gap is never read as a fall to 0. `marker_x` draws a dashed vertical line with a
     label (the projection's base year). `panels` draws one small panel per series."""
     import matplotlib
+    from matplotlib.ticker import MaxNLocator
 
     with matplotlib.rc_context(_style()):
         if panels:
             cols = 3
             rows = (len(series) + cols - 1) // cols
             fig = _figure(9.6, 1.9 * rows + 0.8)
-            axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
+            axes = fig.subplots(rows, cols, sharex=True, sharey=sharey, squeeze=False).ravel()
             for ax in axes[len(series) :]:
                 ax.set_visible(False)
             pairs = [(axes[i], [s], i) for i, s in enumerate(series)]
@@ -288,15 +302,16 @@ def lines(
                 ax.axvline(marker_x[0], color="#555555", linestyle="--", linewidth=1)
                 ax.annotate(
                     marker_x[1],
-                    xy=(marker_x[0], 1.0),
+                    xy=(marker_x[0], 0.0),
                     xycoords=("data", "axes fraction"),
-                    xytext=(4, -4),
+                    xytext=(4, 4),
                     textcoords="offset points",
-                    va="top",
+                    va="bottom",
                     fontsize=8.5,
                     color="#555555",
                 )
             ax.yaxis.grid(True, color=GRID, linewidth=0.6)
+            ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True, min_n_ticks=3))
             ax.set_axisbelow(True)
             ax.set_ylim(bottom=0)
         if not panels:
@@ -307,9 +322,11 @@ def lines(
         _date_axis(pairs[-1][0], x, yearly=panels)
         gaps = any(v is None for line in series for v in line.values)
         if gaps and panels:
-            fig.supxlabel("灰色の月は秘匿（1〜9 人など）のため値を表示していません", fontsize=8.5)
+            fig.supxlabel(
+                gap_note or "灰色の月は秘匿（1〜9 人など）のため値を表示していません", fontsize=8.5
+            )
         elif gaps:
-            ax0.set_xlabel("線の切れ目は秘匿（1〜9 人など）の月です", fontsize=8.5)
+            ax0.set_xlabel(gap_note or "線の切れ目は秘匿（1〜9 人など）の月です", fontsize=8.5)
         fig.suptitle(title, x=0.0, ha="left", fontsize=11)
     return Chart(chart_id, title, fig, description)
 

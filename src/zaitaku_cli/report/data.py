@@ -37,7 +37,7 @@ __all__ = [
 SOURCE_ORDER = ("bureau_list", "count_table")
 
 
-class SectionUnavailable(Exception):  # noqa: N818 — a state of a section, not a failure
+class SectionUnavailable(Exception):
     """A section cannot be shown with this zaitaku or these data; the message says why."""
 
 
@@ -135,9 +135,7 @@ def load_report_data(wh: Warehouse, *, pref_code: str, level: str, plan: str) ->
     pref_name = _pref_name(pref_code)
     has_claims = bool(wh.fetch_all("select count(*) from claim_lines")[0][0])
     facilities_level = _facilities(wh, level=level, plan=plan, pref_code=pref_code)
-    facilities_municipality = _facilities(
-        wh, level="municipality", plan=plan, pref_code=pref_code
-    )
+    facilities_municipality = _facilities(wh, level="municipality", plan=plan, pref_code=pref_code)
     facilities_pref = (
         facilities_level
         if level == "prefecture"
@@ -204,11 +202,7 @@ def months_in(monthly: pl.DataFrame | None, fiscal_year: str) -> int:
         return 0
     year = int(fiscal_year.removeprefix("FY"))
     months = set(monthly["period"].unique().to_list())
-    return sum(
-        1
-        for m in range(12)
-        if f"{year + (3 + m) // 12}-{(3 + m) % 12 + 1:02d}" in months
-    )
+    return sum(1 for m in range(12) if f"{year + (3 + m) // 12}-{(3 + m) % 12 + 1:02d}" in months)
 
 
 # -- sections that plug in when their builders land (issue 8) -----------------------------------
@@ -233,7 +227,9 @@ def _builder(module: str, name: str, what: str) -> Any:
 def rates_table(data: ReportData) -> pl.DataFrame:
     """rates_by_<municipality> of this prefecture (issue 8 §2), suppression as published."""
     build = _builder("rates", "build_rates_by_area", "rates per population (rates_by_<level>)")
-    facilities = data.facilities_municipality.to_arrow() if data.facilities_municipality.height else None
+    facilities = (
+        data.facilities_municipality.to_arrow() if data.facilities_municipality.height else None
+    )
     claims = data.claims_municipality.to_arrow() if data.claims_municipality is not None else None
     result = build(
         data.wh, level="municipality", plan=data.plan, facilities=facilities, claims=claims

@@ -60,7 +60,7 @@ class Cell:
             return cls(SUPPRESSED, numeric=True, suppressed=True)
         if value is None:
             return cls("", numeric=True)
-        text = f"{value:,.{digits}f}" if digits else f"{int(value):,}"
+        text = f"{value:,.{digits}f}" if digits else f"{round(value):,}"
         return cls(text, numeric=True, value=float(value))
 
 
@@ -71,6 +71,7 @@ class TableView:
     headers: list[str]
     groups: list[tuple[str | None, list[list[Cell]]]]  # (group heading, rows)
     notes: list[str] = field(default_factory=list)
+    collapsed: bool = False  # behind a <details> toggle: the data of a chart just above it
     kind: str = "table"
 
 
@@ -184,11 +185,31 @@ def key_figures(data: ReportData) -> Section:
         index = _claims_index(pref_claims, fy)
         code = data.pref_code
         for label, indicator, unit, basis, note in (
-            ("訪問診療を受けた患者", "houmon_shinryo", "patients", "residence", f"{fy}・実患者数・住所地"),
-            ("訪問診療を実施した医療機関", "houmon_shinryo", "facilities", "facility", f"{fy}・所在地"),
-            ("在宅で看取られた患者", "mitori", "patients", "residence", f"{fy}・看取り加算等・実患者数"),
+            (
+                "訪問診療を受けた患者",
+                "houmon_shinryo",
+                "patients",
+                "residence",
+                f"{fy}・実患者数・住所地",
+            ),
+            (
+                "訪問診療を実施した医療機関",
+                "houmon_shinryo",
+                "facilities",
+                "facility",
+                f"{fy}・所在地",
+            ),
+            (
+                "在宅で看取られた患者",
+                "mitori",
+                "patients",
+                "residence",
+                f"{fy}・看取り加算等・実患者数",
+            ),
         ):
-            section.cards.append(Card(label, claims_cell(index, code, indicator, unit, basis), note))
+            section.cards.append(
+                Card(label, claims_cell(index, code, indicator, unit, basis), note)
+            )
     if not pref_fac.is_empty():
         index_f = _facility_index(pref_fac)
         as_of = pref_fac["as_of"].max()
@@ -336,7 +357,8 @@ def _claims_table(
         rows_by_group,
         [
             f"期間: {period_note}。",
-            "住所地 = 患者の住所（市町村コード）による集計、所在地 = 請求した医療機関の所在地による集計。",
+            "住所地 = 患者の住所（市町村コード）による集計、"
+            "所在地 = 請求した医療機関の所在地による集計。",
             "実患者数は期間中の実人数（市町村・圏域の間で足し上げられません）、"
             "レセプト件数は患者 × 医療機関 × 診療月の数。",
             "「-」は秘匿（1〜9 人・件、または秘匿値を逆算できるセル）。空欄は該当データなし。",
@@ -485,7 +507,9 @@ def rates_section(data: ReportData) -> Section:
         return Cell.number(row["rate"], suppressed=bool(row["suppressed"]), digits=1)
 
     bars = [
-        charts.Bar(name, group or "", [cell(code).value]) for group, members in groups for code, name in members
+        charts.Bar(name, group or "", [cell(code).value])
+        for group, members in groups
+        for code, name in members
     ]
     section.blocks.append(
         ChartView(
@@ -495,7 +519,10 @@ def rates_section(data: ReportData) -> Section:
                 bars,
                 ["1,000 人当たり"],
                 xlabel="75 歳以上人口 1,000 人当たりの実患者数",
-                description=f"{fy}の訪問診療実患者数（全年齢）を 75 歳以上人口 1,000 人当たりで示す市町村別の横棒グラフ。",
+                description=(
+                    f"{fy}の訪問診療実患者数（全年齢）を 75 歳以上人口 1,000 人当たりで示す"
+                    "市町村別の横棒グラフ。"
+                ),
                 integer=False,
             ),
             ["全年齢の患者数を 75 歳以上人口で割った比率です（75 歳以上の率ではありません）。"],
@@ -547,7 +574,13 @@ def trends_section(data: ReportData) -> Section:
     for spec in lines_spec:
         values = []
         for m in months:
-            cell = claims_cell(_claims_index(monthly, m), data.pref_code, spec["indicator"], "patients", "residence")
+            cell = claims_cell(
+                _claims_index(monthly, m),
+                data.pref_code,
+                spec["indicator"],
+                "patients",
+                "residence",
+            )
             values.append(None if cell.suppressed else cell.value)
         pref_lines.append(charts.Line(spec["label"], values))
     section.blocks.append(
@@ -577,6 +610,7 @@ def trends_section(data: ReportData) -> Section:
                 )
             ],
             ["「-」は秘匿。月別の実患者数は月ごとの実人数で、年度の値とは足し上げられません。"],
+            collapsed=True,
         )
     )
     level = data.claims_monthly_level
@@ -586,7 +620,9 @@ def trends_section(data: ReportData) -> Section:
         for code, name in areas:
             values = []
             for m in months:
-                cell = claims_cell(_claims_index(level, m), code, "houmon_shinryo", "patients", "residence")
+                cell = claims_cell(
+                    _claims_index(level, m), code, "houmon_shinryo", "patients", "residence"
+                )
                 values.append(None if cell.suppressed else cell.value)
             area_lines.append(charts.Line(name, values))
         section.blocks.append(
@@ -614,54 +650,104 @@ def projection_section(data: ReportData) -> Section:
     section = Section(
         "projection",
         "将来の需要の見込み（2050 年まで）",
-        lead="基準年度の利用率（患者数 ÷ 人口）に将来推計人口を掛けた、訪問診療の患者数の見込みです。",
+        lead=(
+            "基準年度の利用率（患者数 ÷ 人口）に将来推計人口を掛けた、"
+            "訪問診療の患者数の見込みです。"
+        ),
     )
     try:
         proj = projection_table(data)
     except SectionUnavailable as exc:
         section.unavailable = str(exc)
         return section
-    total = proj.table.filter(pl.col("age_group") == "total")
-    years = sorted(int(y) for y in total["year"].unique().to_list())
-    areas = _areas_of(total)
-    by_key = {(r["area_code"], int(r["year"])): r for r in total.iter_rows(named=True)}
+    level_ja = LEVEL_JA[data.level]
+    table = proj.table.filter(pl.col("age_group").is_in(["total", "75plus"]))
+    years = sorted(int(y) for y in table["year"].unique().to_list())
+    areas = _areas_of(table)
+    by_key = {
+        (r["area_code"], r["age_group"], int(r["year"])): r for r in table.iter_rows(named=True)
+    }
 
-    def cell(code: str, year: int) -> Cell:
-        row = by_key.get((code, year))
+    def cell(code: str, age_group: str, year: int) -> Cell:
+        row = by_key.get((code, age_group, year))
         if row is None:
             return Cell("", numeric=True)
-        hidden = row.get("status") == "suppressed" or row["projected_patients"] is None
-        return Cell.number(row["projected_patients"], suppressed=hidden)
+        withheld = row.get("status") == "suppressed" or row["projected_patients"] is None
+        return Cell.number(row["projected_patients"], suppressed=withheld)
 
-    series = [charts.Line(name, [cell(code, y).value for y in years]) for code, name in areas]
-    section.blocks.append(
-        ChartView(
-            charts.lines(
-                "projection-by-area",
-                f"訪問診療の患者数の見込み（{LEVEL_JA[data.level]}別）",
-                years,
-                series,
-                ylabel="患者数の見込み（人）",
-                description=f"{LEVEL_JA[data.level]}別の訪問診療患者数の見込みを {years[0]}〜{years[-1]} 年について示す折れ線グラフ。基準年 {proj.base_year} に縦線。",
-                marker_x=(proj.base_year, f"基準 {proj.base_period}"),
-            ),
-            [f"基準: {proj.base_period} の実績と社人研 2023 年推計人口。"],
+    # 75+: where home-care demand is, and the group a suppressed small group withholds least
+    series = [
+        charts.Line(name, [cell(code, "75plus", y).value for y in years]) for code, name in areas
+    ]
+    shown = [line for line in series if any(v is not None for v in line.values)]
+    withheld = [line.name for line in series if all(v is None for v in line.values)]
+    notes = [
+        f"基準: {proj.base_period} の実患者数（住所地）÷ {proj.base_year} 年の人口 = 利用率、"
+        "× 社人研 2023 年推計の将来人口。各圏域の縦軸の目盛りは異なります。"
+    ]
+    if withheld:
+        notes.append(
+            "基準年度の患者数が秘匿のため見込みを示せない圏域: " + "、".join(withheld) + "。"
         )
-    )
+    if shown:
+        section.blocks.append(
+            ChartView(
+                charts.lines(
+                    "projection-by-area",
+                    f"訪問診療の患者数の見込み（75 歳以上、{level_ja}別）",
+                    years,
+                    shown,
+                    ylabel="患者数の見込み（人）",
+                    description=(
+                        f"{level_ja}別の 75 歳以上の訪問診療患者数の見込みを {years[0]}〜"
+                        f"{years[-1]} 年について示す折れ線グラフ。基準年 {proj.base_year} に縦線。"
+                    ),
+                    marker_x=(proj.base_year, f"基準 {proj.base_period}"),
+                    panels=True,
+                    sharey=False,
+                    gap_note="値のない年は秘匿のため見込みを示せない年です",
+                ),
+                notes,
+            )
+        )
+    else:
+        section.unavailable = (
+            f"every base cell of {proj.base_period} is suppressed at this level: "
+            "try a coarser --level"
+        )
     section.blocks.append(
         TableView(
             "projection-table",
-            f"訪問診療の患者数の見込み（{LEVEL_JA[data.level]}別、人）",
-            [LEVEL_JA[data.level], *(str(y) for y in years)],
-            [(None, [[Cell(name), *(cell(code, y) for y in years)] for code, name in areas])],
-            ["75 歳未満は国保加入者のみ（KDB）のため、見込みは実際より少なめです。"],
+            f"訪問診療の患者数の見込み（{level_ja}別、人）",
+            [
+                level_ja,
+                *(f"{y}\n{label}" for y in years for label in ("総数", "75 歳以上")),
+            ],
+            [
+                (
+                    None,
+                    [
+                        [
+                            Cell(name),
+                            *(cell(code, g, y) for y in years for g in ("total", "75plus")),
+                        ]
+                        for code, name in areas
+                    ],
+                )
+            ],
+            [
+                "「-」は基準年度の患者数が秘匿のため示せない値（総数は年齢区分のどれかが秘匿なら示せません）。",
+                "75 歳未満は国保加入者のみ（KDB）のため、総数の見込みは実際より少なめです。",
+            ],
         )
     )
     return section
 
 
 def supply_section(data: ReportData) -> Section:
-    section = Section("supply", "供給と需要", lead="訪問診療を実施する医療機関と、見込まれる患者数を比べます。")
+    section = Section(
+        "supply", "供給と需要", lead="訪問診療を実施する医療機関と、見込まれる患者数を比べます。"
+    )
     try:
         supply = supply_table(data)
     except SectionUnavailable as exc:
@@ -673,7 +759,12 @@ def supply_section(data: ReportData) -> Section:
             "supply-table",
             "供給と需要",
             headers,
-            [(None, [[_generic_cell(r, c) for c in headers] for r in supply.iter_rows(named=True)])],
+            [
+                (
+                    None,
+                    [[_generic_cell(r, c) for c in headers] for r in supply.iter_rows(named=True)],
+                )
+            ],
         )
     )
     return section
@@ -683,7 +774,11 @@ def _generic_cell(row: dict[str, Any], column: str) -> Cell:
     value = row[column]
     if isinstance(value, bool) or not isinstance(value, int | float):
         return Cell("" if value is None else str(value))
-    return Cell.number(value, suppressed=bool(row.get(f"{column}_suppressed")), digits=0 if isinstance(value, int) else 1)
+    return Cell.number(
+        value,
+        suppressed=bool(row.get(f"{column}_suppressed")),
+        digits=0 if isinstance(value, int) else 1,
+    )
 
 
 SECTION_BUILDERS: tuple[Callable[[ReportData], Section], ...] = (
