@@ -136,7 +136,7 @@ def open_in_chromium(page_file: Path, tmp_path: Path) -> Visit:
                 web_fonts=page.evaluate("() => document.fonts.size"),
                 suppressed=page.evaluate(
                     "() => Array.from(document.querySelectorAll('td.suppressed'))"
-                    ".map(td => td.innerText)"
+                    ".map(td => td.textContent)"
                 ),
                 title=page.title(),
                 screenshot=shot,
