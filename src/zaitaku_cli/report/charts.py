@@ -89,8 +89,11 @@ class Chart:
 
     def svg(self) -> str:
         """The figure as an <svg> element for inline use: ids made unique on the page."""
+        import matplotlib
+
         buffer = io.StringIO()
-        self.figure.savefig(buffer, format="svg", metadata={"Date": None})
+        with matplotlib.rc_context(_style()):  # svg.* settings are read when saving
+            self.figure.savefig(buffer, format="svg", metadata={"Date": None})
         text = buffer.getvalue()
         text = text[text.index("<svg") :]
         # the RDF block names outside vocabularies (purl.org, creativecommons.org): not needed
@@ -106,7 +109,10 @@ class Chart:
         )
 
     def png(self, target: Path) -> None:
-        self.figure.savefig(target, format="png", dpi=200, facecolor="white")
+        import matplotlib
+
+        with matplotlib.rc_context(_style()):
+            self.figure.savefig(target, format="png", dpi=200, facecolor="white")
 
 
 def _attr(text: str) -> str:
