@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# sysexits.h EX_TEMPFAIL: the warehouse (or a run's lock) is held by another process; trying
+# again later will work. Every "busy" refusal uses it, so that cron wrappers can tell it apart.
+EXIT_BUSY = 75
+
 
 class ZaitakuError(Exception):
     """Base of every error zaitaku raises on purpose; the message is for the analyst."""
@@ -65,6 +69,16 @@ class ReferenceDataError(ZaitakuError):
 
 class WarehouseError(ZaitakuError):
     """The DuckDB warehouse cannot be opened, migrated or written."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another process holds the warehouse: nothing was done, try again when it has finished."""
+
+    exit_code = EXIT_BUSY
+
+
+class OutOfMemory(WarehouseError):
+    """DuckDB reached its memory limit (and could not spill the rest to disk)."""
 
 
 class SnapshotNotFound(ZaitakuError):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from zaitaku_cli.cli.common import JsonOpt, WarehouseOpt, handles_errors, open_warehouse
+from zaitaku_cli.cli.common import JsonOpt, LogOpt, WarehouseOpt, handles_errors, open_warehouse
 from zaitaku_cli.console import Output, frame_table
 
 
 @handles_errors
-def status_cmd(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
+def status_cmd(
+    warehouse: WarehouseOpt = None, as_json: JsonOpt = False, log: LogOpt = None
+) -> None:
     """What the warehouse holds: every ingested file with its sha256, as-of date and row counts."""
     out = Output(as_json=as_json)
     with open_warehouse(warehouse, must_exist=True) as wh:

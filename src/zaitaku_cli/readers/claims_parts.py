@@ -246,9 +246,17 @@ def _workers_for(size: int) -> int:
 
 # A worker is a fresh interpreter running one job function of this module: unlike
 # multiprocessing's spawn, it never re-imports the caller's __main__, so library users need no
-# `if __name__` guard.
+# `if __name__` guard. It leaves Ctrl-C to its parent (which stops it; the terminal sends
+# SIGINT to the whole group) and exits as soon as its parent is gone (SIGKILL), so that no
+# orphan goes on writing beside the warehouse.
 _WORKER = (
-    "import json, sys\n"
+    "import json, os, signal, sys, threading, time\n"
+    "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    "def _watch(parent):\n"
+    "    while os.getppid() == parent:\n"
+    "        time.sleep(0.2)\n"
+    "    os._exit(1)\n"
+    "threading.Thread(target=_watch, args=(int(sys.argv[3]),), daemon=True).start()\n"
     "from zaitaku_cli.readers import claims_parts\n"
     "job = getattr(claims_parts, sys.argv[1])\n"
     "print(json.dumps(job(*json.loads(sys.argv[2]))))\n"
@@ -259,7 +267,8 @@ _JOBS = ("_transcode_range", "_parse_range")
 def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progress) -> list[Any]:
     """Run `job` (a function of this module) once per argument tuple, each in its own process
     (one job runs here), and return the results in order. A job's arguments are
-    (source, start, end, …): progress advances by end - start as each finishes."""
+    (source, start, end, …): progress advances by end - start as each finishes. However this
+    ends — an error, an interrupt — no worker outlives it."""
     assert job in _JOBS, job
     if len(jobs) == 1:
         # Small files (and one-CPU machines) are done in this process.
@@ -274,27 +283,43 @@ def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progr
         **os.environ,
         "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p),
     }
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _WORKER, job, json.dumps(args)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        for args in jobs
-    ]
+    procs: list[subprocess.Popen[bytes]] = []
     results = []
     failure = None
-    for args, proc in zip(jobs, procs, strict=True):
-        out, err = proc.communicate()
-        progress.advance(args[2] - args[1])
-        if proc.returncode != 0:
-            failure = failure or err.decode("utf-8", "replace").strip().splitlines()[-1:]
-            continue
-        results.append(json.loads(out))
+    try:
+        for args in jobs:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", _WORKER, job, json.dumps(args), str(os.getpid())],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=env,
+                )
+            )
+        for args, proc in zip(jobs, procs, strict=True):
+            out, err = proc.communicate()
+            progress.advance(args[2] - args[1])
+            if proc.returncode != 0:
+                failure = failure or err.decode("utf-8", "replace").strip().splitlines()[-1:]
+                continue
+            results.append(json.loads(out))
+    finally:
+        _stop(procs)
     if failure is not None:
         raise _reading_failed(path, failure)
     return results
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Kill the workers still running and reap them all (their parts are scratch anyway)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+    for proc in procs:
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def _reading_failed(path: Path, failure: list[str]) -> InputError:
