@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from zaitaku_cli import __version__
-from zaitaku_cli.cli import aggregate, analysis, ingest, interrupts, operations, reference
+from zaitaku_cli.cli import aggregate, analysis, ingest, interrupts, operations, reference, report
 from zaitaku_cli.cli.common import EXIT_CODES_HELP
 from zaitaku_cli.console import Output, tolerate_narrow_consoles
 
@@ -35,6 +35,7 @@ app.add_typer(reference.reference_app, name="reference")
 app.add_typer(reference.demo_app, name="demo")
 app.command("status")(operations.status_cmd)
 app.command("remove")(operations.remove_cmd)
+app.command("report")(report.report_cmd)
 
 
 @app.callback(invoke_without_command=True)
