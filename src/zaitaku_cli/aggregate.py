@@ -94,6 +94,7 @@ def aggregate(
     period: str = "fiscal-year",
     csv_encoding: str = "utf-8-sig",
     suppress: bool = True,
+    min_facilities: int = 0,
 ) -> AggregateResult:
     """Compute every output the warehouse has data for at `level` and write it to `out_dir`."""
     _check_choice("--period", period, PERIODS)
@@ -123,7 +124,14 @@ def aggregate(
     if claims_lines:
         from zaitaku_cli.claims_aggregate import build_claims_by_area
 
-        claims = build_claims_by_area(wh, level=level, plan=plan, period=period, suppress=suppress)
+        claims = build_claims_by_area(
+            wh,
+            level=level,
+            plan=plan,
+            period=period,
+            suppress=suppress,
+            min_facilities=min_facilities,
+        )
         result.claims = claims.table
         result.warnings += claims.warnings
         paths = write_outputs(

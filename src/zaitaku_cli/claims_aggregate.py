@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow as pa
-
 import polars as pl
+import pyarrow as pa
 
 from zaitaku_cli.claims_suppression import HIDDEN_SCHEMA, hidden_cells
 from zaitaku_cli.errors import ConfigError
@@ -38,11 +37,14 @@ COVERAGE = "国保・後期高齢者のみ（KDB）: 被用者保険・医療扶
 
 SUPPRESSION_NDB = (
     "ndb: NDB open-data rule applied after aggregation, per unit (patients, claims, count): "
-    "values 1-9 are suppressed (0 stays 0); within a row (period, area, indicator, basis, unit) "
-    "across the age groups under65/65to74/75plus(/unknown), if exactly one cell is suppressed, "
-    "every cell equal to the smallest value >= 10 of that row is suppressed too; totals < 10 are "
-    "suppressed. Suppressed values are null with a true *_suppressed flag, never 0. "
-    "facilities (institutions, not persons) is not suppressed."
+    "values 1-9 are suppressed (0 stays 0); then complementary suppression over the whole "
+    "hierarchy at once (ward < municipality < 二次医療圏 of both plans < prefecture, unknown "
+    "areas in their prefecture, age groups < total, all levels and files of the same period "
+    "kind): in every equation parent = sum of children with exactly one suppressed cell the "
+    "smallest shown cell is suppressed too, and an exact check adds cells until no suppressed "
+    "cell follows linearly from the published ones (every unit treated as additive). Months "
+    "are not linked to their fiscal year. Suppressed values are null with a true *_suppressed "
+    "flag, never 0. facilities (institutions, not persons) is not suppressed."
 )
 SUPPRESSION_OFF = "off: internal use only: not for publication (no small-cell suppression)"
 

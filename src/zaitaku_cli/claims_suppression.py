@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from zaitaku_cli.suppression import Dimension, age_dimension, protect_block
+from zaitaku_cli.suppression import Dimension, age_dimension, protect_block, single_dimension
 
 __all__ = ["AreaHierarchy", "hidden_cells"]
 
@@ -32,9 +32,8 @@ _LEAF_LEVEL = 1
 _LEVEL_PAIRS = ((2, 1), (3, 1), (3, 2), (4, 1), (4, 2), (5, 1), (5, 2), (5, 3), (5, 4))
 # age_group_id → position on the age dimension (0 total, then the groups)
 _AGE_POSITION = {0: 0, 1: 1, 2: 2, 3: 3, 9: 4}
-_TIME = Dimension(
-    members=np.ones((1, 1), dtype=bool), leaf_of=np.zeros(1, dtype=np.int64), equations=()
-)
+_TIME = single_dimension()
+_AGE_IDS = np.array([0, 1, 2, 3, 9], dtype=np.int64)  # position → age_group_id
 
 HIDDEN_SCHEMA = pa.schema(
     [
@@ -163,7 +162,7 @@ def hidden_cells(primary: pl.DataFrame, unit_areas: pl.DataFrame) -> pa.Table:
             pl.DataFrame(
                 {
                     "node": present[hn],
-                    "age_group_id": np.array(sorted(_AGE_POSITION, key=_AGE_POSITION.get))[ha],
+                    "age_group_id": _AGE_IDS[ha],
                 }
             ).with_columns(
                 pl.lit(indicator_id).cast(pl.Int64).alias("indicator_id"),

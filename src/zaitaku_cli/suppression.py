@@ -29,7 +29,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Dimension", "age_dimension", "protect_block", "recoverable", "time_dimension"]
+__all__ = [
+    "Dimension",
+    "age_dimension",
+    "protect_block",
+    "recoverable",
+    "single_dimension",
+    "time_dimension",
+]
 
 _TOL = 1e-9
 
@@ -67,6 +74,13 @@ def _flat_dimension(parent: int, leaves: Sequence[int]) -> Dimension:
 def age_dimension() -> Dimension:
     """total (node 0) = under65 + 65to74 + 75plus + unknown (nodes 1–4)."""
     return _flat_dimension(0, [1, 2, 3, 4])
+
+
+def single_dimension() -> Dimension:
+    """A dimension of one node that is its own leaf (one period per block)."""
+    return Dimension(
+        members=np.ones((1, 1), dtype=bool), leaf_of=np.zeros(1, dtype=np.int64), equations=()
+    )
 
 
 def time_dimension() -> Dimension:
@@ -128,7 +142,6 @@ class _Audit:
     determine, and for each such cell which shown cells enter a combination that gives it."""
 
     def __init__(self, values: np.ndarray, hidden: np.ndarray, dims: Sequence[Dimension]):
-        area, age, time = dims
         self.values = values
         nonzero = values > 0
         self.hidden = hidden & nonzero

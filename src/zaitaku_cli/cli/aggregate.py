@@ -65,6 +65,15 @@ def aggregate_cmd(
             help="Turn small-cell suppression off (internal use only; recorded in the output).",
         ),
     ] = False,
+    min_facilities: Annotated[
+        int,
+        typer.Option(
+            "--min-facilities",
+            min=0,
+            help="Also suppress a non-zero claims cell billed by fewer than N facilities "
+            "(its facilities column), as if it were 1–9. 0 = off.",
+        ),
+    ] = 0,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -73,7 +82,8 @@ def aggregate_cmd(
 
     Files go to --out (default data/processed), each written to a temporary file and renamed,
     with a manifest_LEVEL.json of inputs, reference tables and outputs. Claims outputs apply
-    small-cell suppression (NDB rule) unless --no-suppress.
+    small-cell suppression (NDB rule: 1–9 hidden, then complements so that no hidden cell
+    follows from the cells of any level) unless --no-suppress.
     """
     from zaitaku_cli.aggregate import aggregate
 
@@ -90,6 +100,7 @@ def aggregate_cmd(
             out_dir=settings.out_dir,
             csv_encoding=csv_encoding.value,
             suppress=not no_suppress,
+            min_facilities=min_facilities,
         )
     if out.as_json:
         out.json(
