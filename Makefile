@@ -20,14 +20,16 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 test: install
 	$(BIN)/pytest
 
+# ruff, the format check, mypy, and the SQL of sql/ transpiled to Spark (tools/check_sql.py).
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy
+	$(BIN)/python tools/check_sql.py sql
 
 format: install
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks tools
+	$(BIN)/ruff check --fix src tests benchmarks tools
 
 # The main job on the bundled sample data: every step is a plain zaitaku command, as an analyst
 # would type it. Re-running it is safe: identical files are recognised and not loaded twice.
@@ -35,10 +37,15 @@ demo: install
 	$(ZAITAKU) ingest facilities data/raw/bureau_tohoku_2025-10.xlsx -w $(DEMO_WAREHOUSE)
 	$(ZAITAKU) ingest facility-counts data/raw/iwate_morioka_counts.csv --pref 03 -w $(DEMO_WAREHOUSE)
 	$(ZAITAKU) ingest claims data/raw/kdb_claims_sample.csv -w $(DEMO_WAREHOUSE)
+	$(ZAITAKU) ingest enrolment examples/enrolment.example.csv -w $(DEMO_WAREHOUSE)
 	$(ZAITAKU) aggregate --by prefecture -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) aggregate --by secondary-area -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) aggregate --by municipality -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) aggregate --by ward -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) project --by prefecture -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) project --by secondary-area -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) project --by secondary-area --scenario examples/scenario.example.csv -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) project --by municipality -w $(DEMO_WAREHOUSE) --out data/processed
 
 # Benchmarks are not tests: they print wall time and peak memory against the issues' targets.
 # bench_claims runs 10M lines by default (about 3 minutes with its baselines).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from pathlib import Path
 
@@ -147,14 +149,24 @@ def test_aggregate_writes_parquet_csv_and_manifest(
     sendai_morioka: Warehouse, tmp_path: Path
 ) -> None:
     result = aggregate(sendai_morioka, level="secondary-area", out_dir=tmp_path)
+    folder = tmp_path / "secondary_area"
+    assert result.folder == folder
     names = sorted(p.name for p in result.outputs)
-    assert names == ["facilities_by_secondary_area.csv", "facilities_by_secondary_area.parquet"]
-    assert result.manifest == tmp_path / "manifest_secondary_area.json"
-    table = pq.read_table(tmp_path / "facilities_by_secondary_area.parquet")
+    # population and rates come with every set (the population of the prefectures covered)
+    assert names == [
+        f"{kind}_by_secondary_area.{ext}"
+        for kind in ("facilities", "population", "rates")
+        for ext in ("csv", "parquet")
+    ]
+    assert result.manifest == folder / "manifest_secondary_area.json"
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*names, "manifest_secondary_area.json"]
+    )
+    table = pq.read_table(folder / "facilities_by_secondary_area.parquet")
     assert {"as_of", "area_code", "area_name", "category", "facilities", "source"} <= set(
         table.column_names
     )
-    raw = (tmp_path / "facilities_by_secondary_area.csv").read_bytes()
+    raw = (folder / "facilities_by_secondary_area.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Japanese Excel detects UTF-8
     assert "仙台" in raw.decode("utf-8-sig")
 
@@ -204,3 +216,83 @@ def test_ward_level_keeps_facilities_of_a_city_address_without_ward(
     assert wards[("04100", "zaigobyo")] == 1
     assert wards[("04101", "zaigobyo")] == 1
     assert facilities(warehouse, "municipality")[("04100", "zaigobyo")] == 2
+
+
+def test_internal_and_other_cuts_never_overwrite_the_public_set(
+    sendai_morioka: Warehouse, tmp_path: Path
+) -> None:
+    # Issue 7 §1.6: --no-suppress, --plan 7th and --as-of wrote the same names as the default.
+    public = aggregate(sendai_morioka, level="municipality", out_dir=tmp_path)
+    public_bytes = (public.folder / "facilities_by_municipality.csv").read_bytes()
+    internal = aggregate(sendai_morioka, level="municipality", out_dir=tmp_path, suppress=False)
+    seventh = aggregate(sendai_morioka, level="municipality", out_dir=tmp_path, plan="7th")
+    dated = aggregate(sendai_morioka, level="municipality", out_dir=tmp_path, as_of=OCT)
+    assert internal.folder == tmp_path / "municipality_internal"
+    assert seventh.folder == tmp_path / "municipality_7th"
+    assert dated.folder == tmp_path / "municipality_asof20251001"
+    assert {p.name for p in internal.outputs} == {
+        f"{kind}_by_municipality_internal.{ext}"
+        for kind in ("facilities", "population", "rates")
+        for ext in ("csv", "parquet")
+    }
+    assert (public.folder / "facilities_by_municipality.csv").read_bytes() == public_bytes
+
+
+def test_a_new_set_replaces_the_old_one_as_a_whole(
+    sendai_morioka: Warehouse, tmp_path: Path
+) -> None:
+    first = aggregate(sendai_morioka, level="prefecture", out_dir=tmp_path)
+    first_target = first.folder.resolve()
+    manifest = json.loads(first.manifest.read_text(encoding="utf-8"))
+    # the manifest's hashes are those of the files beside it
+    for entry in manifest["outputs"]:
+        data = (first.folder / entry["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+    second = aggregate(sendai_morioka, level="prefecture", out_dir=tmp_path)
+    assert second.folder == first.folder
+    assert second.folder.resolve() != first_target  # a new set, switched in one rename
+    assert first_target.exists()  # the previous set stays for readers still reading it
+    third = aggregate(sendai_morioka, level="prefecture", out_dir=tmp_path)
+    assert not first_target.exists()  # only the current and the previous set are kept
+    assert third.folder.resolve().exists()
+
+
+def test_a_failed_run_leaves_the_previous_set_untouched(
+    sendai_morioka: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 7 §1.4: interrupted after the facility files, the folder held new facilities, old
+    # claims and an old manifest. Now the set is switched only once every file is written.
+    first = aggregate(sendai_morioka, level="ward", out_dir=tmp_path)
+    before = {p.name: p.read_bytes() for p in first.folder.iterdir()}
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    import zaitaku_cli.output_sets as output_sets
+
+    monkeypatch.setattr(output_sets.OutputSet, "write_json", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        aggregate(sendai_morioka, level="ward", out_dir=tmp_path)
+    assert {p.name: p.read_bytes() for p in first.folder.iterdir()} == before
+    # no staging folder is left behind
+    assert [p.name for p in (tmp_path / ".sets" / "ward").iterdir()] == [
+        first.folder.resolve().name
+    ]
+
+
+def test_files_of_the_older_flat_layout_are_pointed_out(
+    sendai_morioka: Warehouse, tmp_path: Path
+) -> None:
+    (tmp_path / "facilities_by_prefecture.csv").write_text("old")
+    result = aggregate(sendai_morioka, level="prefecture", out_dir=tmp_path)
+    assert any("facilities_by_prefecture.csv" in w and "older" in w for w in result.warnings)
+
+
+def test_export_log_keeps_the_manifest_as_json(sendai_morioka: Warehouse, tmp_path: Path) -> None:
+    result = aggregate(sendai_morioka, level="prefecture", out_dir=tmp_path)
+    assert result.manifest is not None
+    rows = sendai_morioka.fetch_all("select level, manifest from export_log")
+    assert len(rows) == 1 and rows[0][0] == "prefecture"
+    # read back as it was written: the same document as the manifest file, Japanese unescaped
+    assert json.loads(rows[0][1]) == json.loads(result.manifest.read_text(encoding="utf-8"))
+    assert "国保・後期高齢者のみ" in rows[0][1]

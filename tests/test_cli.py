@@ -76,7 +76,9 @@ def test_output_folder_that_is_a_file_is_a_clear_error(runner: CliRunner, tmp_pa
         app, ["aggregate", "--by", "prefecture", "-w", str(wh), "--out", str(blocker)]
     )
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: cannot write {blocker}/facilities_by_prefecture")
+    assert result.output == (
+        f"Error: cannot write into {blocker}: Not a directory — choose another --out folder\n"
+    )
 
 
 def test_warehouse_from_environment(runner: CliRunner, tmp_path: Path, monkeypatch: object) -> None:
@@ -103,11 +105,25 @@ CATEGORY_ORDER = [
 def seed_figures(out: Path, level: str, area_code: str) -> list[int]:
     import polars as pl
 
-    frame = pl.read_parquet(out / f"facilities_by_{level}.parquet")
+    frame = pl.read_parquet(out / level / f"facilities_by_{level}.parquet")
     got = dict(
         frame.filter(pl.col("area_code") == area_code).select("category", "facilities").rows()
     )
     return [got[c] for c in CATEGORY_ORDER]
+
+
+def coverage(out: Path, level: str, area_code: str) -> tuple[str, int, int]:
+    import polars as pl
+
+    frame = pl.read_parquet(out / level / f"facilities_by_{level}.parquet")
+    rows = (
+        frame.filter(pl.col("area_code") == area_code)
+        .select("area_coverage", "members_covered", "members_total")
+        .unique()
+        .rows()
+    )
+    assert len(rows) == 1
+    return rows[0]
 
 
 def test_seed_count_table_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
@@ -123,6 +139,11 @@ def test_seed_count_table_end_to_end(runner: CliRunner, tmp_path: Path) -> None:
     assert seed_figures(out, "prefecture", "03") == [2, 1, 9, 1, 4, 30, 69, 2]
     # 盛岡市 row of the seed: 2 1 6 1 4 25 57 2
     assert seed_figures(out, "municipality", "03201") == [2, 1, 6, 1, 4, 25, 57, 2]
+    # Issue 7 §1.5: the table lists the 8 municipalities of the 盛岡 area only, so its 岩手県 row
+    # is not the prefecture's total: it says so (8 of 岩手's 33 municipalities).
+    assert coverage(out, "prefecture", "03") == ("partial", 8, 33)
+    assert coverage(out, "secondary_area", "0301") == ("complete", 8, 8)
+    assert coverage(out, "municipality", "03201") == ("complete", 1, 1)
     again = runner.invoke(app, [*ingest, "--json"])
     assert json.loads(again.stdout)["ingested"][0]["status"] == "unchanged"
 

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
 from zaitaku_cli import __version__
-from zaitaku_cli.errors import ConfigError, SnapshotNotFound
-from zaitaku_cli.export import write_json, write_outputs
+from zaitaku_cli.choices import LEVELS, PLANS, ExportChoice, check_choice
+from zaitaku_cli.claims_aggregate import COVERAGE, SUPPRESS_FLAGS, ClaimsAggregate
+from zaitaku_cli.errors import SnapshotNotFound
+from zaitaku_cli.output_sets import output_set
+from zaitaku_cli.population import build_population_by_area
+from zaitaku_cli.rates import RATES_SUPPRESS_FLAGS, build_rates_by_area
 from zaitaku_cli.reference import DATA_DIR
 from zaitaku_cli.warehouse import Warehouse, file_sha256
-
-LEVELS = ("municipality", "ward", "secondary-area", "prefecture")
-PLANS = ("8th", "7th")
-PERIODS = ("fiscal-year", "month")
 
 FACILITY_SOURCE_NOTE = (
     "地方厚生局 届出受理医療機関名簿（医科）/ 都道府県の集計表. "
@@ -34,18 +33,11 @@ class AggregateResult:
     outputs: list[Path] = field(default_factory=list)
     facilities: pa.Table | None = None
     claims: pa.Table | None = None
+    population: pa.Table | None = None
+    rates: pa.Table | None = None
     warnings: list[str] = field(default_factory=list)
     manifest: Path | None = None
-
-
-def file_stem(kind: str, level: str) -> str:
-    """facilities_by_secondary_area: file names use underscores where the CLI uses hyphens."""
-    return f"{kind}_by_{level.replace('-', '_')}"
-
-
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    folder: Path | None = None  # the published set: out_dir/<set name>
 
 
 def available_snapshots(wh: Warehouse) -> list[date]:
@@ -60,11 +52,37 @@ def build_facilities_by_area(
     wh: Warehouse, *, level: str, plan: str = "8th", as_of: date | None = None
 ) -> pa.Table:
     """Facilities per area × category × list date, from bureau lists and count tables."""
-    _check_choice("--by", level, LEVELS)
-    _check_choice("--plan", plan, PLANS)
+    check_choice("--by", level, LEVELS)
+    check_choice("--plan", plan, PLANS)
     wh.materialize("staging/stg_area_units", {"plan": plan})
     wh.materialize("staging/stg_facility_categories", {"as_of": as_of})
-    return wh.arrow("marts/facilities_by_area", {"level": level, "as_of": as_of})
+    wh.materialize("staging/stg_facility_counts_selected", {"as_of": as_of})
+    facilities = wh.arrow("marts/facilities_by_area", {"level": level})
+    return _with_source_files(facilities, wh.arrow("marts/facility_source_files"))
+
+
+def _with_source_files(facilities: pa.Table, files: pa.Table) -> pa.Table:
+    """source_file: the files of each row's source, list date and prefecture, joined by ';'."""
+    import polars as pl
+
+    frame = pl.from_arrow(facilities)
+    names = pl.from_arrow(files)
+    assert isinstance(frame, pl.DataFrame) and isinstance(names, pl.DataFrame)
+    joined = (
+        names.sort("file_name")
+        .group_by("source", "as_of", "pref_code", maintain_order=True)
+        .agg(pl.col("file_name").unique(maintain_order=True).str.join(";").alias("source_file"))
+    )
+    columns = [*frame.columns[: frame.columns.index("pref_code")], "source_file"]
+    columns += [c for c in frame.columns if c not in columns]
+    out = frame.join(
+        joined,
+        on=["source", "as_of", "pref_code"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    ).select(columns)
+    return out.to_arrow()
 
 
 def _reference_provenance() -> dict[str, str]:
@@ -72,15 +90,15 @@ def _reference_provenance() -> dict[str, str]:
         path.name: file_sha256(path)
         for path in sorted(DATA_DIR.glob("*.csv"))
         if path.name
-        in {"juri_kigo.csv", "claim_codes.csv", "secondary_areas.csv", "municipalities.csv"}
-    }
-
-
-def _output_entry(path: Path, rows: int) -> dict[str, Any]:
-    return {
-        "path": str(path),
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "rows": rows,
+        in {
+            "juri_kigo.csv",
+            "claim_codes.csv",
+            "secondary_areas.csv",
+            "municipalities.csv",
+            "population.csv",
+            "population_projection.csv",
+            "projection_units.csv",
+        }
     }
 
 
@@ -96,8 +114,12 @@ def aggregate(
     suppress: bool = True,
     min_facilities: int = 0,
 ) -> AggregateResult:
-    """Compute every output the warehouse has data for at `level` and write it to `out_dir`."""
-    _check_choice("--period", period, PERIODS)
+    """Compute every output the warehouse has data for at `level` and publish it in `out_dir`.
+
+    The outputs and their manifest form one set, `out_dir/<set name>/` (see choices.ExportChoice
+    for the name): it replaces the previous set of the same name at once, or not at all.
+    """
+    choice = ExportChoice(level=level, plan=plan, period=period, as_of=as_of, suppress=suppress)
     result = AggregateResult(level=level, plan=plan, as_of=as_of)
     if as_of is not None and as_of not in available_snapshots(wh):
         dates = ", ".join(d.isoformat() for d in available_snapshots(wh)) or "none"
@@ -107,21 +129,8 @@ def aggregate(
         )
 
     facilities = build_facilities_by_area(wh, level=level, plan=plan, as_of=as_of)
-    entries: list[dict[str, Any]] = []
-    if facilities.num_rows:
-        result.facilities = facilities
-        paths = write_outputs(
-            facilities,
-            out_dir,
-            file_stem("facilities", level),
-            metadata={"source": FACILITY_SOURCE_NOTE, "level": level, "plan": plan},
-            csv_encoding=csv_encoding,
-        )
-        result.outputs += paths
-        entries += [_output_entry(p, facilities.num_rows) for p in paths]
-
-    claims_lines = wh.fetch_all("select count(*) from claim_lines")[0][0]
-    if claims_lines:
+    claims = None
+    if wh.fetch_all("select count(*) from claim_lines")[0][0]:
         from zaitaku_cli.claims_aggregate import build_claims_by_area
 
         claims = build_claims_by_area(
@@ -132,47 +141,137 @@ def aggregate(
             suppress=suppress,
             min_facilities=min_facilities,
         )
-        result.claims = claims.table
         result.warnings += claims.warnings
-        paths = write_outputs(
-            claims.table,
-            out_dir,
-            file_stem("claims", level),
-            metadata=claims.metadata,
-            csv_encoding=csv_encoding,
-            suppress_flags={
-                "patients": "patients_suppressed",
-                "claims": "claims_suppressed",
-                "count": "count_suppressed",
-            },
-        )
-        result.outputs += paths
-        entries += [_output_entry(p, claims.table.num_rows) for p in paths]
-
-    if not result.outputs:
+    if not facilities.num_rows and claims is None:
         raise SnapshotNotFound(
             f"the warehouse {wh.path} holds no facility list, count table or claims yet: "
             "run `zaitaku ingest …` first"
         )
-
-    manifest = {
-        "zaitaku_version": __version__,
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "warehouse": str(wh.path),
-        "level": level,
-        "plan": plan,
-        "as_of": as_of.isoformat() if as_of else "latest per prefecture",
-        "period": period,
-        "suppression": "ndb" if suppress else "off (internal use only: not for publication)",
-        "coverage": "claims: 国保・後期高齢者のみ（KDB）: 被用者保険・医療扶助を含まない",
-        "inputs": wh.ingests(),
-        "reference_sha256": _reference_provenance(),
-        "outputs": entries,
-        "warnings": result.warnings,
-    }
-    result.manifest = write_json(manifest, out_dir / f"manifest_{level.replace('-', '_')}.json")
-    wh.con.execute(
-        "insert into export_log values (current_localtimestamp(), $level, $manifest)",
-        {"level": level, "manifest": str(manifest)},
+    result.warnings += _partial_count_warnings(facilities)
+    # Rates need the outputs above as their numerators: a rate is never of a figure not published.
+    # the population of the prefectures the outputs cover, not the whole country's 1,741
+    # municipalities beside a one-prefecture analysis
+    population = build_population_by_area(
+        wh, level=level, plan=plan, pref_codes=_prefectures(facilities, claims)
     )
+    rates = build_rates_by_area(
+        wh,
+        level=level,
+        plan=plan,
+        facilities=facilities if facilities.num_rows else None,
+        claims=claims.table if claims is not None else None,
+    )
+    result.warnings += rates.warnings
+
+    with output_set(out_dir, choice.set_name) as files:
+        if facilities.num_rows:
+            result.facilities = facilities
+            result.outputs += files.write_table(
+                facilities,
+                choice.stem("facilities"),
+                metadata={"source": FACILITY_SOURCE_NOTE, "level": level, "plan": plan},
+                csv_encoding=csv_encoding,
+            )
+        if claims is not None:
+            result.claims = claims.table
+            result.outputs += files.write_table(
+                claims.table,
+                choice.stem("claims"),
+                metadata=claims.metadata,
+                csv_encoding=csv_encoding,
+                suppress_flags=SUPPRESS_FLAGS,
+            )
+        result.population = population.table
+        result.outputs += files.write_table(
+            population.table,
+            choice.stem("population"),
+            metadata=population.metadata,
+            csv_encoding=csv_encoding,
+        )
+        result.rates = rates.table
+        result.outputs += files.write_table(
+            rates.table,
+            choice.stem("rates"),
+            metadata=rates.metadata,
+            csv_encoding=csv_encoding,
+            suppress_flags=RATES_SUPPRESS_FLAGS,
+        )
+        manifest = {
+            "zaitaku_version": __version__,
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "warehouse": str(wh.path),
+            "set": choice.set_name,
+            "level": level,
+            "plan": plan,
+            "as_of": as_of.isoformat() if as_of else "latest per prefecture",
+            "period": period,
+            "suppression": "ndb" if suppress else "off (internal use only: not for publication)",
+            "coverage": COVERAGE,
+            "inputs": wh.ingests(),
+            "reference_sha256": _reference_provenance(),
+            "outputs": list(files.entries),
+            "warnings": result.warnings,
+        }
+        result.manifest = files.write_json(choice.manifest_name, manifest)
+        # Logged inside the block: a set that fails to publish is not recorded as exported.
+        wh.con.execute(
+            "insert into export_log values (current_localtimestamp(), $level, $manifest)",
+            {"level": level, "manifest": json.dumps(manifest, ensure_ascii=False, default=str)},
+        )
+    result.folder = out_dir / choice.set_name
+    result.warnings += _older_layout_warnings(out_dir, choice)
     return result
+
+
+def _prefectures(facilities: pa.Table, claims: ClaimsAggregate | None) -> set[str]:
+    """Prefectures of the areas in the outputs (an area code starts with its prefecture's)."""
+    import pyarrow.compute as pc
+
+    prefs: set[str] = set()
+    for table in (facilities, claims.table if claims is not None else None):
+        if table is not None and table.num_rows:
+            codes = pc.unique(pc.utf8_slice_codeunits(table["area_code"], 0, 2))
+            prefs.update(code for code in codes.to_pylist() if code)
+    return prefs
+
+
+def _older_layout_warnings(out_dir: Path, choice: ExportChoice) -> list[str]:
+    """zaitaku ≤ 0.1 wrote files straight into the output folder; they are no longer updated."""
+    stale = [
+        name
+        for name in (
+            f"{choice.stem('facilities')}.csv",
+            f"{choice.stem('claims')}.csv",
+            f"manifest_{choice.set_name}.json",
+        )
+        if (out_dir / name).is_file()
+    ]
+    if not stale:
+        return []
+    return [
+        f"{out_dir} still holds {', '.join(stale)} (and their .parquet) written by an older "
+        f"zaitaku: they are not updated any more; the current files are in "
+        f"{out_dir / choice.set_name}. Delete the old ones so that nobody opens them by mistake"
+    ]
+
+
+def _partial_count_warnings(facilities: pa.Table) -> list[str]:
+    """Areas only partly covered by a count table: their figure is not the area's total."""
+    if "members_covered" not in facilities.column_names:
+        return []
+    import polars as pl
+
+    frame = pl.from_arrow(facilities)
+    assert isinstance(frame, pl.DataFrame)
+    partial = (
+        frame.filter(pl.col("members_covered") < pl.col("members_total"))
+        .select("area_code", "area_name", "members_covered", "members_total", "source_file")
+        .unique()
+        .sort("area_code")
+    )
+    return [
+        f"{r['area_code']} {r['area_name']}: the count table {r['source_file']} lists "
+        f"{r['members_covered']} of its {r['members_total']} municipalities, so its figures are "
+        "not the area's total (coverage column 'partial')"
+        for r in partial.iter_rows(named=True)
+    ]

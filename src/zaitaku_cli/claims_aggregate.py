@@ -13,6 +13,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from zaitaku_cli.choices import LEVELS, PERIODS, PLANS, check_choice
 from zaitaku_cli.claims_suppression import HIDDEN_SCHEMA, hidden_cells
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.warehouse import Warehouse
@@ -25,12 +26,6 @@ __all__ = [
     "prepare_claim_cells",
     "suppression_note",
 ]
-
-# The same choices as the CLI's --by/--plan/--period (aggregate.py holds the lead's copy; it
-# imports this module lazily, so importing them from there would be circular).
-LEVELS = ("municipality", "ward", "secondary-area", "prefecture")
-PLANS = ("8th", "7th")
-PERIODS = ("fiscal-year", "month")
 
 # KDB holds 国保 and 後期高齢者 claims only (domain.md §4): every claims figure carries this.
 COVERAGE = "国保・後期高齢者のみ（KDB）: 被用者保険・医療扶助を含まない"
@@ -48,7 +43,7 @@ SUPPRESSION_NDB = (
 )
 SUPPRESSION_OFF = "off: internal use only: not for publication (no small-cell suppression)"
 
-# value column → flag column, as export.write_outputs(suppress_flags=...) expects them.
+# value column → flag column, as export.csv_bytes(suppress_flags=...) expects them.
 SUPPRESS_FLAGS = {
     "patients": "patients_suppressed",
     "claims": "claims_suppressed",
@@ -86,11 +81,6 @@ class ClaimsAggregate:
     def empty(self) -> bool:
         """Nothing to write (no claim lines): the caller skips the claims outputs."""
         return self.table.num_rows == 0
-
-
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
 
 
 # int_claim_unit_areas.level_id of each (--by, --plan)
@@ -163,9 +153,9 @@ def build_claims_by_area(
     metadata marks the table as not for publication. With no claim lines the result is empty
     (`.empty`), with a warning, and nothing is computed.
     """
-    _check_choice("--by", level, LEVELS)
-    _check_choice("--plan", plan, PLANS)
-    _check_choice("--period", period, PERIODS)
+    check_choice("--by", level, LEVELS)
+    check_choice("--plan", plan, PLANS)
+    check_choice("--period", period, PERIODS)
     if min_facilities < 0:
         raise ConfigError(f"--min-facilities must be 0 (off) or more, not {min_facilities}")
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# sysexits.h EX_TEMPFAIL: the warehouse (or a run's lock) is held by another process; trying
+# again later will work. Every "busy" refusal uses it, so that cron wrappers can tell it apart.
+EXIT_BUSY = 75
+
 
 class ZaitakuError(Exception):
     """Base of every error zaitaku raises on purpose; the message is for the analyst."""
@@ -67,9 +71,53 @@ class WarehouseError(ZaitakuError):
     """The DuckDB warehouse cannot be opened, migrated or written."""
 
 
+class WarehouseBusy(WarehouseError):
+    """Another process holds the warehouse: nothing was done, try again when it has finished."""
+
+    exit_code = EXIT_BUSY
+
+
+class OutOfMemory(WarehouseError):
+    """DuckDB reached its memory limit (and could not spill the rest to disk)."""
+
+
 class SnapshotNotFound(ZaitakuError):
     """An aggregate asked for an as-of date or data that the warehouse does not hold."""
 
 
 class ConfigError(ZaitakuError):
     """A setting (flag, ZAITAKU_* variable or zaitaku.toml) has an impossible value."""
+
+
+class ClaimsOverlap(InputError):
+    """A claims file brings (保険者番号, 診療年月) pairs that another file already loaded.
+
+    `pairs` are the pairs met ({"insurer_no", "service_month", "lines"}), `earlier` the ingests
+    holding them ({"ingest_id", "file_name", "ingested_at", "pairs", "lines"}): the JSON summary
+    of a refused run shows them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path,
+        hint: str,
+        pairs: list[dict[str, object]],
+        earlier: list[dict[str, object]],
+    ) -> None:
+        self.pairs = pairs
+        self.earlier = earlier
+        super().__init__(message, file=file, hint=hint)
+
+
+class EmptyExtract(InputError):
+    """A claims extract holds no data line (a header alone): refused unless --allow-empty."""
+
+
+class IngestNotFound(ZaitakuError):
+    """`zaitaku remove` was given a file or id that matches no ingested file."""
+
+
+class AmbiguousIngest(ZaitakuError):
+    """`zaitaku remove` was given a name that matches several ingested files."""

@@ -57,7 +57,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
             tmp.unlink()
 
 
-def _with_metadata(table: pa.Table, metadata: Mapping[str, Any]) -> pa.Table:
+def with_metadata(table: pa.Table, metadata: Mapping[str, Any]) -> pa.Table:
     meta = dict(table.schema.metadata or {})
     for key, value in metadata.items():
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
@@ -68,7 +68,7 @@ def _with_metadata(table: pa.Table, metadata: Mapping[str, Any]) -> pa.Table:
 def write_parquet(table: pa.Table, target: Path, metadata: Mapping[str, Any]) -> Path:
     """Parquet with zaitaku's metadata (coverage caveat, suppression, provenance) in the footer."""
     with atomic_path(target) as tmp:
-        pq.write_table(_with_metadata(table, metadata), tmp)
+        pq.write_table(with_metadata(table, metadata), tmp)
     return target
 
 
@@ -146,6 +146,6 @@ def write_outputs(
     parquet, csv = out_dir / f"{stem}.parquet", out_dir / f"{stem}.csv"
     data = csv_bytes(table, name=csv.name, encoding=csv_encoding, suppress_flags=suppress_flags)
     with atomic_path(parquet) as parquet_tmp, atomic_path(csv) as csv_tmp:
-        pq.write_table(_with_metadata(table, metadata), parquet_tmp)
+        pq.write_table(with_metadata(table, metadata), parquet_tmp)
         csv_tmp.write_bytes(data)
     return [parquet, csv]

@@ -6,21 +6,23 @@ in the modules beside this package. `main` is the console-script entry point.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from zaitaku_cli import __version__
-from zaitaku_cli.cli import aggregate, ingest, operations, reference
+from zaitaku_cli.cli import aggregate, analysis, ingest, interrupts, operations, reference
 from zaitaku_cli.cli.common import EXIT_CODES_HELP
+from zaitaku_cli.console import Output
 
 app = typer.Typer(
     name="zaitaku",
     help=(
         "在宅医療 (home care) supply and demand per municipality, 二次医療圏 and prefecture.\n\n"
         "Typical run: `zaitaku ingest facilities 名簿.xlsx`, `zaitaku ingest claims kdb.csv`, "
-        "then `zaitaku aggregate --by municipality`. Claims figures cover 国保 and "
-        "後期高齢者 only (KDB).\n\n" + EXIT_CODES_HELP
+        "then `zaitaku aggregate --by municipality` and `zaitaku project --by secondary-area`. "
+        "Claims figures cover 国保 and 後期高齢者 only (KDB).\n\n" + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
     rich_markup_mode="markdown",
@@ -28,9 +30,11 @@ app = typer.Typer(
 )
 app.add_typer(ingest.ingest_app, name="ingest")
 app.command("aggregate")(aggregate.aggregate_cmd)
+app.command("project")(analysis.project_cmd)
 app.add_typer(reference.reference_app, name="reference")
 app.add_typer(reference.demo_app, name="demo")
 app.command("status")(operations.status_cmd)
+app.command("remove")(operations.remove_cmd)
 
 
 @app.callback(invoke_without_command=True)
@@ -43,7 +47,18 @@ def main_callback(
 
 
 def main() -> None:
-    app()
+    interrupts.install()
+    try:
+        app()
+    except interrupts.Interrupted as exc:
+        # A signal outside a command's own handling (while options are parsed, or after).
+        Output().interrupted(interrupts.message(exc.signum))
+        sys.exit(exc.exit_code)
+    finally:
+        # The command is over and has said so. Python's teardown (~0.15 s after a large ingest)
+        # resets the handlers: a signal then would end the process silently, by the signal.
+        # Held back instead, it dies with the process, which exits as the command did.
+        interrupts.hold_back()
 
 
 __all__ = ["app", "main"]

@@ -12,6 +12,7 @@ from zaitaku_cli.cli.common import (
     CsvEncoding,
     JsonOpt,
     Level,
+    LogOpt,
     Period,
     Plan,
     QuietOpt,
@@ -77,13 +78,18 @@ def aggregate_cmd(
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    log: LogOpt = None,
 ) -> None:
-    """Indicators per area: facilities_by_LEVEL and claims_by_LEVEL as Parquet and CSV.
+    """Indicators per area: facilities_by_LEVEL, claims_by_LEVEL, population_by_LEVEL and
+    rates_by_LEVEL (per 100,000 / per 1,000 of the same ages) as Parquet and CSV.
 
-    Files go to --out (default data/processed), each written to a temporary file and renamed,
-    with a manifest_LEVEL.json of inputs, reference tables and outputs. Claims outputs apply
-    small-cell suppression (NDB rule: 1–9 hidden, then complements so that no hidden cell
-    follows from the cells of any level) unless --no-suppress.
+    The files and a manifest (inputs, reference tables, outputs with sha256) go into one folder
+    per export, OUT/LEVEL (e.g. data/processed/municipality), which replaces the previous one
+    as a whole: a reader never sees new and old files mixed. Choices other than the defaults
+    are part of the folder and file names (municipality_7th_monthly_internal), so an internal
+    run never overwrites the public files. Claims outputs apply small-cell suppression (NDB
+    rule: 1–9 hidden, then complements so that no hidden cell follows from the cells of any
+    level) unless --no-suppress.
     """
     from zaitaku_cli.aggregate import aggregate
 
@@ -107,14 +113,19 @@ def aggregate_cmd(
             {
                 "level": result.level,
                 "plan": result.plan,
+                "folder": str(result.folder),
                 "outputs": [str(p) for p in result.outputs],
                 "manifest": str(result.manifest),
                 "facility_rows": result.facilities.num_rows if result.facilities else 0,
                 "claims_rows": result.claims.num_rows if result.claims else 0,
+                "population_rows": result.population.num_rows if result.population else 0,
+                "rates_rows": result.rates.num_rows if result.rates else 0,
                 "suppression": not no_suppress,
                 "warnings": result.warnings,
             }
         )
+        for w in result.warnings:
+            out.warn(w)  # in the document above; logged
         return
     if result.facilities is not None:
         for view in facilities_overview(result.facilities, by.value):
@@ -125,9 +136,9 @@ def aggregate_cmd(
         out.warn("small-cell suppression is OFF: these files are for internal use only.")
     for w in result.warnings:
         out.warn(w)
-    out.print("Wrote:")
+    out.print(f"Wrote {result.folder}:")
     for p in [*result.outputs, result.manifest]:
-        out.print(f"  {p}")
+        out.print(f"  {p.name if p else p}")
 
 
 def facilities_overview(table: Any, level: str) -> list[Any]:
@@ -150,8 +161,15 @@ def facilities_overview(table: Any, level: str) -> list[Any]:
             aggregate_function="sum",
         ).sort("area_code")
         cols = [c for c in order if c in wide.columns]
+        partial = {
+            r["area_code"]: f" (partial: {r['members_covered']}/{r['members_total']})"
+            for r in part.filter(pl.col("area_coverage") == "partial").iter_rows(named=True)
+        }
         rows = [
-            (f"{r['area_code'] or ''} {r['area_name']}", *(r[c] for c in cols))
+            (
+                f"{r['area_code'] or ''} {r['area_name']}{partial.get(r['area_code'], '')}",
+                *(r[c] for c in cols),
+            )
             for r in wide.iter_rows(named=True)
         ]
         title = f"在宅医療の届出施設数 by {level} — {source}, as of {as_of or 'undated'}"

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import duckdb
 import typer
 
+from zaitaku_cli.cli import interrupts
 from zaitaku_cli.cli.common import (
     AsOfOpt,
     ClaimsEncoding,
     JsonOpt,
+    LogOpt,
     QuietOpt,
     WarehouseOpt,
     handles_errors,
@@ -19,8 +22,18 @@ from zaitaku_cli.cli.common import (
     parse_date_option,
 )
 from zaitaku_cli.console import Output, ingest_table, reject_lines
-from zaitaku_cli.errors import ZaitakuError
+from zaitaku_cli.errors import ClaimsOverlap, ZaitakuError
 from zaitaku_cli.summary import IngestSummary
+from zaitaku_cli.warehouse import Warehouse
+
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Record a file that has a header but no data rows (refused by default: an empty "
+        "export is usually a failed one).",
+    ),
+]
 
 ingest_app = typer.Typer(help="Load raw inputs into the warehouse (one transaction per file).")
 
@@ -28,6 +41,9 @@ ingest_app = typer.Typer(help="Load raw inputs into the warehouse (one transacti
 def render_ingest(out: Output, summaries: list[IngestSummary]) -> None:
     if out.as_json:
         out.json({"ingested": [s.to_dict() for s in summaries]})
+        for s in summaries:
+            for warning in file_warnings(s):
+                out.warn(warning)  # not printed with --json (they are in the document): logged
         return
     out.print(ingest_table(summaries))
     for s in summaries:
@@ -37,34 +53,92 @@ def render_ingest(out: Output, summaries: list[IngestSummary]) -> None:
             out.print(f"{s.file}: {s.rows_rejected:,} rows rejected (kept in table `rejects`):")
             for line in reject_lines(s):
                 out.print(line, markup=False)
-        for w in s.warnings:
-            out.warn(w if Path(s.file).name in w else f"{s.file}: {w}")
-        unmapped = s.details.get("unmapped_codes") or []
-        if unmapped:
-            shown = ", ".join(f"{u['code']} ({u['lines']:,} lines)" for u in unmapped[:5])
-            out.warn(
-                f"{s.file}: {len(unmapped)} 在宅医療 codes are not in the code table and count "
-                f"towards no indicator: {shown}. Check them with "
-                "`zaitaku reference update-codes MASTER` (a newer 医科診療行為マスター)."
-            )
+        for warning in file_warnings(s):
+            out.warn(warning)
+
+
+def file_warnings(s: IngestSummary) -> list[str]:
+    """The warnings of one ingested file, each naming the file."""
+    found = [w if Path(s.file).name in w else f"{s.file}: {w}" for w in s.warnings]
+    unmapped = s.details.get("unmapped_codes") or []
+    if unmapped:
+        shown = ", ".join(f"{u['code']} ({u['lines']:,} lines)" for u in unmapped[:5])
+        found.append(
+            f"{s.file}: {len(unmapped)} 在宅医療 codes are not in the code table and count "
+            f"towards no indicator: {shown}. Check them with "
+            "`zaitaku reference update-codes MASTER` (a newer 医科診療行為マスター)."
+        )
+    return found
 
 
 def ingest_one_by_one(
-    out: Output, paths: list[Path], ingest: Callable[[Path], list[IngestSummary]]
+    out: Output,
+    wh: Warehouse,
+    paths: list[Path],
+    ingest: Callable[[Path], list[IngestSummary]],
 ) -> list[IngestSummary]:
     """Ingest files in order (each its own transaction). When one fails, the files before it
-    stay loaded: say which, in the table or in the --json document, before the error."""
+    stay loaded: say which, in the table or in the --json document, before the error.
+
+    When an interrupt stops it, the warehouse says which files were committed: the ingests
+    after the newest one before this command. That holds even when the signal came between a
+    commit and its summary; the interrupt's line names them.
+    """
+    mark = wh.last_ingest_id()
     done: list[IngestSummary] = []
-    for path in paths:
-        try:
-            done += ingest(path)
-        except ZaitakuError as exc:
+    current: Path | None = None
+    try:
+        for current in paths:
+            done += ingest(current)
+    except BaseException as exc:
+        if interrupts.signal_of(exc) is not None:
+            interrupts.tell(_after_interrupt(wh, mark, paths, current))
+        elif isinstance(exc, ZaitakuError):
             if out.as_json:
-                out.json({"ingested": [s.to_dict() for s in done], "error": str(exc)})
+                document: dict[str, Any] = {
+                    "ingested": [s.to_dict() for s in done],
+                    "error": str(exc),
+                }
+                if isinstance(exc, ClaimsOverlap):
+                    document["overlap"] = {"pairs": exc.pairs, "earlier": exc.earlier}
+                out.json(document)
             elif done:
                 render_ingest(out, done)
-            raise
+        raise
+    interrupts.tell(_after_interrupt(wh, mark, paths, None))
     return done
+
+
+def _after_interrupt(wh: Warehouse, mark: int, paths: list[Path], current: Path | None) -> str:
+    """What an interrupt left: the file it stopped (`current`; None once all were done) was
+    committed or not, the files before it that were committed, those never started."""
+    try:
+        committed = {path: ingest_id for ingest_id, path in wh.ingests_after(mark)}
+    except duckdb.Error:
+        where = current.name if current else "the files"
+        return f"whether {where} was kept cannot be told now: see `zaitaku status`"
+    at = paths.index(current) if current is not None else len(paths)
+
+    def loaded(ps: list[Path]) -> str:
+        return ", ".join(f"{p.name} (ingest #{committed[str(p)]})" for p in ps)
+
+    before = [p for p in paths[:at] if str(p) in committed]
+    if current is None:
+        if not before:
+            return "nothing needed loading (already in the warehouse); the interrupt came after"
+        were = "was" if len(before) == 1 else "were"
+        return f"{loaded(before)} {were} loaded; the interrupt came after"
+    if str(current) in committed:
+        ingest_id = committed[str(current)]
+        story = f"{current.name} was loaded (ingest #{ingest_id}); the interrupt came after"
+    else:
+        story = f"nothing of {current.name} was kept"
+    if before:
+        story += f"; loaded before it: {loaded(before)}"
+    rest = paths[at + 1 :]
+    if rest:
+        story += f"; not started: {', '.join(p.name for p in rest)}"
+    return story
 
 
 @ingest_app.command("facilities")
@@ -80,9 +154,11 @@ def ingest_facilities_cmd(
         ),
     ],
     as_of: AsOfOpt = None,
+    allow_empty: AllowEmptyOpt = False,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    log: LogOpt = None,
 ) -> None:
     """Load 地方厚生局 facility lists: 医科 rows, 受理記号 → category, address → 市区町村.
 
@@ -96,8 +172,11 @@ def ingest_facilities_cmd(
     with open_warehouse(warehouse) as wh:
         summaries = ingest_one_by_one(
             out,
+            wh,
             paths,
-            lambda path: ingest_facility_lists(wh, [path], as_of=day, progress=out.progress()),
+            lambda path: ingest_facility_lists(
+                wh, [path], as_of=day, allow_empty=allow_empty, progress=out.progress()
+            ),
         )
     render_ingest(out, summaries)
 
@@ -120,6 +199,7 @@ def ingest_facility_counts_cmd(
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    log: LogOpt = None,
 ) -> None:
     """Load a prefecture's published count table; its 計 row is checked against the column sums."""
     from zaitaku_cli.ingest_counts import ingest_count_table
@@ -127,9 +207,12 @@ def ingest_facility_counts_cmd(
     if not (pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47):
         raise typer.BadParameter(f"{pref!r} is not a 都道府県コード 01–47", param_hint="--pref")
     out = Output(quiet=quiet, as_json=as_json)
+    day = parse_date_option(as_of)
     with open_warehouse(warehouse) as wh:
-        summary = ingest_count_table(wh, path, pref_code=pref, as_of=parse_date_option(as_of))
-    render_ingest(out, [summary])
+        summaries = ingest_one_by_one(
+            out, wh, [path], lambda p: [ingest_count_table(wh, p, pref_code=pref, as_of=day)]
+        )
+    render_ingest(out, summaries)
 
 
 @ingest_app.command("claims")
@@ -162,17 +245,34 @@ def ingest_claims_cmd(
             help="Refuse the whole file (exit 1, nothing kept) above this share of bad rows.",
         ),
     ] = 0.01,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="This file supersedes the (保険者番号, 診療年月) pairs it shares with files "
+            "already loaded: their lines of those pairs are deleted in the same transaction "
+            "(recorded in the ingest log). Without it such a file is refused.",
+        ),
+    ] = False,
+    allow_empty: AllowEmptyOpt = False,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    log: LogOpt = None,
 ) -> None:
-    """Load claim lines; the person key is replaced by a keyed hash and never stored raw."""
+    """Load claim lines; the person key is replaced by a keyed hash and never stored raw.
+
+    Claim lines belong to (保険者番号, 診療年月): a file bringing pairs another file already
+    loaded is refused (exit 1, nothing kept) unless --replace; take a file back out with
+    `zaitaku remove`. Rejected lines keep only the shape of their fields, never their text.
+    """
     from zaitaku_cli.ingest_claims import ingest_claim_extracts
 
     out = Output(quiet=quiet, as_json=as_json)
     with open_warehouse(warehouse) as wh:
         summaries = ingest_one_by_one(
             out,
+            wh,
             paths,
             lambda path: ingest_claim_extracts(
                 wh,
@@ -180,7 +280,93 @@ def ingest_claims_cmd(
                 mapping=mapping,
                 encoding=encoding.value,
                 max_reject_rate=max_reject_rate,
+                replace=replace,
+                allow_empty=allow_empty,
                 progress=out.progress(),
             ),
         )
     render_ingest(out, summaries)
+
+
+@ingest_app.command("population")
+@handles_errors
+def ingest_population_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A newer 住基 population table with the columns of the packaged population.csv "
+            "(code6, code5, name, kind, as_of, source, total, male, female, a00_04 … a100p, "
+            "band_gap, age0_14, age15_64, age65p, age75p). CSV, UTF-8 or CP932.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load a population table; per prefecture the newest as-of date is used for rates.
+
+    Every row is checked (codes, whole numbers ≥ 0, male + female = total, bands adding up to
+    the age totals, one row per unit) and the table must cover whole prefectures. Any failure
+    refuses the file: nothing is loaded and every problem is kept in table `rejects`.
+    Re-ingesting the same file changes nothing.
+    """
+    from zaitaku_cli.ingest_population import ingest_population
+
+    out = Output(quiet=quiet, as_json=as_json)
+    with open_warehouse(warehouse) as wh:
+        summary = ingest_population(wh, path)
+    render_ingest(out, [summary])
+
+
+@ingest_app.command("enrolment")
+@handles_errors
+def ingest_enrolment_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Members of 国保 and 後期高齢者医療 by municipality and age group (CSV): "
+            "基準日, 市町村コード, 制度 (国保/後期, optional), 年齢階級 (under65/65to74/75plus), "
+            "被保険者数. See examples/enrolment.example.csv.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="TOML file mapping your headers and values to the canonical ones "
+            "(see examples/enrolment_mapping.example.toml).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Date of the enrolment figures, YYYY-MM-DD, when the table has no 基準日 "
+            "column (overrides it when it has).",
+            show_default=False,
+        ),
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load the 国保 + 後期 enrolment: rates under 75 then use it instead of the population.
+
+    KDB holds 国保 and 後期 claims only, so under 75 its patients are 国保 members only; over
+    the whole population their rates are understated. Where this table covers an area, its
+    rates of under65 and 65to74 are per 1,000 members instead. Any bad row refuses the file
+    (kept in table `rejects`); a 政令市 may be given as one city row or by ward, not both.
+    """
+    from zaitaku_cli.ingest_population import ingest_enrolment
+
+    out = Output(quiet=quiet, as_json=as_json)
+    day = parse_date_option(as_of)
+    with open_warehouse(warehouse) as wh:
+        summary = ingest_enrolment(wh, path, mapping=mapping, as_of=day)
+    render_ingest(out, [summary])

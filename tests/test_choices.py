@@ -1,0 +1,48 @@
+"""Export names: every choice other than the default is part of the name."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from zaitaku_cli.choices import ExportChoice
+from zaitaku_cli.errors import ConfigError
+
+
+def test_the_defaults_keep_the_plain_name() -> None:
+    choice = ExportChoice(level="secondary-area")
+    assert choice.set_name == "secondary_area"
+    assert choice.stem("claims") == "claims_by_secondary_area"
+    assert choice.manifest_name == "manifest_secondary_area.json"
+
+
+def test_every_other_choice_is_in_the_name() -> None:
+    choice = ExportChoice(
+        level="municipality",
+        plan="7th",
+        period="month",
+        as_of=date(2025, 10, 1),
+        suppress=False,
+        min_facilities=3,
+    )
+    assert choice.set_name == "municipality_7th_monthly_asof20251001_minfac3_internal"
+    assert choice.stem("facilities") == (
+        "facilities_by_municipality_7th_monthly_asof20251001_minfac3_internal"
+    )
+
+
+def test_all_combinations_have_distinct_names() -> None:
+    names = {
+        ExportChoice(level=lv, plan=pl, period=pe, suppress=su).set_name
+        for lv in ("municipality", "ward", "secondary-area", "prefecture")
+        for pl in ("8th", "7th")
+        for pe in ("fiscal-year", "month")
+        for su in (True, False)
+    }
+    assert len(names) == 4 * 2 * 2 * 2
+
+
+def test_an_unknown_choice_names_the_option() -> None:
+    with pytest.raises(ConfigError, match="--by must be one of municipality, ward"):
+        ExportChoice(level="city")
