@@ -34,6 +34,8 @@ _LEVEL_PAIRS = ((2, 1), (3, 1), (3, 2), (4, 1), (4, 2), (5, 1), (5, 2), (5, 3), 
 _AGE_POSITION = {0: 0, 1: 1, 2: 2, 3: 3, 9: 4}
 _TIME = single_dimension()
 _AGE_IDS = np.array([0, 1, 2, 3, 9], dtype=np.int64)  # position → age_group_id
+# one block: the cells of one indicator, basis, unit and period
+_BLOCK = ["indicator_id", "basis", "unit", "period_id"]
 
 HIDDEN_SCHEMA = pa.schema(
     [
@@ -99,6 +101,17 @@ class AreaHierarchy:
                     found.add((parent, kids))
         return sorted(found)
 
+    def keys(self) -> pl.DataFrame:
+        """(level_id, area_id) → node."""
+        return pl.DataFrame(
+            {
+                "level_id": [k[0] for k in self.node_of],
+                "area_id": [k[1] for k in self.node_of],
+                "node": list(self.node_of.values()),
+            },
+            schema={"level_id": pl.Int64, "area_id": pl.Int64, "node": pl.Int64},
+        )
+
     def dimension(self, present: np.ndarray) -> Dimension:
         """The area dimension of a block restricted to its non-zero nodes (sorted ids)."""
         position = np.full(self.size, -1, dtype=np.int64)
@@ -123,59 +136,62 @@ def hidden_cells(primary: pl.DataFrame, unit_areas: pl.DataFrame) -> pa.Table:
     hierarchy = AreaHierarchy(unit_areas)
     if primary.is_empty():
         return HIDDEN_SCHEMA.empty_table()
-    keys = pl.DataFrame(
-        {
-            "level_id": [k[0] for k in hierarchy.node_of],
-            "area_id": [k[1] for k in hierarchy.node_of],
-            "node": list(hierarchy.node_of.values()),
-        },
-        schema={"level_id": pl.Int64, "area_id": pl.Int64, "node": pl.Int64},
-    )
+    keys = hierarchy.keys()
     cells = primary.with_columns(
         pl.col("level_id").cast(pl.Int64), pl.col("area_id").cast(pl.Int64)
     ).join(keys, on=["level_id", "area_id"])
     # one row per node: areas with the same units have the same value
-    nodes = cells.unique(
-        ["indicator_id", "basis", "unit", "period_id", "node", "age_group_id"], keep="first"
-    ).with_columns(pl.col("age_group_id").replace_strict(_AGE_POSITION).alias("age_pos"))
+    nodes = cells.unique([*_BLOCK, "node", "age_group_id"], keep="first").with_columns(
+        pl.col("age_group_id").replace_strict(_AGE_POSITION).alias("age_pos")
+    )
+    # Blocks without a primary cell have nothing to protect: they are never looked at. The
+    # others are cut out of one sorted frame as numpy slices (a polars frame per block costs
+    # more than the solver on the small blocks that most are).
+    blocks = (
+        nodes.group_by(_BLOCK)
+        .agg(pl.col("is_primary").any().alias("any_primary"))
+        .filter(pl.col("any_primary"))
+        .sort(_BLOCK)
+        .with_row_index("block")
+        .with_columns(pl.col("block").cast(pl.Int64))
+        .drop("any_primary")
+    )
+    if blocks.is_empty():
+        return HIDDEN_SCHEMA.empty_table()
+    nodes = nodes.join(blocks, on=_BLOCK).sort("block", "node", "age_pos")
+    block = nodes["block"].to_numpy()
+    node = nodes["node"].to_numpy()
+    age = nodes["age_pos"].to_numpy()
+    value = nodes["value"].to_numpy()
+    is_primary = nodes["is_primary"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
+    ends = np.r_[starts[1:], len(block)]
     ages = age_dimension()
-    hidden_parts: list[pl.DataFrame] = []
-    for key, block in nodes.partition_by(
-        ["indicator_id", "basis", "unit", "period_id"], as_dict=True, maintain_order=True
-    ).items():
-        if not block["is_primary"].any():
-            continue
-        present = np.unique(block["node"].to_numpy())
-        area = hierarchy.dimension(present)
-        row = np.searchsorted(present, block["node"].to_numpy())
-        age = block["age_pos"].to_numpy()
+    found_block: list[np.ndarray] = []
+    found_node: list[np.ndarray] = []
+    found_age: list[np.ndarray] = []
+    for start, end in zip(starts, ends, strict=True):
+        present, row = np.unique(node[start:end], return_inverse=True)
         values = np.zeros((len(present), ages.size, 1), dtype=np.int64)
         primary_mask = np.zeros(values.shape, dtype=bool)
-        values[row, age, 0] = block["value"].to_numpy()
-        primary_mask[row, age, 0] = block["is_primary"].to_numpy()
-        hidden = protect_block(values, primary_mask, (area, ages, _TIME))
+        values[row, age[start:end], 0] = value[start:end]
+        primary_mask[row, age[start:end], 0] = is_primary[start:end]
+        hidden = protect_block(values, primary_mask, (hierarchy.dimension(present), ages, _TIME))
         hn, ha, _ = np.nonzero(hidden)
-        if len(hn) == 0:
-            continue
-        indicator_id, basis, unit, period_id = key
-        hidden_parts.append(
-            pl.DataFrame(
-                {
-                    "node": present[hn],
-                    "age_group_id": _AGE_IDS[ha],
-                }
-            ).with_columns(
-                pl.lit(indicator_id).cast(pl.Int64).alias("indicator_id"),
-                pl.lit(basis).alias("basis"),
-                pl.lit(unit).alias("unit"),
-                pl.lit(period_id).cast(pl.Int64).alias("period_id"),
-            )
-        )
-    if not hidden_parts:
-        return HIDDEN_SCHEMA.empty_table()
-    hidden_nodes = pl.concat(hidden_parts)
+        found_block.append(np.full(len(hn), block[start], dtype=np.int64))
+        found_node.append(present[hn])
+        found_age.append(_AGE_IDS[ha])
+    hidden_nodes = pl.DataFrame(
+        {
+            "block": np.concatenate(found_block),
+            "node": np.concatenate(found_node),
+            "age_group_id": np.concatenate(found_age),
+        },
+        schema={"block": pl.Int64, "node": pl.Int64, "age_group_id": pl.Int64},
+    )
     out = (
-        hidden_nodes.join(keys, on="node")
+        hidden_nodes.join(blocks, on="block")
+        .join(keys, on="node")
         .select(
             pl.col("period_id").cast(pl.Int64),
             pl.col("level_id").cast(pl.Int32),
