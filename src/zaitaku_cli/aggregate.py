@@ -39,6 +39,8 @@ class AggregateResult:
     manifest: Path | None = None
     folder: Path | None = None  # the published set: out_dir/<set name>
     workbook: Path | None = None  # <set name>.xlsx with --xlsx
+    # where the claims cells came from: computed, cache (the warehouse's, claims_cache.py), …
+    claims_cells: str | None = None
 
 
 def available_snapshots(wh: Warehouse) -> list[date]:
@@ -152,6 +154,7 @@ def aggregate(
             min_facilities=min_facilities,
         )
         result.warnings += claims.warnings
+        result.claims_cells = claims.cells
     if not facilities.num_rows and claims is None:
         raise SnapshotNotFound(
             f"the warehouse {wh.path} holds no facility list, count table or claims yet: "

@@ -7,12 +7,14 @@ analyst must be told about it (coverage caveat, suppression rule, facilities no 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
+from zaitaku_cli import claims_cache
 from zaitaku_cli.choices import LEVELS, PERIODS, PLANS, check_choice
 from zaitaku_cli.claims_suppression import HIDDEN_SCHEMA, hidden_cells
 from zaitaku_cli.errors import ConfigError
@@ -76,6 +78,8 @@ class ClaimsAggregate:
     unknown_facilities: int  # distinct billing facilities that no bureau list locates
     warnings: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    # where the cells came from: computed, cache (claims_cache.py) or connection (this run)
+    cells: str = "computed"
 
     @property
     def empty(self) -> bool:
@@ -95,9 +99,9 @@ _LEVEL_IDS = {
     ("prefecture", "7th"): 5,
 }
 
-# The relations of the claims cells, in order (sql/intermediate/): small ones and the ones read
-# more than once are materialised, the line grain is a view read once per consumer.
-_CELL_STEPS = (
+# The areas, indicators and periods the cells are keyed by (sql/intermediate/): small, from the
+# reference tables and the code table; made on every run, the marts join them to the cells.
+_AREA_STEPS = (
     "int_claim_units",
     "int_claim_unit_areas",
     "int_claim_areas",
@@ -105,6 +109,11 @@ _CELL_STEPS = (
     "int_claim_indicators",
     "int_claim_codes",
     "int_claim_periods",
+)
+# The relations of the claims cells, in order: small ones and the ones read more than once are
+# materialised, the line grain is a view read once per consumer. Skipped when the cells are
+# read from the cache.
+_CELL_STEPS = (
     "int_claim_residences",
     "int_claim_facilities",
     "int_claim_grain",
@@ -142,6 +151,7 @@ def build_claims_by_area(
     period: str = "fiscal-year",
     suppress: bool = True,
     min_facilities: int = 0,
+    cache: bool = True,
 ) -> ClaimsAggregate:
     """Claims indicators per period × area × indicator × basis × age group at `level`.
 
@@ -149,7 +159,8 @@ def build_claims_by_area(
     level and both plans are computed together, and so is the suppression pattern (NDB rule,
     complementary suppression across the whole hierarchy, optionally `min_facilities`): the
     pattern of a level does not depend on which levels a run writes. Within one connection
-    the cells are kept, so writing several levels computes them once. With `suppress` False the
+    the cells are kept, so writing several levels computes them once; across runs they are
+    kept in the warehouse (claims_cache.py) unless `cache` is false. With `suppress` False the
     metadata marks the table as not for publication. With no claim lines the result is empty
     (`.empty`), with a warning, and nothing is computed.
     """
@@ -180,7 +191,9 @@ def build_claims_by_area(
             metadata={**metadata, "lines": 0},
         )
 
-    prepare_claim_cells(wh, period=period, suppress=suppress, min_facilities=min_facilities)
+    cells = prepare_claim_cells(
+        wh, period=period, suppress=suppress, min_facilities=min_facilities, cache=cache
+    )
     unknown = wh.fetch_all(
         "select facility_code10, lines from stg_claim_unknown_facilities "
         "order by lines desc, facility_code10"
@@ -208,6 +221,7 @@ def build_claims_by_area(
         unknown_facilities=len(unknown),
         warnings=warnings,
         metadata=metadata,
+        cells=cells,
     )
 
 
@@ -223,40 +237,48 @@ def suppression_note(suppress: bool, min_facilities: int = 0) -> str:
     return SUPPRESSION_NDB
 
 
-def _state(wh: Warehouse) -> tuple[Any, ...]:
-    """What the claims cells depend on, cheaply: a change of claim lines, bureau lists or codes
-    changes it (within one connection; see prepare_claim_cells)."""
-    return (
-        *wh.fetch_all(
-            "select count(*), coalesce(sum(ingest_id), 0), coalesce(sum(source_row), 0) "
-            "from claim_lines"
-        )[0],
-        *wh.fetch_all("select count(*), coalesce(sum(ingest_id), 0) from facility_notifications")[
-            0
-        ],
-        *wh.fetch_all("select count(*) from claim_code_additions")[0],
-    )
-
-
 def prepare_claim_cells(
-    wh: Warehouse, *, period: str, suppress: bool = True, min_facilities: int = 0
-) -> None:
+    wh: Warehouse,
+    *,
+    period: str,
+    suppress: bool = True,
+    min_facilities: int = 0,
+    cache: bool = True,
+) -> str:
     """Materialise the claims cells of every level (int_claim_cells) and the suppression
-    pattern (claims_hidden) for `period` on this connection, unless they are already there for
-    the same state of the warehouse."""
-    key = (period, suppress, min_facilities, _state(wh))
-    if getattr(wh, "_claim_cells_key", None) == key:
-        return
+    pattern (claims_hidden) for `period` on this connection, with the small relations the marts
+    join them to. Returns where they came from: 'connection' (already there for the same state
+    of the warehouse), 'cache' (read from claim_cells_cache, see claims_cache.py),
+    'cache-cells' (the cells read, the pattern of another suppression choice computed) or
+    'computed'; what is computed is stored, unless `cache` is false or the warehouse is
+    read-only.
+    """
+    key = claims_cache.cache_key(
+        wh, period=period, suppress=suppress, min_facilities=min_facilities
+    )
+    if getattr(wh, "_claim_cells_key", None) == key.entry:
+        return "connection"
+    started = time.perf_counter()
     wh.materialize("staging/stg_area_units", {"plan": "8th"}, table="stg_area_units_8th")
     wh.materialize("staging/stg_area_units", {"plan": "7th"}, table="stg_area_units_7th")
     wh.materialize("staging/stg_claim_facility_locations")
     wh.materialize("staging/stg_claim_unknown_facilities")
-    for step in _CELL_STEPS:
-        if step == "int_claim_grain":
-            wh.view("intermediate/int_claim_lines")
+    for step in _AREA_STEPS:
         wh.materialize(f"intermediate/{step}", {"period": period})
-    for step in _TRANSIENT:
-        wh.con.execute(f"drop table if exists temp.{step}")
+    found = claims_cache.find_entry(wh, key) if cache else None
+    if found is not None:
+        entry, exact = found
+        claims_cache.restore(wh, entry, with_pattern=exact)
+        if exact:
+            wh._claim_cells_key = key.entry  # type: ignore[attr-defined]
+            return "cache"
+    else:
+        for step in _CELL_STEPS:
+            if step == "int_claim_grain":
+                wh.view("intermediate/int_claim_lines")
+            wh.materialize(f"intermediate/{step}", {"period": period})
+        for step in _TRANSIENT:
+            wh.con.execute(f"drop table if exists temp.{step}")
     if suppress:
         primary = wh.arrow("intermediate/int_claim_primary", {"min_facilities": min_facilities})
         unit_areas = wh.con.sql(
@@ -270,7 +292,10 @@ def prepare_claim_cells(
         "create or replace temp table claims_hidden as select * from claims_hidden_arrow"
     )
     wh.con.unregister("claims_hidden_arrow")
-    wh._claim_cells_key = key  # type: ignore[attr-defined]
+    if cache:
+        claims_cache.store(wh, key, seconds=time.perf_counter() - started)
+    wh._claim_cells_key = key.entry  # type: ignore[attr-defined]
+    return "computed" if found is None else "cache-cells"
 
 
 def pl_frame(table: pa.Table) -> pl.DataFrame:
@@ -329,5 +354,5 @@ def _warnings(
 
 def _empty_table(wh: Warehouse, *, level: str, plan: str, suppress: bool) -> pa.Table:
     """The output schema with no rows, from the SQL itself so that the two cannot drift."""
-    prepare_claim_cells(wh, period="fiscal-year", suppress=False)
+    prepare_claim_cells(wh, period="fiscal-year", suppress=False, cache=False)
     return _mart(wh, level=level, plan=plan, suppress=suppress)

@@ -134,6 +134,7 @@ def aggregate_cmd(
                 "population_rows": result.population.num_rows if result.population else 0,
                 "rates_rows": result.rates.num_rows if result.rates else 0,
                 "suppression": not no_suppress,
+                "claims_cells": result.claims_cells,
                 "warnings": result.warnings,
             }
         )
