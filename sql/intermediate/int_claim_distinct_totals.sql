@@ -1,12 +1,11 @@
 -- int_claim_distinct_totals: the non-additive entities (patients spanning several units or age
 -- groups, claims whose lines disagree, facilities on the residence basis) counted once per cell
 -- of every level, by total (all age groups: an entity present at two ages counts once).
--- Grain: one row per (unit, basis, period_id, indicator_id, level_id, area_id, age_group_id);
--- value = distinct entity_id present in the area's units: distinct (cell, entity) pairs first,
--- then counted (no count(distinct)). The (unit, basis) pair travels as a small integer kind_id
--- and area_id alone names the level (int_claim_areas): hashing five integers instead of two
--- texts and six integers halves the time of this step, the largest of the cells (every entity
--- row is repeated once per level).
+-- Grain: one row per (unit, basis, period_id, indicator_id, level_id, area_id, age_group_id),
+-- age_group_id 0; value = distinct entity_id present in the area's units. Entities are made
+-- distinct per unit first (over age groups); an area of one unit then counts its rows as they
+-- are, an area of several units counts distinct (cell, entity) pairs (no count(distinct)).
+-- Integer keys as in int_claim_distinct_by_age.
 -- Reads: int_claim_claim_values, int_claim_patient_values, int_claim_facility_values,
 -- int_claim_unit_area_ids, int_claim_areas.
 
@@ -32,16 +31,34 @@ present as (
     where entity_id is not null
 ),
 
-placed as (
-    select p.kind_id, p.period_id, p.indicator_id, a.area_id, p.entity_id
-    from present as p
-    inner join int_claim_unit_area_ids as a on a.unit_id = p.unit_id
-    group by p.kind_id, p.period_id, p.indicator_id, a.area_id, p.entity_id
+entities as (
+    select kind_id, period_id, indicator_id, unit_id, entity_id
+    from present
+    group by kind_id, period_id, indicator_id, unit_id, entity_id
+),
+
+alone as (
+    select e.kind_id, e.period_id, e.indicator_id, a.area_id, count(*) as value
+    from entities as e
+    inner join int_claim_unit_area_ids as a on a.unit_id = e.unit_id
+    where a.area_units = 1
+    group by e.kind_id, e.period_id, e.indicator_id, a.area_id
+),
+
+merged as (
+    select e.kind_id, e.period_id, e.indicator_id, a.area_id, e.entity_id
+    from entities as e
+    inner join int_claim_unit_area_ids as a on a.unit_id = e.unit_id
+    where a.area_units > 1
+    group by e.kind_id, e.period_id, e.indicator_id, a.area_id, e.entity_id
 ),
 
 counted as (
-    select kind_id, period_id, indicator_id, area_id, 0 as age_group_id, count(*) as value
-    from placed
+    select kind_id, period_id, indicator_id, area_id, value
+    from alone
+    union all
+    select kind_id, period_id, indicator_id, area_id, count(*) as value
+    from merged
     group by kind_id, period_id, indicator_id, area_id
 ),
 
@@ -61,8 +78,8 @@ kinds as (
 
 final as (
     select
-        k.unit, k.basis, c.period_id, c.indicator_id, a.level_id, c.area_id, c.age_group_id,
-        c.value
+        k.unit, k.basis, c.period_id, c.indicator_id, a.level_id, c.area_id,
+        0 as age_group_id, c.value
     from counted as c
     inner join kinds as k on k.kind_id = c.kind_id
     inner join int_claim_areas as a on a.area_id = c.area_id
