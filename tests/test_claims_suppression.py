@@ -90,17 +90,30 @@ def area_equations(
     return equations
 
 
+def fiscal_year(period: str) -> str:
+    """'FY2023' of 'FY2023' and of '2023-04' … '2024-03'."""
+    if period.startswith("FY"):
+        return period
+    year, month = int(period[:4]), int(period[5:7])
+    return f"FY{year if month >= 4 else year - 1}"
+
+
 def attack(
     files: dict[tuple[str, str], pl.DataFrame], areas: dict[tuple[str, str], dict[str, str]]
 ) -> set[tuple[Any, ...]]:
-    """Every suppressed cell of `files` that the attacker recovers."""
+    """Every suppressed cell of `files` that the attacker recovers.
+
+    A frame may hold fiscal years and months (the files of both period kinds put together):
+    then each fiscal-year cell = the sum of the same cell of its twelve months (a month the
+    files do not list is 0), for every unit, patients too (as if additive).
+    """
     templates = area_equations(areas)
     blocks: dict[tuple[Any, ...], dict[tuple[Any, ...], int | None]] = defaultdict(dict)
     for output, frame in files.items():
         for row in frame.iter_rows(named=True):
             for unit in UNITS:
-                block = (row["period"], row["indicator"], row["basis"], unit)
-                cell = (*output, row["area_code"], row["age_group"])
+                block = (fiscal_year(row["period"]), row["indicator"], row["basis"], unit)
+                cell = (row["period"], *output, row["area_code"], row["age_group"])
                 blocks[block][cell] = row[unit]
     involving: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for number, (parent, children) in enumerate(templates):
@@ -110,19 +123,37 @@ def attack(
     for block, cells in blocks.items():
         if all(v is not None for v in cells.values()):
             continue
-        # equations between areas that are all absent (0 = 0) tell nothing
-        present = {c[:3] for c in cells}
-        used = sorted({n for area in present for n in involving.get(area, [])})
         equations: list[tuple[Any, list[Any]]] = []
-        for age in ("total", *AGE_GROUPS):
-            equations += [
-                ((*templates[n][0], age), [(*child, age) for child in templates[n][1]])
-                for n in used
-            ]
-        for output, area, age in {(c[:2], c[2], c[3]) for c in cells}:
-            del age
-            equations.append(((*output, area, "total"), [(*output, area, g) for g in AGE_GROUPS]))
-        found |= {(*block, *cell) for cell in recovered(cells, equations)}
+        periods = sorted({c[0] for c in cells})
+        for period in periods:
+            # equations between areas that are all absent (0 = 0) tell nothing
+            present = {c[1:4] for c in cells if c[0] == period}
+            used = sorted({n for area in present for n in involving.get(area, [])})
+            for age in ("total", *AGE_GROUPS):
+                equations += [
+                    ((period, *templates[n][0], age), [(period, *c, age) for c in templates[n][1]])
+                    for n in used
+                ]
+        places = {c[1:4] for c in cells}
+        for period in periods:
+            for output_area in places:
+                equations.append(
+                    (
+                        (period, *output_area, "total"),
+                        [(period, *output_area, g) for g in AGE_GROUPS],
+                    )
+                )
+        year = block[0]
+        if year in periods and len(periods) > 1:
+            start = int(year[2:])
+            months = [f"{start}-{m:02d}" for m in range(4, 13)]
+            months += [f"{start + 1}-{m:02d}" for m in range(1, 4)]
+            for output_area in places:
+                for age in ("total", *AGE_GROUPS):
+                    equations.append(
+                        ((year, *output_area, age), [(m, *output_area, age) for m in months])
+                    )
+        found |= {(*block[1:], *cell) for cell in recovered(cells, equations)}
     return found
 
 
@@ -165,11 +196,16 @@ def test_oofunato_cannot_be_recovered_from_the_prefecture(demo: Warehouse) -> No
 @pytest.mark.slow
 def test_attacker_recovers_nothing_from_the_demo_outputs(demo: Warehouse) -> None:
     areas = geography(demo)
+    both = {}
     for period in ("fiscal-year", "month"):
         files = published(demo, period)
         hidden = sum(int(f["suppressed"].sum()) for f in files.values())
         assert hidden > 0
         assert attack(files, areas) == set(), period
+        for output, frame in files.items():
+            both[output] = pl.concat([both[output], frame]) if output in both else frame
+    # the fiscal-year and the month files together: each year = the sum of its months
+    assert attack(both, areas) == set()
 
 
 def test_pattern_is_the_same_whichever_level_is_written(demo: Warehouse, tmp_path: Path) -> None:
@@ -256,3 +292,70 @@ def test_three_municipalities_in_two_areas(warehouse: Warehouse) -> None:
     assert shown(("ward", "8th"), TAKIZAWA) == [None, None, 25]
     assert shown(("secondary-area", "7th"), "0301") == [None, None, 40]
     assert attack(files, geography(warehouse)) == set()
+
+
+SHIZUKUISHI = "03301"  # 雫石町, in 盛岡 area 0301 with 盛岡市 and 滝沢市
+
+
+def test_a_zero_of_a_month_file_is_hidden_where_only_a_zero_protects(
+    warehouse: Warehouse,
+) -> None:
+    """One patient per line, 75plus, residence basis, FY2023:
+
+                 April   May   June … March          FY2023
+    盛岡市          3      -       0 …  0                 3
+    滝沢市          4      -       0 …  0                 4
+    雫石町          0      -      20 … 29 (one more      245
+                                         each month)
+    0301 = 03       7      -      20 … 29                252
+
+    May has no claim at all: the month files do not list it (no row to hide anything in).
+    The year hides 盛岡 3 and 滝沢 4 (1–9; 0301's 252 needs two hidden). April hides 盛岡,
+    滝沢, 0301 and 03 (1–9). Then, with the year published:
+      0301(Apr) = 0301(FY) − 0301(Jun … Mar): 0301(Jun) 20 hidden; 0301(Jun) = 雫石(Jun) (the
+        others are 0): 雫石(Jun) hidden; 雫石(Jun) = 雫石(FY) − its other months: 雫石(Jul) 21
+        hidden, and with it 0301(Jul) (= 雫石(Jul));
+      still 0301(Apr) = 盛岡(Apr) + 滝沢(Apr) = 盛岡(FY) + 滝沢(FY) = 0301(FY) − 雫石(FY) = 7,
+        whatever the months hide, since 盛岡 and 滝沢 are 0 in every other month: only a zero
+        hidden among those breaks it, the first listed one, 盛岡's June (May is not listed).
+    """
+    months = [f"2023-{m:02d}" for m in range(6, 13)] + [f"2024-{m:02d}" for m in (1, 2, 3)]
+    lines = repeat(Line("", "2023-04", F_UNLISTED, MORIOKA), 3, "w1") + repeat(
+        Line("", "2023-04", F_UNLISTED, TAKIZAWA), 4, "w2"
+    )
+    for i, month in enumerate(months):
+        lines += repeat(Line("", month, F_UNLISTED, SHIZUKUISHI), 20 + i, f"w3-{month}")
+    add_lines(warehouse, lines)
+    years = published(warehouse, "fiscal-year")
+    files = published(warehouse, "month")
+    muni = files[("municipality", "8th")].filter(
+        (pl.col("indicator") == "houmon_shinryo") & (pl.col("basis") == "residence")
+    )
+    hidden = muni.filter(pl.col("patients_suppressed"))
+    assert sorted(hidden.select("period", "area_code", "age_group").rows()) == [
+        ("2023-04", area, age) for area in (MORIOKA, TAKIZAWA) for age in ("75plus", "total")
+    ] + [
+        ("2023-06", area, age) for area in (MORIOKA, SHIZUKUISHI) for age in ("75plus", "total")
+    ] + [("2023-07", SHIZUKUISHI, age) for age in ("75plus", "total")]
+    # 盛岡's June: nothing counted, published as hidden (null, flagged), in all three units
+    june = muni.filter(
+        (pl.col("period") == "2023-06")
+        & (pl.col("area_code") == MORIOKA)
+        & (pl.col("age_group") == "total")
+    ).row(0, named=True)
+    assert [june[u] for u in (*UNITS, "facilities")] == [None, None, None, 0]
+    assert "2023-05" not in set(muni["period"])
+    # the area file hides 0301 in April, June and July; the prefecture 03 the same
+    area = files[("secondary-area", "8th")].filter(
+        (pl.col("indicator") == "houmon_shinryo")
+        & (pl.col("basis") == "residence")
+        & (pl.col("area_code") == "0301")
+        & (pl.col("age_group") == "total")
+    )
+    assert area.filter(pl.col("suppressed"))["period"].to_list() == [
+        "2023-04",
+        "2023-06",
+        "2023-07",
+    ]
+    both = {k: pl.concat([years[k], files[k]]) for k in years}
+    assert attack(both, geography(warehouse)) == set()

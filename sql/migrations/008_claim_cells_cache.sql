@@ -25,7 +25,9 @@ create table if not exists claim_cells_entries (
 );
 
 -- the cells (int_claim_cells) with their hidden flag (claims_hidden); ids are those of the
--- int_claim_* relations, which the state digest fixes (reference tables, code table, period)
+-- int_claim_* relations, which the state digest fixes (reference tables, code table, period).
+-- value null: a hidden cell where nothing was counted (a month's zero hidden to protect a
+-- month cell that its fiscal year would give back, claims_suppression.hidden_month_cells)
 create table if not exists claim_cells_cache (
     entry_key varchar not null,
     period_id bigint not null,
@@ -35,6 +37,6 @@ create table if not exists claim_cells_cache (
     basis varchar not null,
     age_group_id integer not null,
     unit varchar not null,
-    value bigint not null,
+    value bigint,
     hidden boolean not null
 );

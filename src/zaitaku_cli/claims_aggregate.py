@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from zaitaku_cli import claims_cache
 from zaitaku_cli.choices import LEVELS, PERIODS, PLANS, check_choice
-from zaitaku_cli.claims_suppression import HIDDEN_SCHEMA, hidden_cells
+from zaitaku_cli.claims_suppression import HIDDEN_SCHEMA, hidden_cells, hidden_month_cells
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.warehouse import Warehouse
 
@@ -40,8 +40,11 @@ SUPPRESSION_NDB = (
     "kind): in every equation parent = sum of children with exactly one suppressed cell the "
     "smallest shown cell is suppressed too, and an exact check adds cells until no suppressed "
     "cell follows linearly from the published ones (every unit treated as additive). Months "
-    "are not linked to their fiscal year. Suppressed values are null with a true *_suppressed "
-    "flag, never 0. facilities (institutions, not persons) is not suppressed."
+    "are protected under their fiscal year's published pattern (the year = the sum of its "
+    "months): month cells, and where only that protects, a 0 of a listed month, are "
+    "suppressed so that the month and fiscal-year files together give no suppressed cell "
+    "back. Suppressed values are null with a true *_suppressed flag. facilities "
+    "(institutions, not persons) is not suppressed."
 )
 SUPPRESSION_OFF = "off: internal use only: not for publication (no small-cell suppression)"
 
@@ -127,6 +130,12 @@ _CELL_STEPS = (
     "int_claim_distinct_by_age",
     "int_claim_distinct_totals",
     "int_claim_cells",
+)
+# The fiscal years' relations a month pattern is computed under, kept aside (source → copy).
+_YEAR_COPIES = (
+    ("int_claim_cells", "year_claim_cells"),
+    ("claims_hidden", "year_claims_hidden"),
+    ("int_claim_periods", "int_claim_year_periods"),
 )
 # Intermediate tables that only feed later steps: dropped once int_claim_cells exists.
 _TRANSIENT = (
@@ -258,6 +267,15 @@ def prepare_claim_cells(
     )
     if getattr(wh, "_claim_cells_key", None) == key.entry:
         return "connection"
+    linked = period == "month" and suppress
+    if linked:
+        # Months are protected under the pattern their fiscal years are published with (the
+        # year = the sum of its months): the years' cells and pattern first, kept aside.
+        prepare_claim_cells(
+            wh, period="fiscal-year", suppress=True, min_facilities=min_facilities, cache=cache
+        )
+        for source, copy in _YEAR_COPIES:
+            wh.con.execute(f"create or replace temp table {copy} as select * from {source}")
     started = time.perf_counter()
     wh.materialize("staging/stg_area_units", {"plan": "8th"}, table="stg_area_units_8th")
     wh.materialize("staging/stg_area_units", {"plan": "7th"}, table="stg_area_units_7th")
@@ -284,7 +302,16 @@ def prepare_claim_cells(
         unit_areas = wh.con.sql(
             "select level_id, area_id, unit_id from int_claim_unit_area_ids"
         ).to_arrow_table()
-        hidden = hidden_cells(pl_frame(primary), pl_frame(unit_areas))
+        if linked:
+            hidden = hidden_month_cells(
+                pl_frame(primary),
+                pl_frame(wh.con.sql("select * from year_claim_cells").to_arrow_table()),
+                pl_frame(wh.con.sql("select * from year_claims_hidden").to_arrow_table()),
+                pl_frame(wh.arrow("intermediate/int_claim_month_years")),
+                pl_frame(unit_areas),
+            )
+        else:
+            hidden = hidden_cells(pl_frame(primary), pl_frame(unit_areas))
     else:
         hidden = HIDDEN_SCHEMA.empty_table()
     wh.con.register("claims_hidden_arrow", hidden)

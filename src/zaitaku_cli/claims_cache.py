@@ -46,7 +46,7 @@ __all__ = [
 
 # Bump when the suppression rule or its solver changes a pattern, so that stored patterns of
 # earlier versions are not read back (the module sources are in the digest as well).
-SUPPRESSION_RULE_VERSION = "2026-12-1"
+SUPPRESSION_RULE_VERSION = "2026-12-2"
 # The cells hold the areas of both plans at once (the pattern holds across them).
 PLANS = "8th+7th"
 
@@ -76,6 +76,7 @@ _SQL = (
     "intermediate/int_claim_distinct_totals",
     "intermediate/int_claim_cells",
     "intermediate/int_claim_primary",
+    "intermediate/int_claim_month_years",
 )
 _REFERENCE_FILES = ("municipalities.csv", "secondary_areas.csv")
 
@@ -162,7 +163,7 @@ def restore(wh: Warehouse, entry_key: str, *, with_pattern: bool) -> None:
     wh.con.execute(
         "create or replace temp table int_claim_cells as "
         "select period_id, level_id, area_id, indicator_id, basis, age_group_id, unit, value "
-        "from claim_cells_cache where entry_key = $entry",
+        "from claim_cells_cache where entry_key = $entry and value is not null",
         params,
     )
     wh.con.execute(
@@ -193,10 +194,13 @@ def store(wh: Warehouse, key: CacheKey, *, seconds: float) -> bool:
         con.execute(
             """
             insert into claim_cells_cache
-            select $entry, c.period_id, c.level_id, c.area_id, c.indicator_id, c.basis,
-                c.age_group_id, c.unit, c.value, h.unit is not null
+            select $entry,
+                coalesce(c.period_id, h.period_id), coalesce(c.level_id, h.level_id),
+                coalesce(c.area_id, h.area_id), coalesce(c.indicator_id, h.indicator_id),
+                coalesce(c.basis, h.basis), coalesce(c.age_group_id, h.age_group_id),
+                coalesce(c.unit, h.unit), c.value, h.unit is not null
             from int_claim_cells as c
-            left join claims_hidden as h
+            full outer join claims_hidden as h
                 on h.period_id = c.period_id
                 and h.level_id = c.level_id
                 and h.area_id = c.area_id
@@ -257,10 +261,10 @@ def _reference_sha256(file_name: str) -> str:
 
 @cache
 def _rules_digest() -> str:
-    from zaitaku_cli import claims_aggregate, claims_suppression, suppression
+    from zaitaku_cli import claims_aggregate, claims_suppression, suppression, suppression_months
 
     sources = [
         Path(m.__file__ or "").read_text(encoding="utf-8")
-        for m in (suppression, claims_suppression, claims_aggregate)
+        for m in (suppression, suppression_months, claims_suppression, claims_aggregate)
     ]
     return _digest([SUPPRESSION_RULE_VERSION, __version__, [load_sql(n) for n in _SQL], sources])

@@ -9,9 +9,13 @@ wards and city codes, one unknown unit per prefecture); the ward level has one u
 its areas are the leaves. Areas with the same units (矢巾町 at ward and municipality level, a
 二次医療圏 that is the same in both plans) are one node, hidden or shown together. Equations
 parent = sum of children come from every pair of levels that nest (municipality ⊃ ward,
-二次医療圏 ⊃ ward and municipality, prefecture ⊃ all), and total = sum of the age groups. One
-block is one (indicator, basis, unit, period): fiscal years and months are separate blocks (see
-README, "Disclosure control": months are not linked to their fiscal year).
+二次医療圏 ⊃ ward and municipality, prefecture ⊃ all), and total = sum of the age groups.
+
+Fiscal years (hidden_cells): one block is one (indicator, basis, unit, fiscal year). Months
+(hidden_month_cells): one block is one (indicator, basis, unit, fiscal year) with its twelve
+months, protected under the year's pattern as published (a year = the sum of its months,
+suppression_months.py), so that the month files and the fiscal-year files can be put together;
+the year's pattern never depends on the months.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ import polars as pl
 import pyarrow as pa
 
 from zaitaku_cli.suppression import Dimension, age_dimension, protect_block, single_dimension
+from zaitaku_cli.suppression_months import protect_months
 
-__all__ = ["AreaHierarchy", "hidden_cells"]
+__all__ = ["AreaHierarchy", "hidden_cells", "hidden_month_cells"]
 
 # int_claim_unit_areas.level_id: 1 ward (the leaves), 2 municipality, 3/4 二次医療圏 8th/7th,
 # 5 prefecture. Pairs (coarse, fine) whose nesting gives equations.
@@ -36,6 +41,8 @@ _TIME = single_dimension()
 _AGE_IDS = np.array([0, 1, 2, 3, 9], dtype=np.int64)  # position → age_group_id
 # one block: the cells of one indicator, basis, unit and period
 _BLOCK = ["indicator_id", "basis", "unit", "period_id"]
+# with months linked to their year: one indicator, basis, unit and fiscal year
+_YEAR_BLOCK = ["indicator_id", "basis", "unit", "year_period_id"]
 
 HIDDEN_SCHEMA = pa.schema(
     [
@@ -191,6 +198,156 @@ def hidden_cells(primary: pl.DataFrame, unit_areas: pl.DataFrame) -> pa.Table:
     )
     out = (
         hidden_nodes.join(blocks, on="block")
+        .join(keys, on="node")
+        .select(
+            pl.col("period_id").cast(pl.Int64),
+            pl.col("level_id").cast(pl.Int32),
+            pl.col("area_id").cast(pl.Int64),
+            pl.col("indicator_id").cast(pl.Int64),
+            pl.col("basis"),
+            pl.col("age_group_id").cast(pl.Int32),
+            pl.col("unit"),
+        )
+        .sort(["period_id", "level_id", "area_id", "indicator_id", "basis", "age_group_id", "unit"])
+    )
+    return out.to_arrow().cast(HIDDEN_SCHEMA)
+
+
+def hidden_month_cells(
+    primary: pl.DataFrame,
+    year_cells: pl.DataFrame,
+    year_hidden: pl.DataFrame,
+    month_years: pl.DataFrame,
+    unit_areas: pl.DataFrame,
+) -> pa.Table:
+    """The month cells to hide so that no hidden cell follows from the month files and the
+    fiscal-year files together (suppression_months.py): months are linked to their year.
+
+    primary: int_claim_primary of the months; year_cells / year_hidden: int_claim_cells and
+    the pattern (hidden_cells) of the fiscal years, kept as they are; month_years:
+    int_claim_month_years (month period → year period and its place 1–12 in it);
+    unit_areas: int_claim_unit_area_ids. Rows in HIDDEN_SCHEMA, with month period ids; a zero
+    may be among them where only a zero protects a month cell. Deterministic.
+    """
+    hierarchy = AreaHierarchy(unit_areas)
+    if primary.is_empty():
+        return HIDDEN_SCHEMA.empty_table()
+    keys = hierarchy.keys()
+    places = month_years.select(
+        pl.col("period_id").cast(pl.Int64),
+        pl.col("year_period_id").cast(pl.Int64),
+        pl.col("position").cast(pl.Int64),
+    )
+    months = (
+        primary.with_columns(pl.col("level_id").cast(pl.Int64), pl.col("area_id").cast(pl.Int64))
+        .join(keys, on=["level_id", "area_id"])
+        .join(places, on="period_id")
+        .select(*_YEAR_BLOCK, "node", "age_group_id", "position", "value", "is_primary")
+    )
+    hidden_keys = year_hidden.select(*_BLOCK, "level_id", "area_id", "age_group_id")
+    years = (
+        year_cells.filter(pl.col("unit") != "facilities")
+        .with_columns(pl.col("level_id").cast(pl.Int64), pl.col("area_id").cast(pl.Int64))
+        .join(
+            hidden_keys.with_columns(
+                pl.col("level_id").cast(pl.Int64),
+                pl.col("area_id").cast(pl.Int64),
+                pl.lit(True).alias("is_primary"),
+            ),
+            on=[*_BLOCK, "level_id", "area_id", "age_group_id"],
+            how="left",
+        )
+        .join(keys, on=["level_id", "area_id"])
+        .select(
+            pl.col("indicator_id"),
+            pl.col("basis"),
+            pl.col("unit"),
+            pl.col("period_id").cast(pl.Int64).alias("year_period_id"),
+            "node",
+            "age_group_id",
+            pl.lit(0, dtype=pl.Int64).alias("position"),
+            "value",
+            pl.col("is_primary").fill_null(False),  # here: hidden in the year's pattern
+        )
+    )
+    cells = (
+        pl.concat([years, months.with_columns(pl.col("value").cast(years["value"].dtype))])
+        .unique([*_YEAR_BLOCK, "node", "age_group_id", "position"], keep="first")
+        .with_columns(pl.col("age_group_id").replace_strict(_AGE_POSITION).alias("age_pos"))
+    )
+    # a year with nothing hidden in it nor in its months has nothing to protect
+    blocks = (
+        cells.group_by(_YEAR_BLOCK)
+        .agg(pl.col("is_primary").any().alias("any_hidden"))
+        .filter(pl.col("any_hidden"))
+        .sort(_YEAR_BLOCK)
+        .with_row_index("block")
+        .with_columns(pl.col("block").cast(pl.Int64))
+        .drop("any_hidden")
+    )
+    if blocks.is_empty():
+        return HIDDEN_SCHEMA.empty_table()
+    # the months the files list: those with a cell (of any indicator, basis or unit); a month
+    # without any claim has no row to hide a zero in
+    present = {
+        (int(y), int(p))
+        for y, p in months.select("year_period_id", "position").unique().iter_rows()
+    }
+    cells = cells.join(blocks, on=_YEAR_BLOCK).sort("block", "node", "age_pos", "position")
+    block = cells["block"].to_numpy()
+    node = cells["node"].to_numpy()
+    age = cells["age_pos"].to_numpy()
+    position = cells["position"].to_numpy()
+    value = cells["value"].to_numpy()
+    flagged = cells["is_primary"].to_numpy()
+    year_of = blocks["year_period_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
+    ends = np.r_[starts[1:], len(block)]
+    ages = age_dimension()
+    found: list[np.ndarray] = []
+    for start, end in zip(starts, ends, strict=True):
+        b = int(block[start])
+        nodes, row = np.unique(node[start:end], return_inverse=True)
+        values = np.zeros((len(nodes), ages.size, 13), dtype=np.int64)
+        marks = np.zeros(values.shape, dtype=bool)
+        values[row, age[start:end], position[start:end]] = value[start:end]
+        marks[row, age[start:end], position[start:end]] = flagged[start:end]
+        # zeros the month files do not list cannot be hidden: a month without any claim, and
+        # the unknown age group (listed only where it has some)
+        shown = np.zeros(values.shape, dtype=bool)
+        for p in range(1, 13):
+            if (int(year_of[b]), p) not in present:
+                shown[..., p] = True
+        shown[:, _AGE_POSITION[9], :] = True
+        shown &= values == 0
+        hidden = protect_months(
+            values, marks[..., 0], marks[..., 1:], hierarchy.dimension(nodes), ages, shown
+        )
+        hn, ha, ht = np.nonzero(hidden[..., 1:])
+        found.append(
+            np.stack(
+                [np.full(len(hn), b), nodes[hn], _AGE_IDS[ha], ht + 1],
+                axis=1,
+            ).astype(np.int64)
+        )
+    rows = np.concatenate(found) if found else np.zeros((0, 4), dtype=np.int64)
+    hidden_nodes = pl.DataFrame(
+        {
+            "block": rows[:, 0],
+            "node": rows[:, 1],
+            "age_group_id": rows[:, 2],
+            "position": rows[:, 3],
+        },
+        schema={
+            "block": pl.Int64,
+            "node": pl.Int64,
+            "age_group_id": pl.Int64,
+            "position": pl.Int64,
+        },
+    )
+    out = (
+        hidden_nodes.join(blocks, on="block")
+        .join(places, on=["year_period_id", "position"])
         .join(keys, on="node")
         .select(
             pl.col("period_id").cast(pl.Int64),

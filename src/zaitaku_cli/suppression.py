@@ -98,11 +98,18 @@ def _equation_index(dim: Dimension) -> np.ndarray:
     return index
 
 
-def _singletons(values: np.ndarray, hidden: np.ndarray, dims: Sequence[Dimension]) -> np.ndarray:
+def _singletons(
+    values: np.ndarray,
+    hidden: np.ndarray,
+    dims: Sequence[Dimension],
+    fixed: np.ndarray | None = None,
+) -> np.ndarray:
     """Heuristic pass (NDB practice): while an equation has exactly one hidden non-zero cell,
-    also hide every cell of it equal to its smallest shown non-zero value (ties included)."""
+    also hide every cell of it equal to its smallest shown non-zero value (ties included).
+    Cells of `fixed` are never hidden here (already published, or known anyway)."""
     hidden = hidden.copy()
     nonzero = values > 0
+    hideable = ~fixed if fixed is not None else np.ones(values.shape, dtype=bool)
     indexes = [_equation_index(d) for d in dims]
     changed = True
     while changed:
@@ -122,7 +129,8 @@ def _singletons(values: np.ndarray, hidden: np.ndarray, dims: Sequence[Dimension
             single = (gh & gnz).sum(axis=1) == 1
             if not single.any():
                 continue
-            shown = gnz & ~gh
+            ok = np.moveaxis(hideable, axis, 0)
+            shown = gnz & ~gh & ok.reshape(ok.shape[0], -1)[safe]
             smallest = np.where(shown, gv, np.iinfo(np.int64).max).min(axis=1)
             pick = shown & (gv == smallest[:, None, :]) & single[:, None, :]
             if not pick.any():
