@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from zaitaku_cli.choices import LEVELS, PERIODS, PLANS, check_choice
-from zaitaku_cli.warehouse import Warehouse
+from zaitaku_cli.engine import Engine
 
 __all__ = [
     "COVERAGE",
@@ -76,7 +76,7 @@ class ClaimsAggregate:
 
 
 def build_claims_by_area(
-    wh: Warehouse,
+    engine: Engine,
     *,
     level: str,
     plan: str = "8th",
@@ -103,10 +103,10 @@ def build_claims_by_area(
         "units": UNITS_NOTE,
         "basis": BASIS_NOTE,
     }
-    lines = int(wh.fetch_all("select count(*) from claim_lines")[0][0])
+    lines = engine.count_rows("claim_lines")
     if lines == 0:
         return ClaimsAggregate(
-            table=_empty_table(wh, level=level, plan=plan, suppress=suppress),
+            table=_empty_table(engine, level=level, plan=plan, suppress=suppress),
             lines=0,
             indicator_lines=0,
             unknown_facilities=0,
@@ -114,22 +114,13 @@ def build_claims_by_area(
             metadata={**metadata, "lines": 0},
         )
 
-    wh.materialize("staging/stg_area_units", {"plan": plan})
-    wh.materialize("staging/stg_claim_facility_locations")
-    wh.materialize("staging/stg_claim_unknown_facilities")
-    unknown = wh.fetch_all(
-        "select facility_code10, lines from stg_claim_unknown_facilities "
-        "order by lines desc, facility_code10"
-    )
-    indicator_lines = int(
-        wh.fetch_all(
-            "select count(*) from claim_lines as l "
-            "inner join (select distinct code from ref_claim_codes) as c on c.code = l.act_code"
-        )[0][0]
-    )
+    engine.materialize("staging/stg_area_units", {"plan": plan})
+    engine.materialize("staging/stg_claim_facility_locations")
+    unknown = _unknown_facilities(engine)
+    indicator_lines = int(engine.scalar("staging/stg_claim_lines_counted"))
 
-    wh.materialize("marts/claims_by_area", {"level": level, "period": period})
-    table = wh.arrow(
+    engine.materialize("marts/claims_by_area", {"level": level, "period": period})
+    table = engine.arrow(
         "marts/claims_suppressed",
         {
             "suppress": suppress,
@@ -137,9 +128,9 @@ def build_claims_by_area(
             "suppression": "ndb" if suppress else "off",
         },
     )
-    wh.con.execute("drop table if exists temp.claims_by_area")
+    engine.drop("claims_by_area")
 
-    warnings = _warnings(wh, unknown, indicator_lines, suppress=suppress)
+    warnings = _warnings(engine, unknown, indicator_lines, suppress=suppress)
     metadata.update(
         lines=lines,
         indicator_lines=indicator_lines,
@@ -156,8 +147,15 @@ def build_claims_by_area(
     )
 
 
+def _unknown_facilities(engine: Engine) -> list[tuple[str, int]]:
+    """(facility_code10, lines) of the billing facilities no bureau list locates, most first."""
+    table = engine.arrow("staging/stg_claim_unknown_facilities")
+    rows = zip(table["facility_code10"].to_pylist(), table["lines"].to_pylist(), strict=True)
+    return sorted(((str(code), int(n)) for code, n in rows), key=lambda r: (-r[1], r[0]))
+
+
 def _warnings(
-    wh: Warehouse, unknown: list[tuple[Any, ...]], indicator_lines: int, *, suppress: bool
+    engine: Engine, unknown: list[tuple[str, int]], indicator_lines: int, *, suppress: bool
 ) -> list[str]:
     warnings = []
     if not suppress:
@@ -171,7 +169,7 @@ def _warnings(
         )
     if not unknown:
         return warnings
-    listed = int(wh.fetch_all("select count(*) from stg_claim_facility_locations")[0][0])
+    listed = engine.count_rows("stg_claim_facility_locations")
     unknown_lines = sum(int(row[1]) for row in unknown)
     if listed == 0:
         warnings.append(
@@ -192,14 +190,14 @@ def _warnings(
     return warnings
 
 
-def _empty_table(wh: Warehouse, *, level: str, plan: str, suppress: bool) -> pa.Table:
+def _empty_table(engine: Engine, *, level: str, plan: str, suppress: bool) -> pa.Table:
     """The output schema with no rows, from the SQL itself so that the two cannot drift."""
-    wh.materialize("staging/stg_area_units", {"plan": plan})
-    wh.materialize("staging/stg_claim_facility_locations")
-    wh.materialize("marts/claims_by_area", {"level": level, "period": "fiscal-year"})
-    table = wh.arrow(
+    engine.materialize("staging/stg_area_units", {"plan": plan})
+    engine.materialize("staging/stg_claim_facility_locations")
+    engine.materialize("marts/claims_by_area", {"level": level, "period": "fiscal-year"})
+    table = engine.arrow(
         "marts/claims_suppressed",
         {"suppress": suppress, "coverage": COVERAGE, "suppression": "ndb" if suppress else "off"},
     )
-    wh.con.execute("drop table if exists temp.claims_by_area")
+    engine.drop("claims_by_area")
     return table

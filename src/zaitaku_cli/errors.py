@@ -87,3 +87,7 @@ class SnapshotNotFound(ZaitakuError):
 
 class ConfigError(ZaitakuError):
     """A setting (flag, ZAITAKU_* variable or zaitaku.toml) has an impossible value."""
+
+
+class EngineError(ZaitakuError):
+    """The chosen engine (Spark) cannot start, or failed on one of the `sql/` files."""

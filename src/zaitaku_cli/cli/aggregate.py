@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +24,25 @@ from zaitaku_cli.cli.common import (
 )
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
+
+
+class EngineChoice(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def parse_spark_conf(values: list[str] | None) -> dict[str, str]:
+    """--spark-conf KEY=VALUE, repeated, as a dict (a later key wins)."""
+    conf: dict[str, str] = {}
+    for value in values or []:
+        key, sep, setting = value.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(
+                f"{value!r} is not KEY=VALUE (e.g. spark.executor.memory=8g)",
+                param_hint="--spark-conf",
+            )
+        conf[key.strip()] = setting.strip()
+    return conf
 
 
 @handles_errors
@@ -66,6 +86,41 @@ def aggregate_cmd(
             help="Turn small-cell suppression off (internal use only; recorded in the output).",
         ),
     ] = False,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(
+            "--engine",
+            help="Run the SQL on DuckDB (the warehouse) or on Apache Spark (same SQL, same "
+            "outputs; needs pip install 'zaitaku[spark]' and Java 17+).",
+        ),
+    ] = EngineChoice.duckdb,
+    spark_master: Annotated[
+        str,
+        typer.Option(
+            "--spark-master",
+            help="With --engine spark: local[2] (this machine), spark://HOST:7077 "
+            "(standalone) or yarn.",
+        ),
+    ] = "local[2]",
+    spark_export: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-export",
+            help="With --engine spark: where the warehouse's tables go as Parquet for Spark, "
+            "a folder every executor mounts at the same path or an hdfs:// URI. Default: a "
+            "private folder beside the warehouse (local masters). Removed after the run.",
+            show_default=False,
+        ),
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--spark-conf",
+            help="With --engine spark: a Spark setting KEY=VALUE, repeatable "
+            "(spark.executor.memory=8g).",
+            show_default=False,
+        ),
+    ] = None,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -79,13 +134,23 @@ def aggregate_cmd(
     are part of the folder and file names (municipality_7th_monthly_internal), so an internal
     run never overwrites the public files. Claims outputs apply small-cell suppression (NDB
     rule) unless --no-suppress.
+
+    --engine spark runs the same SQL on Apache Spark over the warehouse's tables exported as
+    Parquet, for claims too large for one machine; the outputs are the same, cell for cell.
     """
     from zaitaku_cli.aggregate import aggregate
+    from zaitaku_cli.engine import SparkOptions, open_engine
 
     out = Output(quiet=quiet, as_json=as_json)
     settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
     day = parse_date_option(as_of)
-    with open_warehouse(settings.warehouse, must_exist=True) as wh:
+    spark = SparkOptions(
+        master=spark_master, export=spark_export, conf=parse_spark_conf(spark_conf)
+    )
+    with (
+        open_warehouse(settings.warehouse, must_exist=True) as wh,
+        open_engine(engine.value, wh, spark) as sql_engine,
+    ):
         result = aggregate(
             wh,
             level=by.value,
@@ -95,6 +160,7 @@ def aggregate_cmd(
             out_dir=settings.out_dir,
             csv_encoding=csv_encoding.value,
             suppress=not no_suppress,
+            engine=sql_engine,
         )
     if out.as_json:
         out.json(
