@@ -119,22 +119,29 @@ def session_conf(master: str, conf: Mapping[str, str], local_dir: Path | None) -
 
 def spark_session(
     master: str = "local[2]", conf: Mapping[str, str] | None = None, local_dir: Path | None = None
-) -> SparkSession:
-    """Start (or join) the Spark session of this process; EngineError when it cannot start."""
+) -> tuple[SparkSession, bool]:
+    """The Spark session of this process, started unless one is already running (tests, a
+    notebook): (session, whether this call started it, and so must stop it)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
         raise EngineError(f"--engine spark needs pyspark: {INSTALL_HINT}") from exc
-    check_java()
-    builder = SparkSession.builder.master(master)
-    for key, value in session_conf(master, conf or {}, local_dir).items():
-        builder = builder.config(key, value)
-    try:
-        session = builder.getOrCreate()
-    except Exception as exc:  # the gateway's failures are plain Exceptions (RuntimeError, …)
-        raise EngineError(f"Spark did not start at {master}: {_first_line(exc)}") from exc
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+    settings = session_conf(master, conf or {}, local_dir)
+    running = SparkSession.getActiveSession()
+    if running is None:
+        check_java()
+        builder = SparkSession.builder.master(master)
+        for key, value in settings.items():
+            builder = builder.config(key, value)
+        try:
+            running = builder.getOrCreate()
+        except Exception as exc:  # the gateway's failures are plain Exceptions (RuntimeError…)
+            raise EngineError(f"Spark did not start at {master}: {_first_line(exc)}") from exc
+        running.sparkContext.setLogLevel("ERROR")
+        started = True
+    else:
+        started = False
+    return running, started
 
 
 # -- where the warehouse's tables and the relations go -----------------------------------------
@@ -188,12 +195,6 @@ def _store(spark: SparkSession, run: Path, options: SparkOptions) -> Iterator[_S
     (scratch.py); one on a Hadoop URI is left for its owner to delete (see the README)."""
     export = options.export
     if export is None:
-        if _local_cores(options.master) is None:
-            raise ConfigError(
-                f"--spark-master {options.master} runs executors on other machines: give "
-                "--spark-export a folder they all mount at the same path, or an hdfs:// "
-                "(or other Hadoop) URI, for the warehouse's tables"
-            )
         yield _Store(spark, run.as_uri(), run / "tables", uploads=False)
         return
     if not _is_uri(export):
@@ -221,6 +222,8 @@ class SparkEngine:
         self.wh = wh
         self.spark = spark
         self.store = store
+        # also on a session someone else started: the figures are checked with ANSI on
+        spark.conf.set("spark.sql.ansi.enabled", "true")
         self._views: set[str] = set()  # warehouse tables exported and registered
         self._versions: dict[str, int] = {}  # relation → how many times materialised
         self._keys: dict[str, tuple[Any, ...]] = {}  # relation → what it was computed from
@@ -398,13 +401,30 @@ def _is_memory(exc: BaseException) -> bool:
     return "OutOfMemoryError" in text or "Java heap space" in text
 
 
+def check_options(options: SparkOptions) -> None:
+    """What can be refused before a session is started (and a cluster is asked for one)."""
+    if options.export is None and _local_cores(options.master) is None:
+        raise ConfigError(
+            f"--spark-master {options.master} runs executors on other machines: give "
+            "--spark-export a folder they all mount at the same path, or an hdfs:// "
+            "(or other Hadoop) URI, for the warehouse's tables"
+        )
+
+
 @contextmanager
-def spark_engine(wh: Warehouse, options: SparkOptions) -> Iterator[SparkEngine]:
-    """A Spark session and store for one run over `wh`; both end with the block."""
+def spark_engine(
+    wh: Warehouse, options: SparkOptions, session: SparkSession | None = None
+) -> Iterator[SparkEngine]:
+    """A Spark engine over `wh` for one run: a session (`session`, or this process's, started
+    if need be and then stopped with the block) and a store removed with the block."""
+    check_options(options)
     with scratch_dir(wh.path.parent, "spark") as run:
-        spark = spark_session(options.master, options.conf, run / "spark-local")
+        started = False
+        if session is None:
+            session, started = spark_session(options.master, options.conf, run / "spark-local")
         try:
-            with _store(spark, run, options) as store:
-                yield SparkEngine(wh, spark, store)
+            with _store(session, run, options) as store:
+                yield SparkEngine(wh, session, store)
         finally:
-            spark.stop()
+            if started:
+                session.stop()

@@ -785,7 +785,10 @@ def create_raw_view(
     canonical = []
     for key in canonical_columns():
         pos = layout.position(key)
-        canonical.append(f"r.{fields[pos]} as {key}" if pos is not None else f"null as {key}")
+        # a column the extract lacks is a typed null: Spark's ANSI mode refuses an untyped one
+        canonical.append(
+            f"r.{fields[pos]} as {key}" if pos is not None else f"cast(null as varchar) as {key}"
+        )
     undecodable = (
         f"strpos(concat_ws('', {', '.join('r.' + c for c in fields)}), chr(65533)) > 0"
         if parsed.decoded.replaced
