@@ -218,12 +218,21 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, wh: Warehouse, spark: SparkSession, store: _Store) -> None:
+    def __init__(
+        self,
+        wh: Warehouse,
+        spark: SparkSession,
+        store: _Store,
+        sql_conf: Mapping[str, str] | None = None,
+    ) -> None:
         self.wh = wh
-        self.spark = spark
+        # a session of its own (same JVM and executors): its views are its run's alone, even
+        # when another run — a test, a notebook — works in the same process
+        self.spark = spark.newSession()
         self.store = store
-        # also on a session someone else started: the figures are checked with ANSI on
-        spark.conf.set("spark.sql.ansi.enabled", "true")
+        # the run's SQL settings, also on a session someone else started (ANSI on included)
+        for key, value in {**(sql_conf or {}), "spark.sql.ansi.enabled": "true"}.items():
+            self.spark.conf.set(key, value)
         self._views: set[str] = set()  # warehouse tables exported and registered
         self._versions: dict[str, int] = {}  # relation → how many times materialised
         self._keys: dict[str, tuple[Any, ...]] = {}  # relation → what it was computed from
@@ -238,9 +247,11 @@ class SparkEngine:
         if self._keys.get(relation) == key:
             return relation
         version = self._versions.get(relation, 0) + 1
-        with self._steps(query) as frame:
-            uri = self._keep(frame, relation, version)
-        self._forget(relation)
+        with self._steps(query) as frame, self._failure(name):
+            uri = self._keep(frame, relation, version)  # the view now reads the new rows
+        old = self._paths.get(relation)
+        if old is not None:
+            self._discard(old)
         self._versions[relation] = version
         self._keys[relation] = key
         self._paths[relation] = uri
@@ -259,7 +270,7 @@ class SparkEngine:
         return rows[0][0]
 
     def count_rows(self, relation: str) -> int:
-        self._register_sources({relation})
+        self._register_sources({relation.lower()})
         with self._failure(relation):
             return int(self.spark.table(relation).count())
 
@@ -423,8 +434,10 @@ def spark_engine(
         if session is None:
             session, started = spark_session(options.master, options.conf, run / "spark-local")
         try:
+            settings = session_conf(options.master, options.conf, None)
+            sql_conf = {k: v for k, v in settings.items() if k.startswith("spark.sql.")}
             with _store(session, run, options) as store:
-                yield SparkEngine(wh, session, store)
+                yield SparkEngine(wh, session, store, sql_conf)
         finally:
             if started:
                 session.stop()
