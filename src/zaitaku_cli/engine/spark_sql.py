@@ -21,6 +21,10 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 from zaitaku_cli.errors import ReferenceDataError
 from zaitaku_cli.sql_files import bind_parameters, load_sql
 
+# The warehouse's fact table: millions to billions of rows, where the other tables it exports
+# hold at most thousands (municipalities, codes, facilities).
+LARGE_TABLES = frozenset({"claim_lines"})
+
 
 @dataclass(frozen=True)
 class SparkQuery:
@@ -69,8 +73,11 @@ def relations_read(tree: exp.Expression) -> frozenset[str]:
     return frozenset(t.name.lower() for t in tree.find_all(exp.Table) if t.name.lower() not in ctes)
 
 
-def spark_query(name: str, params: Mapping[str, Any] | None = None) -> SparkQuery:
-    """`sql/<name>.sql` with `params` bound, as Spark SQL."""
+def spark_query(
+    name: str, params: Mapping[str, Any] | None = None, large: frozenset[str] = LARGE_TABLES
+) -> SparkQuery:
+    """`sql/<name>.sql` with `params` bound, as Spark SQL, cut into steps where it reads a CTE
+    over a `large` relation more than once (split_shared_ctes)."""
     values = bind_parameters(name, params)
     try:
         trees = [t for t in sqlglot.parse(load_sql(name), read="duckdb") if t is not None]
@@ -79,7 +86,7 @@ def spark_query(name: str, params: Mapping[str, Any] | None = None) -> SparkQuer
     if len(trees) != 1:
         raise ReferenceDataError(f"sql/{name}.sql holds {len(trees)} statements, not one query")
     tree = trees[0].transform(lambda node: _bind(node, values, name), copy=True)
-    steps, final = split_shared_ctes(tree, name.rsplit("/", 1)[-1])
+    steps, final = split_shared_ctes(tree, name.rsplit("/", 1)[-1], large)
     try:
         return SparkQuery(
             name=name,
@@ -128,27 +135,29 @@ def _rename(node: exp.Expression, renamed: Mapping[str, str]) -> None:
 
 
 def split_shared_ctes(
-    tree: exp.Expression, prefix: str
+    tree: exp.Expression, prefix: str, large: frozenset[str] = LARGE_TABLES
 ) -> tuple[list[tuple[str, exp.Expression]], exp.Expression]:
-    """Cut the CTEs that `tree` reads more than once, that read a relation and do work, into
-    steps of their own named `<prefix>__<cte>`, each to be computed once and kept: Spark
-    would compute such a CTE again at every use (the one-file claims mart: 800 stages on 20,000
-    lines). The rest stays inline. DuckDB needs none of this: it runs the file as written."""
+    """Cut the CTEs that `tree` reads more than once, that do work over a large relation
+    (`large`: the claim lines and what was computed from them), into steps of their own named
+    `<prefix>__<cte>`, each to be computed once and kept: Spark would compute such a CTE again
+    at every use (the one-file claims mart: 800 stages on 20,000 lines). The rest stays inline:
+    a CTE over reference tables (a few thousand rows) costs less to repeat than a job to keep
+    it. DuckDB needs none of this: it runs the file as written."""
     with_ = tree.args.get("with_")
     if with_ is None or with_.recursive:
         return [], tree
     uses = Counter(t.name.lower() for t in tree.find_all(exp.Table))
     renamed: dict[str, str] = {}
     inline: dict[str, exp.CTE] = {}  # name → CTE kept inline, references already renamed
-    constant: set[str] = set()  # inline CTEs that read no relation (a list of literals)
+    big = set(large)  # relations and CTEs over a large relation
     steps: list[tuple[str, exp.Expression]] = []
     for cte in with_.expressions:
         name = cte.alias_or_name.lower()
         body = cte.this.copy()
+        if _table_names(body) & big:
+            big.add(name)
         _rename(body, renamed)
-        if all(n in constant for n in _table_names(body)):
-            constant.add(name)
-        if uses[name] >= 2 and name not in constant and _does_work(body):
+        if uses[name] >= 2 and name in big and _does_work(body):
             needed = _closure(_table_names(body), inline)
             query = body
             if needed:
