@@ -70,7 +70,7 @@ bench: install
 # it needs Java and pyspark, and about 15 minutes).
 bench-spark: spark
 	$(BIN)/pip install --quiet -r requirements-bench.lock
-	$(BIN)/python benchmarks/bench_spark.py
+	$(BIN)/python benchmarks/spark_scale.py
 
 # Regenerate requirements.lock from the ranges in pyproject.toml (needs the registry).
 lock:
