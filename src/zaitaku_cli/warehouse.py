@@ -175,6 +175,28 @@ class Warehouse:
         """Forget a relation materialised for this run."""
         self.con.execute(f"drop table if exists temp.{_identifier(relation)}")
 
+    @property
+    def warehouse(self) -> Warehouse:
+        """The warehouse an engine reads (for DuckDB, itself)."""
+        return self
+
+    def read(self, relation: str, columns: list[str]) -> pa.Table:
+        """`columns` of a relation materialised for this run (or of a table), as Arrow."""
+        listed = ", ".join(_identifier(c) for c in columns)
+        return self.con.sql(f"select {listed} from {_identifier(relation)}").to_arrow_table()
+
+    def register(self, relation: str, table: pa.Table) -> str:
+        """An Arrow table made in Python as a relation later SQL reads by name."""
+        self.con.register("zaitaku_registered_arrow", table)
+        try:
+            self.con.execute(
+                f"create or replace temp table {_identifier(relation)} as "
+                "select * from zaitaku_registered_arrow"
+            )
+        finally:
+            self.con.unregister("zaitaku_registered_arrow")
+        return relation
+
     def view(self, name: str) -> str:
         """Define `sql/<name>.sql` as a temp view named after the file: a query read once,
         straight into its consumer, need not be stored (DuckDB views take no parameters)."""
@@ -183,12 +205,15 @@ class Warehouse:
         self.con.execute(f"create or replace temp view {view} as {text}")
         return view
 
-    def materialize(self, name: str, params: Mapping[str, Any] | None = None) -> str:
-        """Run `sql/<name>.sql` into a temp table named after the file (e.g. stg_area_units).
+    def materialize(
+        self, name: str, params: Mapping[str, Any] | None = None, *, table: str | None = None
+    ) -> str:
+        """Run `sql/<name>.sql` into a temp table named after the file (e.g. stg_area_units),
+        or `table` where one relation is needed twice with other parameters.
 
         Later SQL files read it by name, so file paths and parameters stay out of the SQL.
         """
-        table = name.rsplit("/", 1)[-1]
+        table = table or name.rsplit("/", 1)[-1]
         text = load_sql(name).rstrip().rstrip(";")
         used = bind_parameters(name, params)
         self.con.execute(f"create or replace temp table {table} as {text}", used)
@@ -196,9 +221,12 @@ class Warehouse:
 
     # -- ingest log ------------------------------------------------------------------------
     def find_ingest(self, sha256: str, kind: str) -> IngestRecord | None:
+        """The first ingest of this exact file still in the warehouse (a removed one is not:
+        the file loads again)."""
         row = self._one(
             "select ingest_id, kind, file_name, sha256, as_of, rows_loaded, ingested_at "
-            "from ingest_log where sha256 = $sha and kind = $kind order by ingest_id limit 1",
+            "from ingest_log where sha256 = $sha and kind = $kind and removed_at is null "
+            "order by ingest_id limit 1",
             {"sha": sha256, "kind": kind},
         )
         return IngestRecord(*row) if row else None
@@ -294,12 +322,42 @@ class Warehouse:
         ]
 
     def ingests(self) -> list[dict[str, Any]]:
+        """Every ingested file, removed ones included, with its state: loaded, removed,
+        replaced (another file superseded all of its rows) or partly replaced (claims)."""
         cur = self.con.execute(
-            "select ingest_id, kind, file_name, sha256, as_of, pref_codes, rows_read, "
-            "rows_loaded, rows_rejected, ingested_at from ingest_log order by ingest_id"
+            """
+            select ingest_id, kind, file_name, sha256, as_of, pref_codes, rows_read,
+                rows_loaded, rows_rejected, ingested_at,
+                case
+                    when removed_at is not null then 'removed'
+                    when kind = 'claims' and ingest_id in (
+                        select replaced_ingest_id from claim_replacements
+                    ) then
+                        case
+                            when ingest_id in (select ingest_id from claim_pairs)
+                                then 'partly replaced'
+                            else 'replaced'
+                        end
+                    when kind = 'facility_counts' and rows_loaded > 0
+                        and ingest_id not in (select ingest_id from facility_counts)
+                        then 'replaced'
+                    else 'loaded'
+                end as state,
+                removed_at
+            from ingest_log
+            order by ingest_id
+            """
         )
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def mark_removed(self, ingest_id: int, *, rows: int) -> None:
+        """Record that `zaitaku remove` took the file's rows out (inside its transaction)."""
+        self.con.execute(
+            "update ingest_log set removed_at = current_localtimestamp(), removed_rows = $rows "
+            "where ingest_id = $id",
+            {"rows": rows, "id": ingest_id},
+        )
 
     # -- secrets ---------------------------------------------------------------------------
     def hmac_key(self) -> bytes:

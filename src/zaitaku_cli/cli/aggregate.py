@@ -86,6 +86,25 @@ def aggregate_cmd(
             help="Turn small-cell suppression off (internal use only; recorded in the output).",
         ),
     ] = False,
+    xlsx: Annotated[
+        bool,
+        typer.Option(
+            "--xlsx",
+            help="Also write OUT/LEVEL/LEVEL.xlsx: every output in one workbook with Japanese "
+            "headers, codes kept as text, '-' for suppressed cells, a wide sheet (one row per "
+            "area) and a sheet with the coverage caveat, suppression rule and inputs. The file "
+            "to open in Excel.",
+        ),
+    ] = False,
+    min_facilities: Annotated[
+        int,
+        typer.Option(
+            "--min-facilities",
+            min=0,
+            help="Also suppress a non-zero claims cell billed by fewer than N facilities "
+            "(its facilities column), as if it were 1–9. 0 = off.",
+        ),
+    ] = 0,
     engine: Annotated[
         EngineChoice,
         typer.Option(
@@ -126,14 +145,17 @@ def aggregate_cmd(
     as_json: JsonOpt = False,
     log: LogOpt = None,
 ) -> None:
-    """Indicators per area: facilities_by_LEVEL and claims_by_LEVEL as Parquet and CSV.
+    """Indicators per area: facilities_by_LEVEL, claims_by_LEVEL, population_by_LEVEL and
+    rates_by_LEVEL (per 100,000 / per 1,000 of the same ages) as Parquet and CSV (and with
+    --xlsx one Excel workbook of them all: the file to open in Excel).
 
     The files and a manifest (inputs, reference tables, outputs with sha256) go into one folder
     per export, OUT/LEVEL (e.g. data/processed/municipality), which replaces the previous one
     as a whole: a reader never sees new and old files mixed. Choices other than the defaults
     are part of the folder and file names (municipality_7th_monthly_internal), so an internal
     run never overwrites the public files. Claims outputs apply small-cell suppression (NDB
-    rule) unless --no-suppress.
+    rule: 1–9 hidden, then complements so that no hidden cell follows from the cells of any
+    level) unless --no-suppress.
 
     --engine spark runs the same SQL on Apache Spark over the warehouse's tables exported as
     Parquet, for claims too large for one machine; the outputs are the same, cell for cell.
@@ -160,6 +182,8 @@ def aggregate_cmd(
             out_dir=settings.out_dir,
             csv_encoding=csv_encoding.value,
             suppress=not no_suppress,
+            xlsx=xlsx,
+            min_facilities=min_facilities,
             engine=sql_engine,
         )
     if out.as_json:
@@ -170,8 +194,11 @@ def aggregate_cmd(
                 "folder": str(result.folder),
                 "outputs": [str(p) for p in result.outputs],
                 "manifest": str(result.manifest),
+                "workbook": str(result.workbook) if result.workbook else None,
                 "facility_rows": result.facilities.num_rows if result.facilities else 0,
                 "claims_rows": result.claims.num_rows if result.claims else 0,
+                "population_rows": result.population.num_rows if result.population else 0,
+                "rates_rows": result.rates.num_rows if result.rates else 0,
                 "suppression": not no_suppress,
                 "warnings": result.warnings,
             }

@@ -28,8 +28,20 @@ class Engine(Protocol):
 
     name: str
 
-    def materialize(self, name: str, params: Mapping[str, Any] | None = None) -> str:
-        """Compute `sql/<name>.sql` once into a relation named after the file; return the name."""
+    @property
+    def warehouse(self) -> Warehouse:
+        """The DuckDB warehouse the engine reads."""
+        ...
+
+    def materialize(
+        self, name: str, params: Mapping[str, Any] | None = None, *, table: str | None = None
+    ) -> str:
+        """Compute `sql/<name>.sql` once into a relation named after the file (or `table`,
+        where one file is needed twice with other parameters); return the name."""
+        ...
+
+    def view(self, name: str) -> str:
+        """`sql/<name>.sql` (without parameters) as a relation read by the files after it."""
         ...
 
     def arrow(self, name: str, params: Mapping[str, Any] | None = None) -> pa.Table:
@@ -46,6 +58,14 @@ class Engine(Protocol):
 
     def drop(self, relation: str) -> None:
         """Forget a relation materialised for this run."""
+        ...
+
+    def read(self, relation: str, columns: list[str]) -> pa.Table:
+        """`columns` of a relation of this run, as Arrow (for work done in Python)."""
+        ...
+
+    def register(self, relation: str, table: pa.Table) -> str:
+        """An Arrow table made in Python as a relation later SQL reads by name."""
         ...
 
 
