@@ -25,6 +25,8 @@ from zaitaku_cli.warehouse import Warehouse
 
 pytestmark = pytest.mark.spark
 
+RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
+
 
 @pytest.fixture(scope="module")
 def engines(spark: Any, demo_warehouse: Path) -> Iterator[tuple[Warehouse, Any]]:
@@ -177,3 +179,21 @@ def test_cli_engine_spark_with_a_shared_folder(
     assert outputs["spark"]["claims_rows"] == outputs["duckdb"]["claims_rows"] > 0
     # the run's folder in the shared one is removed with the run
     assert list(shared.iterdir()) == []
+
+
+def test_a_warehouse_without_claims_gives_the_same_facilities(
+    spark: Any, tmp_path: Path, runner: CliRunner
+) -> None:
+    # no claim line: claim_lines is exported as one empty file (no month folder to read its
+    # columns from) and the claims outputs are left out on both engines
+    wh = tmp_path / "wh.duckdb"
+    ingest = ["ingest", "facilities", str(RAW / "bureau_tohoku_2025-10.xlsx"), "-w", str(wh)]
+    assert runner.invoke(app, [*ingest, "-q"]).exit_code == 0
+    from zaitaku_cli.engine.spark import spark_engine
+
+    with Warehouse(wh) as warehouse, spark_engine(warehouse, SparkOptions(), spark) as engine:
+        assert engine.count_rows("claim_lines") == 0
+        duck, spark_run = both(warehouse, engine, tmp_path, level="prefecture")
+    assert duck.claims is None and spark_run.claims is None
+    same_table(duck.facilities, spark_run.facilities, "facilities_by_prefecture")
+    assert files_of(spark_run) == files_of(duck)

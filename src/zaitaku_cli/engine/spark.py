@@ -219,7 +219,10 @@ def _store(spark: SparkSession, run: Path, options: SparkOptions) -> Iterator[_S
 
 # -- the engine -------------------------------------------------------------------------------
 class SparkEngine:
-    """The Engine of zaitaku_cli.engine on a Spark session, over one open warehouse."""
+    """The Engine of zaitaku_cli.engine on a Spark session, over one open warehouse.
+
+    One engine per run: a warehouse table is exported at its first use and not again, so an
+    ingest into the warehouse during the engine's life is not seen by it."""
 
     name = "spark"
 
@@ -357,7 +360,8 @@ class SparkEngine:
         local = self.store.local_tables / table
         local.parent.mkdir(parents=True, exist_ok=True)
         partitions = PARTITIONS.get(table)
-        if partitions:
+        if partitions and not self.wh.con.sql(f"select 1 from {_quoted(table)} limit 1").fetchall():
+            partitions = None  # no row, no partition folder: one file, so the schema is there
             relation.write_parquet(str(local), partition_by=partitions)
         else:
             local.mkdir()
