@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# A command that finds the warehouse in use by another zaitaku process (a refresh or an ingest
+# still running) exits with this code at once, having changed nothing: EX_TEMPFAIL of
+# sysexits.h, "try again later", so that cron wrappers can tell it from a data error (1).
+EXIT_WAREHOUSE_BUSY = 75
+
 
 class ZaitakuError(Exception):
     """Base of every error zaitaku raises on purpose; the message is for the analyst."""
@@ -65,6 +70,12 @@ class ReferenceDataError(ZaitakuError):
 
 class WarehouseError(ZaitakuError):
     """The DuckDB warehouse cannot be opened, migrated or written."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another zaitaku process holds the warehouse's lock; nothing was done."""
+
+    exit_code = EXIT_WAREHOUSE_BUSY
 
 
 class SnapshotNotFound(ZaitakuError):
