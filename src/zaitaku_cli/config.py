@@ -1,17 +1,29 @@
-"""Settings and their precedence: CLI flag > ZAITAKU_* variable > zaitaku.toml > default."""
+"""Settings and their precedence: CLI flag > ZAITAKU_* variable > zaitaku.toml > default.
+
+Relative paths written in a zaitaku.toml are read from the folder that holds it (the working
+directory for ./zaitaku.toml), so that `zaitaku refresh --config /srv/zaitaku/zaitaku.toml`
+means the same from cron as from an analyst's shell.
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from zaitaku_cli.choices import LEVELS, PERIODS, PLANS
 from zaitaku_cli.errors import ConfigError
 
 DEFAULT_WAREHOUSE = Path("data/zaitaku.duckdb")
 DEFAULT_OUT_DIR = Path("data/processed")
 CONFIG_FILE = Path("zaitaku.toml")
+
+
+# Keys whose values are paths, read relative to the config file's folder.
+_PATH_KEYS = frozenset({"warehouse", "out_dir"})
 
 
 @dataclass(frozen=True)
@@ -21,16 +33,24 @@ class Settings:
     memory_limit: str
 
 
-def _file_settings(config_file: Path) -> dict[str, object]:
+def _load_toml(config_file: Path) -> dict[str, Any]:
     if not config_file.exists():
         return {}
     try:
         with config_file.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_file}: not valid TOML ({exc})") from exc
+
+
+def _file_settings(config_file: Path) -> dict[str, object]:
+    data = _load_toml(config_file)
     section = data.get("zaitaku", data)
     return section if isinstance(section, dict) else {}
+
+
+def _from_file(config_file: Path, value: object) -> Path:
+    return config_file.parent / str(value)
 
 
 def resolve_settings(
@@ -47,7 +67,8 @@ def resolve_settings(
         if os.environ.get(env):
             return os.environ[env]
         if key in file_values:
-            return file_values[key]
+            value = file_values[key]
+            return _from_file(config_file, value) if key in _PATH_KEYS else value
         return default
 
     return Settings(
@@ -55,4 +76,250 @@ def resolve_settings(
         out_dir=Path(str(pick(out_dir, "ZAITAKU_OUT", "out_dir", DEFAULT_OUT_DIR))),
         # Bounded memory whatever the input size; DuckDB spills to disk beyond this.
         memory_limit=str(pick(None, "ZAITAKU_MEMORY_LIMIT", "memory_limit", "1GB")),
+    )
+
+
+# -- zaitaku refresh ----------------------------------------------------------------------------
+# The [refresh] tables of zaitaku.toml have their own schema here, every known key with what it
+# takes; unknown keys are refused with the nearest known one. (To be folded into a table of all
+# of zaitaku.toml's keys when there is one.)
+#
+# Precedence for refresh: --config > $ZAITAKU_CONFIG > ./zaitaku.toml; --warehouse, --out and
+# memory_limit as for every command (resolve_settings); --log > $ZAITAKU_LOG > [refresh] log >
+# no log file; everything else comes from the file or the defaults below.
+
+INPUT_KINDS = ("facilities", "facility-counts", "claims")
+OVERLAP_RULES = ("refuse", "replace")
+CSV_ENCODINGS = ("utf-8-sig", "utf-8", "cp932")
+CLAIMS_ENCODINGS = ("auto", "cp932", "utf-8")
+# Files a refresh never takes for inputs: hidden files, Excel's lock files (~$名簿.xlsx) and
+# files still being copied in under a temporary name.
+DEFAULT_IGNORE = (".*", "~$*", "*.tmp", "*.part", "*.partial", "*.crdownload")
+
+REFRESH_KEYS: dict[str, dict[str, str]] = {
+    "refresh": {
+        "log": "a file the run appends its log to",
+        "inputs": "table",
+        "claims": "table",
+        "facility-counts": "table",
+        "export": "table",
+    },
+    "refresh.inputs": {
+        "drop": "a folder holding files of every kind, recognised by their content",
+        **{kind: f"a folder of {kind} files" for kind in INPUT_KINDS},
+        "ignore": 'file name patterns to leave alone, e.g. ["*.pdf"]',
+    },
+    "refresh.claims": {
+        "overlap": "refuse | replace: claims months already loaded from another file",
+        "mapping": "a --mapping TOML file for the extracts' headers",
+        "encoding": "auto | cp932 | utf-8",
+        "max_reject_rate": "a share from 0 to 1",
+    },
+    "refresh.facility-counts": {"pref": 'the 都道府県コード of the count tables, e.g. "03"'},
+    "refresh.export": {
+        "levels": "municipality, ward, secondary-area, prefecture",
+        "plans": "8th, 7th",
+        "periods": "fiscal-year, month",
+        "suppress": "true (default) or false for internal files",
+        "csv_encoding": "utf-8-sig | utf-8 | cp932",
+    },
+}
+
+
+@dataclass(frozen=True)
+class RefreshSettings:
+    """Everything `zaitaku refresh` does, resolved; paths are ready to use."""
+
+    config_file: Path
+    warehouse: Path
+    out_dir: Path
+    memory_limit: str
+    log: Path | None
+    drop: Path | None
+    folders: dict[str, Path]  # kind → folder
+    ignore: tuple[str, ...]
+    overlap: str
+    claims_mapping: Path | None
+    claims_encoding: str
+    max_reject_rate: float
+    pref: str | None
+    levels: tuple[str, ...]
+    plans: tuple[str, ...]
+    periods: tuple[str, ...]
+    suppress: bool
+    csv_encoding: str
+
+
+def _check_keys(config_file: Path, table: str, values: dict[str, Any]) -> None:
+    known = REFRESH_KEYS[table]
+    for key in values:
+        if key in known:
+            continue
+        near = difflib.get_close_matches(key, list(known), n=1)
+        hint = f" — did you mean {near[0]!r}?" if near else f" (known: {', '.join(known)})"
+        raise ConfigError(f"{config_file}: unknown key {key!r} in [{table}]{hint}")
+
+
+def _table(config_file: Path, parent: dict[str, Any], table: str) -> dict[str, Any]:
+    value = parent.get(table.rsplit(".", 1)[-1], {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{config_file}: [{table}] must be a table")
+    _check_keys(config_file, table, value)
+    return value
+
+
+def _choices(
+    config_file: Path, table: str, key: str, values: object, allowed: tuple[str, ...]
+) -> tuple[str, ...]:
+    listed = [values] if isinstance(values, str) else values
+    if not isinstance(listed, list) or not listed:
+        raise ConfigError(f"{config_file}: [{table}] {key} must be a list of {', '.join(allowed)}")
+    for value in listed:
+        if value not in allowed:
+            raise ConfigError(
+                f"{config_file}: [{table}] {key}: {value!r} is not one of {', '.join(allowed)}"
+            )
+    return tuple(dict.fromkeys(listed))
+
+
+def _one_of(
+    config_file: Path, table: str, key: str, value: object, allowed: tuple[str, ...]
+) -> str:
+    if value not in allowed:
+        raise ConfigError(
+            f"{config_file}: [{table}] {key} must be one of {', '.join(allowed)}, not {value!r}"
+        )
+    return str(value)
+
+
+def _folder(config_file: Path, table: str, key: str, value: object) -> Path:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{config_file}: [{table}] {key} must be a folder path")
+    folder = _from_file(config_file, value)
+    if not folder.is_dir():
+        raise ConfigError(
+            f"{config_file}: [{table}] {key} = {value!r}: no such folder ({folder}; relative "
+            "paths are read from the folder of the config file)"
+        )
+    return folder
+
+
+def resolve_refresh_settings(
+    *,
+    config: Path | None = None,
+    warehouse: Path | None = None,
+    out_dir: Path | None = None,
+    log: Path | None = None,
+) -> RefreshSettings:
+    """Read and check the refresh configuration; ConfigError names the file, table and key."""
+    config_file = config or Path(os.environ.get("ZAITAKU_CONFIG") or CONFIG_FILE)
+    if not config_file.is_file():
+        raise ConfigError(
+            f"no configuration file {config_file}: pass --config FILE or set $ZAITAKU_CONFIG "
+            "(see examples/zaitaku.example.toml)"
+        )
+    data = _load_toml(config_file)
+    if "refresh" not in data:
+        near = difflib.get_close_matches("refresh", list(data), n=1)
+        hint = f" ([{near[0]}] is misspelt?)" if near else ""
+        raise ConfigError(
+            f"{config_file}: no [refresh] table: refresh needs [refresh.inputs] folders{hint}"
+        )
+    root = {"refresh": data["refresh"]}
+    refresh = _table(config_file, root, "refresh")
+    inputs = _table(config_file, refresh, "refresh.inputs")
+    claims = _table(config_file, refresh, "refresh.claims")
+    counts = _table(config_file, refresh, "refresh.facility-counts")
+    export = _table(config_file, refresh, "refresh.export")
+
+    folders = {
+        kind: _folder(config_file, "refresh.inputs", kind, inputs[kind])
+        for kind in INPUT_KINDS
+        if kind in inputs
+    }
+    drop = (
+        _folder(config_file, "refresh.inputs", "drop", inputs["drop"]) if "drop" in inputs else None
+    )
+    if drop is None and not folders:
+        raise ConfigError(
+            f'{config_file}: [refresh.inputs] names no folder: give drop = "…" (files of every '
+            f"kind) or one of {', '.join(INPUT_KINDS)}"
+        )
+    every = [drop, *folders.values()] if drop else list(folders.values())
+    if len({p.resolve() for p in every}) < len(every):
+        raise ConfigError(f"{config_file}: [refresh.inputs] names the same folder twice")
+    ignore = inputs.get("ignore", [])
+    if not isinstance(ignore, list) or not all(isinstance(p, str) for p in ignore):
+        raise ConfigError(f"{config_file}: [refresh.inputs] ignore must be a list of patterns")
+
+    mapping = claims.get("mapping")
+    claims_mapping = None
+    if mapping is not None:
+        claims_mapping = _from_file(config_file, mapping)
+        if not claims_mapping.is_file():
+            raise ConfigError(f"{config_file}: [refresh.claims] mapping: no file {claims_mapping}")
+    rate = claims.get("max_reject_rate", 0.01)
+    if not isinstance(rate, int | float) or isinstance(rate, bool) or not 0 <= rate <= 1:
+        raise ConfigError(f"{config_file}: [refresh.claims] max_reject_rate must be from 0 to 1")
+
+    pref = counts.get("pref")
+    if pref is not None:
+        pref = f"{pref:02d}" if isinstance(pref, int) and not isinstance(pref, bool) else pref
+        if not (
+            isinstance(pref, str) and pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47
+        ):
+            raise ConfigError(
+                f"{config_file}: [refresh.facility-counts] pref must be a 都道府県コード 01–47"
+            )
+
+    suppress = export.get("suppress", True)
+    if not isinstance(suppress, bool):
+        raise ConfigError(f"{config_file}: [refresh.export] suppress must be true or false")
+
+    log_value = log or (Path(os.environ["ZAITAKU_LOG"]) if os.environ.get("ZAITAKU_LOG") else None)
+    if log_value is None and "log" in refresh:
+        log_value = _from_file(config_file, refresh["log"])
+
+    base = resolve_settings(warehouse=warehouse, out_dir=out_dir, config_file=config_file)
+    return RefreshSettings(
+        config_file=config_file,
+        warehouse=base.warehouse,
+        out_dir=base.out_dir,
+        memory_limit=base.memory_limit,
+        log=log_value,
+        drop=drop,
+        folders=folders,
+        ignore=(*DEFAULT_IGNORE, *ignore),
+        overlap=_one_of(
+            config_file, "refresh.claims", "overlap", claims.get("overlap", "refuse"), OVERLAP_RULES
+        ),
+        claims_mapping=claims_mapping,
+        claims_encoding=_one_of(
+            config_file,
+            "refresh.claims",
+            "encoding",
+            claims.get("encoding", "auto"),
+            CLAIMS_ENCODINGS,
+        ),
+        max_reject_rate=float(rate),
+        pref=pref,
+        levels=_choices(
+            config_file, "refresh.export", "levels", export.get("levels", list(LEVELS)), LEVELS
+        ),
+        plans=_choices(config_file, "refresh.export", "plans", export.get("plans", ["8th"]), PLANS),
+        periods=_choices(
+            config_file,
+            "refresh.export",
+            "periods",
+            export.get("periods", ["fiscal-year"]),
+            PERIODS,
+        ),
+        suppress=suppress,
+        csv_encoding=_one_of(
+            config_file,
+            "refresh.export",
+            "csv_encoding",
+            export.get("csv_encoding", "utf-8-sig"),
+            CSV_ENCODINGS,
+        ),
     )

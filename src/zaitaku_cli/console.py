@@ -126,3 +126,31 @@ def frame_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     for row in rows:
         table.add_row(*("-" if v is None else str(v) for v in row))
     return table
+
+
+class LogFile:
+    """--log FILE: timestamped lines appended to a file, warnings included, so that a cron run
+    explains itself in the morning even with -q."""
+
+    def __init__(self, path: Path, command: str) -> None:
+        import os
+
+        from zaitaku_cli.errors import ConfigError
+
+        self.path = path
+        self.tag = f"{command}[{os.getpid()}]"
+        try:
+            self._fh = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write the log file {path}: {exc.strerror or exc}") from exc
+
+    def line(self, text: str) -> None:
+        from datetime import datetime
+
+        stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+        for part in text.splitlines() or [""]:
+            self._fh.write(f"{stamp} {self.tag} {part}\n")
+        self._fh.flush()
+
+    def close(self) -> None:
+        self._fh.close()

@@ -1,13 +1,15 @@
 """What every command shares: option types, choices, error handling and opening the warehouse.
 
 Exit codes: 0 success (also when a file was already ingested), 1 a data or input problem
-(the message names file, row and column), 2 a usage error (unknown option, bad value).
+(the message names file, row and column), 2 a usage error (unknown option, bad value),
+75 the warehouse is in use by another zaitaku process (errors.EXIT_WAREHOUSE_BUSY).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -17,15 +19,19 @@ import typer
 
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output
-from zaitaku_cli.errors import WarehouseError, ZaitakuError
+from zaitaku_cli.errors import EXIT_WAREHOUSE_BUSY, WarehouseError, ZaitakuError
+from zaitaku_cli.run_history import Run, recorded_run
+from zaitaku_cli.run_lock import RunLock
+from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse
 
 # Wider results are only written to files: a terminal table of 200 municipalities helps no one.
 MAX_TABLE_ROWS = 60
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 success (also 'unchanged' re-ingests); 1 data or input error, "
-    "the message names file, row and column; 2 usage error."
+    "Exit codes: 0 success (also 'unchanged' re-ingests, and a refresh with nothing new); "
+    "1 data or input error, the message names file, row and column; 2 usage error; "
+    f"{EXIT_WAREHOUSE_BUSY} the warehouse is in use by another zaitaku run (try again later)."
 )
 
 
@@ -107,13 +113,53 @@ def parse_date_option(value: str | None, option: str = "--as-of") -> date | None
         ) from exc
 
 
+def _require(warehouse: Path) -> None:
+    if not warehouse.exists():
+        raise WarehouseError(
+            f"no warehouse at {warehouse}: check --warehouse / $ZAITAKU_WAREHOUSE, "
+            "or load data first with `zaitaku ingest …`"
+        )
+
+
 def open_warehouse(path: Path | None, *, must_exist: bool = False) -> Warehouse:
     """Open (or, for ingest, create) the warehouse. Commands that only read it refuse a missing
     file: a mistyped path must not quietly create an empty warehouse."""
     settings = resolve_settings(warehouse=path)
-    if must_exist and not settings.warehouse.exists():
-        raise WarehouseError(
-            f"no warehouse at {settings.warehouse}: check --warehouse / $ZAITAKU_WAREHOUSE, "
-            "or load data first with `zaitaku ingest …`"
-        )
+    if must_exist:
+        _require(settings.warehouse)
     return Warehouse(settings.warehouse, memory_limit=settings.memory_limit)
+
+
+@contextmanager
+def warehouse_run(
+    path: Path | None, command: str, *, must_exist: bool = False
+) -> Iterator[tuple[Warehouse, Run]]:
+    """The warehouse for a command that changes it: its lock taken (another run → exit 75
+    naming the holder), then opened, the run recorded in run_history (`zaitaku runs`)."""
+    settings = resolve_settings(warehouse=path)
+    if must_exist:
+        _require(settings.warehouse)
+    else:
+        # ingest may start a warehouse; the lock file goes beside it
+        settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        RunLock(settings.warehouse, command),
+        Warehouse(settings.warehouse, memory_limit=settings.memory_limit) as wh,
+        recorded_run(wh, command) as run,
+    ):
+        yield wh, run
+
+
+def record_ingests(run: Run, summaries: list[IngestSummary]) -> None:
+    """What run_history keeps of an ingest: per file its kind, status and row counts."""
+    run.files = [
+        {
+            "path": s.file,
+            "kind": s.kind,
+            "status": s.status,
+            "rows_loaded": s.rows_loaded,
+            "rows_rejected": s.rows_rejected,
+        }
+        for s in summaries
+    ]
+    run.warnings = [w for s in summaries for w in s.warnings]

@@ -22,8 +22,9 @@ from zaitaku_cli.cli.common import (
     QuietOpt,
     WarehouseOpt,
     handles_errors,
-    open_warehouse,
     parse_date_option,
+    record_ingests,
+    warehouse_run,
 )
 from zaitaku_cli.console import Output, ingest_table, reject_lines
 from zaitaku_cli.errors import ZaitakuError
@@ -158,12 +159,13 @@ def ingest_facilities_cmd(
 
     out = Output(quiet=quiet, as_json=as_json)
     day = parse_date_option(as_of)
-    with open_warehouse(warehouse) as wh:
+    with warehouse_run(warehouse, "zaitaku ingest facilities") as (wh, run):
         summaries = ingest_one_by_one(
             out,
             paths,
             lambda path: ingest_facility_lists(wh, [path], as_of=day, progress=out.progress()),
         )
+        record_ingests(run, summaries)
     render_ingest(out, summaries)
 
 
@@ -191,8 +193,9 @@ def ingest_facility_counts_cmd(
 
     check_pref(pref)
     out = Output(quiet=quiet, as_json=as_json)
-    with open_warehouse(warehouse) as wh:
+    with warehouse_run(warehouse, "zaitaku ingest facility-counts") as (wh, run):
         summary = ingest_count_table(wh, path, pref_code=pref, as_of=parse_date_option(as_of))
+        record_ingests(run, [summary])
     render_ingest(out, [summary])
 
 
@@ -234,7 +237,7 @@ def ingest_claims_cmd(
     from zaitaku_cli.ingest_claims import ingest_claim_extracts
 
     out = Output(quiet=quiet, as_json=as_json)
-    with open_warehouse(warehouse) as wh:
+    with warehouse_run(warehouse, "zaitaku ingest claims") as (wh, run):
         summaries = ingest_one_by_one(
             out,
             paths,
@@ -247,6 +250,7 @@ def ingest_claims_cmd(
                 progress=out.progress(),
             ),
         )
+        record_ingests(run, summaries)
     render_ingest(out, summaries)
 
 
@@ -322,12 +326,13 @@ def ingest_recognised_cmd(
         max_reject_rate=max_reject_rate,
     )
     by_path = {found.path: found.kind for found in detections}
-    with open_warehouse(warehouse) as wh:
+    with warehouse_run(warehouse, "zaitaku ingest") as (wh, run):
         summaries = ingest_one_by_one(
             out,
             [found.path for found in detections],
             lambda path: [ingest_file(wh, path, by_path[path], options, progress=out.progress())],
         )
+        record_ingests(run, summaries)
     if out.as_json:
         out.json(
             {
