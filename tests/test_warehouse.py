@@ -43,9 +43,9 @@ def test_a_lower_migration_arriving_later_is_still_applied(
     from zaitaku_cli import warehouse as module
 
     with Warehouse(warehouse_path) as wh:
-        assert wh.fetch_all(
-            "select value from zaitaku_meta where key = 'migrations_applied'"
-        ) == [("1,5",)]
+        assert wh.fetch_all("select value from zaitaku_meta where key = 'migrations_applied'") == [
+            ("1,5",)
+        ]
     late = tmp_path / "002_late.sql"
     late.write_text("create table late_table (x integer);", encoding="utf-8")
     shipped = module.migration_files()
