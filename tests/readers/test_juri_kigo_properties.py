@@ -1,0 +1,42 @@
+"""受理記号 normalisation, property-based: printed forms of every label of the revision table
+(full-width, spaced, as the bureaus print them) normalise to the table's label; nothing crashes
+it, and normalising twice changes nothing."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from zaitaku_cli.readers.count_table import normalize_label
+from zaitaku_cli.reference import juri_kigo
+
+LABELS = sorted(set(juri_kigo()["label"].to_list()))
+TO_FULL_WIDTH = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
+
+
+def printed(label: str, spaces: list[int], full_width: bool) -> str:
+    text = "".join(TO_FULL_WIDTH.get(ch, ch) for ch in label) if full_width else label
+    for at in sorted(spaces, reverse=True):
+        text = text[: at % (len(text) + 1)] + "　" + text[at % (len(text) + 1) :]
+    return text
+
+
+@given(
+    st.sampled_from(LABELS),
+    st.lists(st.integers(min_value=0, max_value=10), max_size=3),
+    st.booleans(),
+)
+def test_printed_labels_normalise_to_the_table(
+    label: str, spaces: list[int], full_width: bool
+) -> None:
+    assert normalize_label(printed(label, spaces, full_width)) == label
+
+
+@given(st.text())
+def test_normalising_is_total_and_idempotent(text: str) -> None:
+    once = normalize_label(text)
+    assert normalize_label(once) == once
+    assert not any(ch.isspace() for ch in once)
+    assert once == unicodedata.normalize("NFKC", once)
