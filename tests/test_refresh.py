@@ -30,7 +30,7 @@ from factories import bureau_list
 from factories.claims import claim, write_extract
 from zaitaku_cli.cli import app
 from zaitaku_cli.config import resolve_refresh_settings
-from zaitaku_cli.errors import EXIT_WAREHOUSE_BUSY, ConfigError
+from zaitaku_cli.errors import EXIT_BUSY, ConfigError
 from zaitaku_cli.warehouse import Warehouse
 
 RAW = Path(__file__).parents[1] / "data" / "raw"
@@ -273,7 +273,7 @@ def test_a_second_run_exits_at_once_naming_the_first(job: Path) -> None:
         )
     finally:
         holder.communicate(timeout=60)
-    assert second.returncode == EXIT_WAREHOUSE_BUSY == 75
+    assert second.returncode == EXIT_BUSY == 75
     assert second.stdout == ""
     assert second.stderr.startswith(
         f"Error: the warehouse {warehouse} is in use by zaitaku refresh (pid {holder.pid} on "
@@ -409,7 +409,9 @@ def test_a_misspelt_key_is_refused_with_the_near_one(job: Path) -> None:
     with pytest.raises(ConfigError) as err:
         resolve_refresh_settings(config=toml)
     assert str(err.value) == (
-        f"{toml}: unknown key 'level' in [refresh.export] — did you mean 'levels'?"
+        f"{toml}: unknown setting 'refresh.export.level' — did you mean "
+        "'refresh.export.levels'? Known in [refresh.export]: csv_encoding, levels, periods, "
+        "plans, suppress"
     )
 
 
@@ -434,6 +436,10 @@ def test_bad_values_are_named(job: Path) -> None:
     toml.write_text(CONFIG.replace('["municipality"]', '["city"]'), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"levels: 'city' is not one of municipality, ward"):
         resolve_refresh_settings(config=toml)
+    toml.write_text(CONFIG.replace("suppress = false", 'suppress = "no"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        resolve_refresh_settings(config=toml)
+    assert str(err.value) == f"{toml}: 'refresh.export.suppress' must be true or false, not 'no'"
 
 
 def test_precedence_flag_then_env_then_file(job: Path, monkeypatch: pytest.MonkeyPatch) -> None:

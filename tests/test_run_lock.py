@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from zaitaku_cli.errors import EXIT_WAREHOUSE_BUSY, WarehouseBusy, WarehouseError
+from zaitaku_cli.errors import EXIT_BUSY, WarehouseBusy, WarehouseError
 from zaitaku_cli.run_lock import RunLock, lock_path, read_holder
 
 # A child that takes the lock, says so, then holds it until its stdin closes (or for HOLD_S
@@ -97,7 +97,7 @@ def test_a_second_process_is_refused_at_once_naming_the_holder(tmp_path: Path) -
         out, _ = second.communicate(timeout=60)
         # at once: no waiting for the holder (the child's own start-up is most of this)
         assert time.perf_counter() - started < 30
-        assert second.returncode == EXIT_WAREHOUSE_BUSY == 75
+        assert second.returncode == EXIT_BUSY == 75
         assert out.startswith(
             f"busy the warehouse {warehouse} is in use by test child (pid {holder.pid} on "
             f"{socket.gethostname()}, started "
@@ -132,7 +132,7 @@ def test_only_one_of_many_runs_takes_a_stale_lock_over(tmp_path: Path) -> None:
     winners = [o for o in outputs if o == "held\n"]
     losers = [o for o in outputs if o.startswith("busy ")]
     assert (len(winners), len(losers)) == (1, 5), outputs
-    assert [c.returncode for c in children].count(EXIT_WAREHOUSE_BUSY) == 5
+    assert [c.returncode for c in children].count(EXIT_BUSY) == 5
     assert not lock_path(warehouse).exists()
 
 

@@ -70,10 +70,13 @@ def warehouse_state(con: duckdb.DuckDBPyConnection) -> str:
     """A digest of everything an export is computed from: the ingested files, the codes added
     to the code table, the reference tables and zaitaku's version. Two exports with the same
     digest and choices are the same, so `zaitaku refresh` need not write the second."""
-    ingests = con.execute(
-        "select ingest_id, kind, sha256, cast(as_of as varchar), pref_codes, rows_loaded "
-        "from ingest_log order by ingest_id"
-    ).fetchall()
+    # Every column of the log but the summary shown at ingest, so that whatever later marks a
+    # file (replaced, removed) changes the digest too.
+    cur = con.execute("select * from ingest_log order by ingest_id")
+    names = [d[0] for d in cur.description]
+    ingests = [
+        {k: v for k, v in zip(names, row, strict=True) if k != "details"} for row in cur.fetchall()
+    ]
     codes = con.execute("select code, indicator from claim_code_additions order by code").fetchall()
     state = {
         "ingests": ingests,

@@ -96,34 +96,63 @@ CLAIMS_ENCODINGS = ("auto", "cp932", "utf-8")
 # files still being copied in under a temporary name.
 DEFAULT_IGNORE = (".*", "~$*", "*.tmp", "*.part", "*.partial", "*.crdownload")
 
-REFRESH_KEYS: dict[str, dict[str, str]] = {
-    "refresh": {
-        "log": "a file the run appends its log to",
-        "inputs": "table",
-        "claims": "table",
-        "facility-counts": "table",
-        "export": "table",
+# Shaped like a table of zaitaku.toml's keys: a key maps to the type(s) of its value, a table
+# ([refresh.inputs]) to a dict of its own keys.
+REFRESH_KEYS: dict[str, Any] = {
+    "log": str,
+    "inputs": {
+        "drop": str,  # a folder of files of every kind, recognised by their content
+        **dict.fromkeys(INPUT_KINDS, str),  # a folder per kind
+        "ignore": list,  # file name patterns to leave alone, e.g. ["*.pdf"]
     },
-    "refresh.inputs": {
-        "drop": "a folder holding files of every kind, recognised by their content",
-        **{kind: f"a folder of {kind} files" for kind in INPUT_KINDS},
-        "ignore": 'file name patterns to leave alone, e.g. ["*.pdf"]',
+    "claims": {
+        "overlap": str,  # refuse | replace: months already loaded from another file
+        "mapping": str,  # a --mapping TOML file for the extracts' headers
+        "encoding": str,  # auto | cp932 | utf-8
+        "max_reject_rate": (float, int),  # a share from 0 to 1
     },
-    "refresh.claims": {
-        "overlap": "refuse | replace: claims months already loaded from another file",
-        "mapping": "a --mapping TOML file for the extracts' headers",
-        "encoding": "auto | cp932 | utf-8",
-        "max_reject_rate": "a share from 0 to 1",
-    },
-    "refresh.facility-counts": {"pref": 'the 都道府県コード of the count tables, e.g. "03"'},
-    "refresh.export": {
-        "levels": "municipality, ward, secondary-area, prefecture",
-        "plans": "8th, 7th",
-        "periods": "fiscal-year, month",
-        "suppress": "true (default) or false for internal files",
-        "csv_encoding": "utf-8-sig | utf-8 | cp932",
+    "facility-counts": {"pref": (str, int)},  # the 都道府県コード of the count tables
+    "export": {
+        "levels": list,
+        "plans": list,
+        "periods": list,
+        "suppress": bool,
+        "csv_encoding": str,
     },
 }
+_TYPE_NAMES = {
+    str: "text in quotes",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    list: "a list",
+}
+
+
+def _check_refresh_keys(
+    values: dict[str, Any], schema: dict[str, Any], *, file: Path, section: str
+) -> None:
+    """Refuse a key the schema does not know (naming the nearest one) or a value of the wrong
+    type; tables are checked against their own part of the schema."""
+    for key, value in values.items():
+        where = f"{section}.{key}"
+        if key not in schema:
+            near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
+            hint = f"did you mean '{section}.{near[0]}'? " if near else ""
+            known = ", ".join(sorted(schema))
+            raise ConfigError(
+                f"{file}: unknown setting '{where}' — {hint}Known in [{section}]: {known}"
+            )
+        expected = schema[key]
+        if isinstance(expected, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{file}: '{where}' must be a section, written [{where}]")
+            _check_refresh_keys(value, expected, file=file, section=where)
+            continue
+        types = expected if isinstance(expected, tuple) else (expected,)
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+            raise ConfigError(f"{file}: '{where}' must be {wanted}, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -148,24 +177,6 @@ class RefreshSettings:
     periods: tuple[str, ...]
     suppress: bool
     csv_encoding: str
-
-
-def _check_keys(config_file: Path, table: str, values: dict[str, Any]) -> None:
-    known = REFRESH_KEYS[table]
-    for key in values:
-        if key in known:
-            continue
-        near = difflib.get_close_matches(key, list(known), n=1)
-        hint = f" — did you mean {near[0]!r}?" if near else f" (known: {', '.join(known)})"
-        raise ConfigError(f"{config_file}: unknown key {key!r} in [{table}]{hint}")
-
-
-def _table(config_file: Path, parent: dict[str, Any], table: str) -> dict[str, Any]:
-    value = parent.get(table.rsplit(".", 1)[-1], {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"{config_file}: [{table}] must be a table")
-    _check_keys(config_file, table, value)
-    return value
 
 
 def _choices(
@@ -225,12 +236,14 @@ def resolve_refresh_settings(
         raise ConfigError(
             f"{config_file}: no [refresh] table: refresh needs [refresh.inputs] folders{hint}"
         )
-    root = {"refresh": data["refresh"]}
-    refresh = _table(config_file, root, "refresh")
-    inputs = _table(config_file, refresh, "refresh.inputs")
-    claims = _table(config_file, refresh, "refresh.claims")
-    counts = _table(config_file, refresh, "refresh.facility-counts")
-    export = _table(config_file, refresh, "refresh.export")
+    refresh = data["refresh"]
+    if not isinstance(refresh, dict):
+        raise ConfigError(f"{config_file}: 'refresh' must be a section, written [refresh]")
+    _check_refresh_keys(refresh, REFRESH_KEYS, file=config_file, section="refresh")
+    inputs = refresh.get("inputs", {})
+    claims = refresh.get("claims", {})
+    counts = refresh.get("facility-counts", {})
+    export = refresh.get("export", {})
 
     folders = {
         kind: _folder(config_file, "refresh.inputs", kind, inputs[kind])
@@ -249,7 +262,7 @@ def resolve_refresh_settings(
     if len({p.resolve() for p in every}) < len(every):
         raise ConfigError(f"{config_file}: [refresh.inputs] names the same folder twice")
     ignore = inputs.get("ignore", [])
-    if not isinstance(ignore, list) or not all(isinstance(p, str) for p in ignore):
+    if not all(isinstance(p, str) for p in ignore):
         raise ConfigError(f"{config_file}: [refresh.inputs] ignore must be a list of patterns")
 
     mapping = claims.get("mapping")
@@ -259,7 +272,7 @@ def resolve_refresh_settings(
         if not claims_mapping.is_file():
             raise ConfigError(f"{config_file}: [refresh.claims] mapping: no file {claims_mapping}")
     rate = claims.get("max_reject_rate", 0.01)
-    if not isinstance(rate, int | float) or isinstance(rate, bool) or not 0 <= rate <= 1:
+    if not 0 <= rate <= 1:
         raise ConfigError(f"{config_file}: [refresh.claims] max_reject_rate must be from 0 to 1")
 
     pref = counts.get("pref")
@@ -273,8 +286,6 @@ def resolve_refresh_settings(
             )
 
     suppress = export.get("suppress", True)
-    if not isinstance(suppress, bool):
-        raise ConfigError(f"{config_file}: [refresh.export] suppress must be true or false")
 
     log_value = log or (Path(os.environ["ZAITAKU_LOG"]) if os.environ.get("ZAITAKU_LOG") else None)
     if log_value is None and "log" in refresh:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# A command that finds the warehouse in use by another zaitaku process (a refresh or an ingest
-# still running) exits with this code at once, having changed nothing: EX_TEMPFAIL of
-# sysexits.h, "try again later", so that cron wrappers can tell it from a data error (1).
-EXIT_WAREHOUSE_BUSY = 75
+# sysexits.h EX_TEMPFAIL: the warehouse (or a run's lock) is held by another process; trying
+# again later will work. Every "busy" refusal uses it, so that cron wrappers can tell it apart.
+EXIT_BUSY = 75
 
 
 class ZaitakuError(Exception):
@@ -73,9 +72,9 @@ class WarehouseError(ZaitakuError):
 
 
 class WarehouseBusy(WarehouseError):
-    """Another zaitaku process holds the warehouse's lock; nothing was done."""
+    """Another process holds the warehouse: nothing was done, try again when it has finished."""
 
-    exit_code = EXIT_WAREHOUSE_BUSY
+    exit_code = EXIT_BUSY
 
 
 class SnapshotNotFound(ZaitakuError):

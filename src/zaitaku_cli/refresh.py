@@ -52,9 +52,9 @@ Log = Callable[[str], None]
 class FileOutcome:
     """What the run did with one input file.
 
-    status: ingested | unchanged (its sha256 is in the ingest log) | duplicate (same content as
-    another file of this run) | refused (not recognised) | failed | not_reached (after a
-    failure) | would_ingest (dry run).
+    status: ingested | unchanged (its sha256 is in the ingest log) | removed (taken back out of
+    the warehouse) | duplicate (same content as another file of this run) | refused (not
+    recognised) | failed | not_reached (after a failure) | would_ingest (dry run).
     """
 
     path: Path
@@ -142,6 +142,7 @@ class RefreshResult:
                 for status in (
                     "ingested",
                     "unchanged",
+                    "removed",
                     "duplicate",
                     "refused",
                     "failed",
@@ -183,20 +184,28 @@ def _files(folder: Path, ignore: tuple[str, ...]) -> list[Path]:
     )
 
 
-def _ingested(con: Any) -> dict[str, tuple[str, str, int]]:
-    """sha256 → (kind, file name, ingest id) of every file in the ingest log."""
-    rows = con.execute(
-        "select sha256, kind, file_name, ingest_id from ingest_log order by ingest_id"
-    ).fetchall()
-    known: dict[str, tuple[str, str, int]] = {}
-    for sha, kind, name, ingest_id in rows:
-        known.setdefault(sha, (kind.replace("_", "-"), name, ingest_id))
+def _ingested(con: Any) -> dict[str, tuple[str, str, int, bool]]:
+    """sha256 → (kind, file name, ingest id, taken out) of every file in the ingest log.
+
+    A file taken back out (`zaitaku remove`, where the log has removed_at) is not loaded again
+    by a refresh either: it was removed on purpose while it may still sit in the input folder.
+    """
+    cur = con.execute("select * from ingest_log order by ingest_id")
+    names = [d[0] for d in cur.description]
+    known: dict[str, tuple[str, str, int, bool]] = {}
+    for values in cur.fetchall():
+        row = dict(zip(names, values, strict=True))
+        removed = row.get("removed_at") is not None
+        known.setdefault(
+            row["sha256"],
+            (row["kind"].replace("_", "-"), row["file_name"], row["ingest_id"], removed),
+        )
     return known
 
 
 def _plan(
     inputs: list[tuple[Path, str | None]],
-    known: dict[str, tuple[str, str, int]],
+    known: dict[str, tuple[str, str, int, bool]],
     settings: RefreshSettings,
     log: Log,
 ) -> list[FileOutcome]:
@@ -207,10 +216,16 @@ def _plan(
     for path, kind in inputs:
         sha = file_sha256(path)
         if sha in known:
-            old_kind, name, ingest_id = known[sha]
-            planned.append(
-                FileOutcome(path, old_kind, "unchanged", f"ingested as {name} (#{ingest_id})", sha)
-            )
+            old_kind, name, ingest_id, removed = known[sha]
+            if removed:
+                why = (
+                    f"taken out of the warehouse (#{ingest_id}, {name}): `zaitaku ingest` it "
+                    "to load it again"
+                )
+                planned.append(FileOutcome(path, old_kind, "removed", why, sha))
+            else:
+                why = f"ingested as {name} (#{ingest_id})"
+                planned.append(FileOutcome(path, old_kind, "unchanged", why, sha))
             continue
         if sha in first_of:
             planned.append(
@@ -438,7 +453,7 @@ def _dry_run(
             f"the warehouse {settings.warehouse} is in use by {holder.describe()}; it cannot be "
             "read until that run ends"
         )
-    known: dict[str, tuple[str, str, int]] = {}
+    known: dict[str, tuple[str, str, int, bool]] = {}
     state = None
     kinds: set[str] = set()
     if settings.warehouse.exists():
@@ -446,7 +461,7 @@ def _dry_run(
         try:
             known = _ingested(con)
             state = warehouse_state(con)
-            kinds = {kind for kind, _, _ in known.values()}
+            kinds = {kind for kind, _, _, removed in known.values() if not removed}
         finally:
             con.close()
     result.files = _plan(inputs, known, settings, log)

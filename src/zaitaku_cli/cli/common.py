@@ -2,7 +2,7 @@
 
 Exit codes: 0 success (also when a file was already ingested), 1 a data or input problem
 (the message names file, row and column), 2 a usage error (unknown option, bad value),
-75 the warehouse is in use by another zaitaku process (errors.EXIT_WAREHOUSE_BUSY).
+75 the warehouse is in use by another zaitaku process (errors.EXIT_BUSY).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import typer
 
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output
-from zaitaku_cli.errors import EXIT_WAREHOUSE_BUSY, WarehouseError, ZaitakuError
+from zaitaku_cli.errors import EXIT_BUSY, WarehouseError, ZaitakuError
 from zaitaku_cli.run_history import Run, recorded_run
 from zaitaku_cli.run_lock import RunLock
 from zaitaku_cli.summary import IngestSummary
@@ -31,7 +31,7 @@ MAX_TABLE_ROWS = 60
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (also 'unchanged' re-ingests, and a refresh with nothing new); "
     "1 data or input error, the message names file, row and column; 2 usage error; "
-    f"{EXIT_WAREHOUSE_BUSY} the warehouse is in use by another zaitaku run (try again later)."
+    f"{EXIT_BUSY} the warehouse is in use by another zaitaku run (try again later)."
 )
 
 

@@ -135,7 +135,9 @@ def _render_refresh(out: Output, result: Any) -> None:
                     f.status,
                     f"{s.rows_loaded:,}" if s else "-",
                     f"{s.rows_rejected:,}" if s else "-",
-                    f.reason if f.status in ("refused", "failed", "would_ingest") else "",
+                    f.reason
+                    if f.status in ("refused", "failed", "removed", "would_ingest")
+                    else "",
                 )
             )
         title = "Refresh (dry run): files" if result.dry_run else "Refresh: files"
