@@ -488,3 +488,17 @@ def test_the_log_file_explains_the_run(runner: CliRunner, job: Path) -> None:
         for line in lines
     )
     assert lines[-1].split(" ", 3)[3].startswith("end: ok (exit 0) in ")
+
+
+def test_the_shipped_example_config_is_valid(tmp_path: Path) -> None:
+    example = Path(__file__).parents[1] / "examples" / "zaitaku.example.toml"
+    config = tmp_path / "zaitaku.toml"
+    config.write_bytes(example.read_bytes())
+    (tmp_path / "inbox").mkdir()
+    settings = resolve_refresh_settings(config=config)
+    assert settings.drop == tmp_path / "inbox"
+    assert settings.warehouse == tmp_path / "data" / "zaitaku.duckdb"
+    assert settings.log == tmp_path / "logs" / "zaitaku-refresh.log"
+    assert settings.levels == ("municipality", "ward", "secondary-area", "prefecture")
+    assert (settings.overlap, settings.suppress, settings.pref) == ("refuse", True, None)
+    assert settings.ignore[-2:] == ("*.pdf", "README*")

@@ -140,6 +140,7 @@ class LogFile:
         self.path = path
         self.tag = f"{command}[{os.getpid()}]"
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = path.open("a", encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot write the log file {path}: {exc.strerror or exc}") from exc
