@@ -502,3 +502,23 @@ def test_the_shipped_example_config_is_valid(tmp_path: Path) -> None:
     assert settings.levels == ("municipality", "ward", "secondary-area", "prefecture")
     assert (settings.overlap, settings.suppress, settings.pref) == ("refuse", True, None)
     assert settings.ignore[-2:] == ("*.pdf", "README*")
+
+
+def test_ingest_and_aggregate_respect_the_lock_too(runner: CliRunner, tmp_path: Path) -> None:
+    from zaitaku_cli.run_lock import RunLock
+
+    warehouse = tmp_path / "w.duckdb"
+    counts = str(RAW / "iwate_morioka_counts.csv")
+    assert runner.invoke(app, ["ingest", counts, "-w", str(warehouse)]).exit_code == 0
+    with RunLock(warehouse, "zaitaku refresh"):
+        ingest = runner.invoke(
+            app, ["ingest", "claims", str(RAW / "kdb_claims_sample.csv"), "-w", str(warehouse)]
+        )
+        aggregate = runner.invoke(app, ["aggregate", "--by", "prefecture", "-w", str(warehouse)])
+    for result in (ingest, aggregate):
+        assert result.exit_code == EXIT_BUSY
+        assert result.output.startswith(
+            f"Error: the warehouse {warehouse} is in use by zaitaku refresh (pid {os.getpid()} "
+        )
+    with Warehouse(warehouse) as wh:
+        assert wh.fetch_all("select count(*) from claim_lines") == [(0,)]

@@ -1,0 +1,181 @@
+"""Benchmark: a refresh that adds one month to twelve months of history, against a full rebuild.
+
+Inputs: a drop folder with the sample bureau list (data/raw) and 13 monthly claims extracts
+(2023-04 … 2024-04) of --rows-per-month lines each (500,000 by default, ≈ 36 MB CP932 each),
+made by the demo generator (zaitaku_cli.demo.claims_extract, one seed: the same patients
+every month, billing the facilities of the bureau list) and cached in bench-out/refresh/.
+The config is the shipped example's export (every level, 8th plan, fiscal years, suppression
+on) unless --levels narrows it.
+
+(a) full rebuild: a fresh warehouse, `zaitaku refresh` ingests the list and all 13 months and
+    publishes every set;
+(b) incremental: a warehouse that holds the list and the first 12 months with their sets
+    published (untimed setup), then the 13th month is dropped in and `zaitaku refresh` runs;
+(c) nothing new: the same refresh once more.
+Each timed refresh runs in its own process pinned to 2 CPUs (the target machine), calling
+the same core as the command (refresh.refresh over the resolved config); wall time, peak RSS
+and the split between ingest and export (from the run's own log lines) are printed.
+Target (issue 7 §5): (b) ≤ 20 % of (a).
+Run: `.venv/bin/python benchmarks/bench_refresh.py [--rows-per-month N] [--levels L ...]` or
+`make bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import benchlib
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench-out" / "refresh"
+BUREAU = ROOT / "data" / "raw" / "bureau_tohoku_2025-10.xlsx"
+ROWS_PER_MONTH = 500_000
+MONTHS = [f"{2023 + (3 + i) // 12}{(3 + i) % 12 + 1:02d}" for i in range(13)]  # 202304…202404
+CPUS = 2
+TARGET = 0.20
+LEVELS = ["municipality", "ward", "secondary-area", "prefecture"]
+
+# One refresh, timed from inside; the phase split comes from the run's log lines.
+CHILD = """
+import json, sys, time
+from pathlib import Path
+
+from zaitaku_cli.config import resolve_refresh_settings
+from zaitaku_cli.refresh import refresh
+
+marks = []
+start = time.perf_counter()
+settings = resolve_refresh_settings(config=Path(sys.argv[1]))
+result = refresh(settings, log=lambda line: marks.append((time.perf_counter(), line)))
+end = time.perf_counter()
+exporting = [t for t, line in marks if line.startswith("exporting")]
+first_export = exporting[0] if exporting else end
+if result.exit_code:
+    raise SystemExit(result.error)
+print(json.dumps({
+    "status": result.status,
+    "ingested": result.count("ingested"),
+    "skipped": result.count("unchanged"),
+    "written": sum(e.status == "written" for e in result.exports),
+    "lines": sum(f.summary.rows_loaded for f in result.files if f.summary and f.kind == "claims"),
+    "seconds": end - start,
+    "ingest_s": first_export - start,
+    "export_s": end - first_export,
+}))
+"""
+
+
+def monthly_extracts(rows: int) -> list[Path]:
+    """The 13 cached monthly extracts; regenerated when the generator's source changes."""
+    from zaitaku_cli.demo import claims_extract as generator
+    from zaitaku_cli.readers.bureau_list import facility_codes_in
+
+    tag = hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()[:8]
+    folder = OUT / f"months_{rows}_{tag}"
+    folder.mkdir(parents=True, exist_ok=True)
+    codes = facility_codes_in(BUREAU)
+    paths = []
+    for month in MONTHS:
+        path = folder / f"kdb_{month}.csv"
+        if not path.exists():
+            start = time.perf_counter()
+            tmp = path.with_suffix(".partial.csv")
+            generator.write_claims_extract(
+                tmp, rows=rows, seed=0, facility_codes=codes, months=[month]
+            )
+            tmp.replace(path)
+            print(
+                f"generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in "
+                f"{time.perf_counter() - start:.1f} s",
+                flush=True,
+            )
+        paths.append(path)
+    return paths
+
+
+def job(name: str, files: list[Path], levels: list[str]) -> Path:
+    """A fresh job folder: zaitaku.toml, inbox/ with `files` (hard links), data/, out/."""
+    root = OUT / name
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "inbox").mkdir(parents=True)
+    (root / "data").mkdir()
+    for path in files:
+        _place(path, root / "inbox")
+    quoted = ", ".join(f'"{level}"' for level in levels)
+    (root / "zaitaku.toml").write_text(
+        'warehouse = "data/zaitaku.duckdb"\nout_dir = "out"\nmemory_limit = "1GB"\n\n'
+        '[refresh.inputs]\ndrop = "inbox"\n\n'
+        f"[refresh.export]\nlevels = [{quoted}]\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def _place(path: Path, inbox: Path) -> None:
+    # A hard link costs no copy of 36 MB; the bytes (and so the sha256) are the same.
+    try:
+        os.link(path, inbox / path.name)
+    except OSError:
+        shutil.copy2(path, inbox / path.name)
+
+
+def timed(root: Path) -> tuple[float, float, dict[str, float]]:
+    return benchlib.run_pinned(CHILD, str(root / "zaitaku.toml"), cpus=CPUS)
+
+
+def show(label: str, wall: float, peak: float, report: dict[str, float]) -> None:
+    print(
+        f"{label}: {wall:.1f} s wall, peak {peak:.0f} MB — {report['status']}, "
+        f"{report['ingested']:.0f} file(s) ingested ({report['lines']:,.0f} claim lines), "
+        f"{report['skipped']:.0f} skipped, {report['written']:.0f} set(s) written; "
+        f"ingest {report['ingest_s']:.1f} s, export {report['export_s']:.1f} s",
+        flush=True,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rows-per-month", type=int, default=ROWS_PER_MONTH)
+    parser.add_argument("--levels", nargs="+", default=LEVELS, choices=LEVELS)
+    args = parser.parse_args(argv or [])
+
+    months = monthly_extracts(args.rows_per_month)
+    size_mb = sum(p.stat().st_size for p in months) / 1e6
+    print(
+        f"13 monthly extracts of {args.rows_per_month:,} lines ({size_mb:.0f} MB CP932 in all) "
+        f"+ {BUREAU.name}; export levels {', '.join(args.levels)}",
+        flush=True,
+    )
+
+    full = job("full", [BUREAU, *months], args.levels)
+    full_s, full_mb, full_report = timed(full)
+    show("(a) full rebuild, 13 months", full_s, full_mb, full_report)
+
+    incremental = job("incremental", [BUREAU, *months[:12]], args.levels)
+    setup_s, _, _ = timed(incremental)
+    print(f"    (setup of (b): 12 months refreshed in {setup_s:.1f} s, untimed)", flush=True)
+    _place(months[12], incremental / "inbox")
+    inc_s, inc_mb, inc_report = timed(incremental)
+    show("(b) refresh adding the 13th month", inc_s, inc_mb, inc_report)
+
+    none_s, none_mb, none_report = timed(incremental)
+    show("(c) refresh with nothing new", none_s, none_mb, none_report)
+
+    ratio = inc_s / full_s
+    ok = ratio <= TARGET
+    print(
+        f"(b) / (a) = {ratio:.0%} (target ≤ {TARGET:.0%}); {CPUS} CPUs"
+        + ("" if ok else "  TARGET MISSED"),
+        flush=True,
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
