@@ -97,6 +97,7 @@ def aggregate(
     period: str = "fiscal-year",
     csv_encoding: str = "utf-8-sig",
     suppress: bool = True,
+    reuse_periods: bool = False,
 ) -> AggregateResult:
     """Compute every output the warehouse has data for at `level` and publish it in `out_dir`.
 
@@ -117,7 +118,14 @@ def aggregate(
     if wh.fetch_all("select count(*) from claim_lines")[0][0]:
         from zaitaku_cli.claims_aggregate import build_claims_by_area
 
-        claims = build_claims_by_area(wh, level=level, plan=plan, period=period, suppress=suppress)
+        claims = build_claims_by_area(
+            wh,
+            level=level,
+            plan=plan,
+            period=period,
+            suppress=suppress,
+            reuse_periods=reuse_periods,
+        )
         result.warnings += claims.warnings
     if not facilities.num_rows and claims is None:
         raise SnapshotNotFound(
