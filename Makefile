@@ -20,14 +20,16 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 test: install
 	$(BIN)/pytest
 
+# ruff, the format check, mypy, and the SQL of sql/ transpiled to Spark (tools/check_sql.py).
 lint: install
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 	$(BIN)/mypy
+	$(BIN)/python tools/check_sql.py sql
 
 format: install
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks tools
+	$(BIN)/ruff check --fix src tests benchmarks tools
 
 # The main job on the bundled sample data: every step is a plain zaitaku command, as an analyst
 # would type it. Re-running it is safe: identical files are recognised and not loaded twice.

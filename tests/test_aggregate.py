@@ -278,3 +278,13 @@ def test_files_of_the_older_flat_layout_are_pointed_out(
     (tmp_path / "facilities_by_prefecture.csv").write_text("old")
     result = aggregate(sendai_morioka, level="prefecture", out_dir=tmp_path)
     assert any("facilities_by_prefecture.csv" in w and "older" in w for w in result.warnings)
+
+
+def test_export_log_keeps_the_manifest_as_json(sendai_morioka: Warehouse, tmp_path: Path) -> None:
+    result = aggregate(sendai_morioka, level="prefecture", out_dir=tmp_path)
+    assert result.manifest is not None
+    rows = sendai_morioka.fetch_all("select level, manifest from export_log")
+    assert len(rows) == 1 and rows[0][0] == "prefecture"
+    # read back as it was written: the same document as the manifest file, Japanese unescaped
+    assert json.loads(rows[0][1]) == json.loads(result.manifest.read_text(encoding="utf-8"))
+    assert "国保・後期高齢者のみ" in rows[0][1]

@@ -437,6 +437,11 @@ def test_sample_workbook_ingests(warehouse: Warehouse) -> None:
 
 
 def test_list_without_data_rows(warehouse: Warehouse, tmp_path: Path) -> None:
-    summary = ingest(warehouse, write_xlsx(tmp_path / "empty.xlsx", []))
+    # An empty export is usually a failed one: refused unless the analyst says it is meant.
+    path = write_xlsx(tmp_path / "empty.xlsx", [])
+    with pytest.raises(InputError, match="a header but no data rows"):
+        ingest(warehouse, path)
+    assert warehouse.ingests() == []
+    summary = ingest_facility_lists(warehouse, [path], allow_empty=True)[0]
     assert (summary.status, summary.rows_read, summary.rows_loaded) == ("loaded", 0, 0)
     assert summary.warnings == ["empty.xlsx: no data rows below the header (empty.xlsx row 4)"]

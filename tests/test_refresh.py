@@ -478,16 +478,29 @@ def test_the_log_file_explains_the_run(runner: CliRunner, job: Path) -> None:
     log = job / "refresh.log"
     assert _refresh(runner, job, "-q", "--log", str(log)).exit_code == 0
     lines = log.read_text(encoding="utf-8").splitlines()
-    assert "ingesting" in lines[1] and "名簿_東北_2025-10.xlsx as facilities" in lines[1]
-    # warnings are in the log even under -q: suppression is off in this config
-    assert any(
-        line.endswith(
-            "warning: claims written without small-cell suppression: internal use "
-            "only, not for publication"
-        )
-        for line in lines
+    # 2026-12-04T02:00:01+09:00 INFO zaitaku refresh --config … [pid 42]: start: config …
+    messages = [line.split("]: ", 1)[1] for line in lines]
+    assert messages[0].startswith("start: config ")
+    assert messages[1].startswith("ingesting ") and "名簿_東北_2025-10.xlsx as facilities" in (
+        messages[1]
     )
-    assert lines[-1].split(" ", 3)[3].startswith("end: ok (exit 0) in ")
+    # warnings are in the log even under -q: suppression is off in this config
+    assert (
+        "claims written without small-cell suppression: internal use only, not for publication"
+        in messages
+    )
+    assert any(line.split(" ", 2)[1] == "WARNING" for line in lines)
+    assert messages[-1].startswith("end: ok (exit 0) in ")
+
+
+def test_the_log_of_the_config_file(runner: CliRunner, job: Path) -> None:
+    # `log` in the file --config names, relative to it (not ./zaitaku.toml's)
+    (job / "logs").mkdir()
+    toml = job / "zaitaku.toml"
+    toml.write_text('log = "logs/zaitaku.log"\n' + CONFIG, encoding="utf-8")
+    assert _refresh(runner, job, "-q").exit_code == 0
+    text = (job / "logs" / "zaitaku.log").read_text(encoding="utf-8")
+    assert "end: ok (exit 0)" in text
 
 
 def test_the_shipped_example_config_is_valid(tmp_path: Path) -> None:
@@ -498,7 +511,7 @@ def test_the_shipped_example_config_is_valid(tmp_path: Path) -> None:
     settings = resolve_refresh_settings(config=config)
     assert settings.drop == tmp_path / "inbox"
     assert settings.warehouse == tmp_path / "data" / "zaitaku.duckdb"
-    assert settings.log == tmp_path / "logs" / "zaitaku-refresh.log"
+    assert settings.log == tmp_path / "logs" / "zaitaku.log"
     assert settings.levels == ("municipality", "ward", "secondary-area", "prefecture")
     assert (settings.overlap, settings.suppress, settings.pref) == ("refuse", True, None)
     assert settings.ignore[-2:] == ("*.pdf", "README*")

@@ -66,3 +66,48 @@ def test_a_warehouse_from_before_the_record_gets_the_new_migrations(warehouse_pa
         wh.con.execute("update zaitaku_meta set value = '1' where key = 'schema_version'")
     with Warehouse(warehouse_path) as wh:
         assert wh.fetch_all("select count(*) from run_history") == [(0,)]
+
+
+@pytest.mark.parametrize("committed", [True, False])
+def test_an_interrupt_at_the_commit_leaves_no_transaction_open(
+    warehouse: Warehouse, committed: bool
+) -> None:
+    # The signal may land just after DuckDB's commit, or stop it: either way the connection
+    # must be outside any transaction afterwards, so that asking what was kept reads the truth.
+    real = warehouse.con
+
+    class Interrupting:
+        def execute(self, query: str, *args: object) -> object:
+            if query == "commit":
+                if committed:
+                    real.execute(query)
+                raise KeyboardInterrupt
+            return real.execute(query, *args)
+
+    with pytest.raises(KeyboardInterrupt), warehouse.transaction():
+        warehouse.con.execute(
+            "insert into rejects (ingest_id, kind, file_name, reason) values (1, 'x', 'f', 'r')"
+        )
+        warehouse.con = Interrupting()  # type: ignore[assignment]
+    warehouse.con = real
+    assert warehouse.fetch_all("select count(*) from rejects") == [(1 if committed else 0,)]
+    with warehouse.transaction():  # "cannot start a transaction within a transaction" if open
+        pass
+
+
+def test_the_newest_ingest_and_those_after_it(warehouse: Warehouse, tmp_path: Path) -> None:
+    assert warehouse.last_ingest_id() == 0
+    for name in ("a.csv", "b.csv"):
+        warehouse.new_ingest(
+            kind="claims",
+            path=tmp_path / name,
+            sha256=name,
+            as_of=None,
+            pref_codes=[],
+            rows_read=0,
+            rows_loaded=0,
+            rows_rejected=0,
+            details={},
+        )
+    assert warehouse.last_ingest_id() == 2
+    assert warehouse.ingests_after(1) == [(2, str(tmp_path / "b.csv"))]

@@ -11,8 +11,9 @@
 -- not counted apart), members_covered = how many of them the table lists (a 政令市 is listed
 -- when the table names it or any of its wards); area_coverage = 'partial' when fewer, and then
 -- the figure is not the area's total. Bureau lists cover their whole prefecture: 'complete'.
--- Reads: stg_facility_categories, stg_area_units (materialised for this run), facility_counts,
--- ingest_log, ref_juri_kigo, ref_categories (Japanese short label and display order).
+-- pref_code is the area's prefecture; the files a row comes from are in facility_source_files.
+-- Reads: stg_facility_categories, stg_facility_counts_selected, stg_area_units (materialised for
+-- this run), ref_juri_kigo, ref_categories (Japanese short label and display order).
 
 with
 
@@ -41,17 +42,13 @@ area_members as (
 ),
 
 bureau as (
-    select f.as_of, f.pref_code, f.code5, f.category, f.facility_code10, l.file_name
-    from stg_facility_categories as f
-    inner join ingest_log as l on l.ingest_id = f.ingest_id
+    select as_of, pref_code, code5, category, facility_code10
+    from stg_facility_categories
 ),
 
 bureau_snapshots as (
-    select distinct b.as_of, b.pref_code, l.file_name
-    from facility_notifications as b
-    inner join ingest_log as l on l.ingest_id = b.ingest_id
-    inner join (select distinct as_of, pref_code from stg_facility_categories) as s
-        on s.as_of = b.as_of and s.pref_code = b.pref_code
+    select distinct as_of, pref_code
+    from stg_facility_categories
 ),
 
 bureau_categories as (
@@ -59,7 +56,7 @@ bureau_categories as (
 ),
 
 bureau_grid as (
-    select distinct s.as_of, u.area_code, u.area_name, c.category
+    select distinct s.as_of, u.pref_code, u.area_code, u.area_name, c.category
     from bureau_snapshots as s
     inner join units as u on u.pref_code = s.pref_code
     cross join bureau_categories as c
@@ -67,52 +64,34 @@ bureau_grid as (
 ),
 
 bureau_counted as (
-    select b.as_of, u.area_code, u.area_name, b.category,
+    select b.as_of, u.pref_code, u.area_code, u.area_name, b.category,
         count(distinct b.facility_code10) as facilities
     from bureau as b
     inner join units as u on u.unit_code5 = b.code5
-    group by b.as_of, u.area_code, u.area_name, b.category
-),
-
-bureau_sources as (
-    select as_of, string_agg(distinct file_name, ';') as source_file
-    from bureau_snapshots
-    group by as_of
+    group by b.as_of, u.pref_code, u.area_code, u.area_name, b.category
 ),
 
 -- the grid plus any counted area outside it (a 政令市 address without a ward at ward level,
 -- an abolished 浜松 ward): nothing counted is ever dropped
 bureau_keys as (
-    select as_of, area_code, area_name, category from bureau_grid
+    select as_of, pref_code, area_code, area_name, category from bureau_grid
     union
-    select as_of, area_code, area_name, category from bureau_counted
+    select as_of, pref_code, area_code, area_name, category from bureau_counted
 ),
 
 bureau_by_area as (
-    select k.as_of, k.area_code, k.area_name, k.category,
+    select k.as_of, k.pref_code, k.area_code, k.area_name, k.category,
         coalesce(c.facilities, 0) as facilities,
         'bureau_list' as source,
-        cast(null as bigint) as members_covered,
-        s.source_file
+        cast(null as bigint) as members_covered
     from bureau_keys as k
     left join bureau_counted as c
         on c.as_of = k.as_of and c.area_code = k.area_code and c.category = k.category
-    left join bureau_sources as s on s.as_of = k.as_of
-),
-
-count_snapshots as (
-    select pref_code, max(coalesce(as_of, date '1900-01-01')) as as_of_key
-    from facility_counts
-    where cast($as_of as date) is null or as_of = cast($as_of as date)
-    group by pref_code
 ),
 
 counts as (
-    select c.as_of, c.code5, c.category, c.facilities, l.file_name
-    from facility_counts as c
-    inner join count_snapshots as s
-        on s.pref_code = c.pref_code and s.as_of_key = coalesce(c.as_of, date '1900-01-01')
-    inner join ingest_log as l on l.ingest_id = c.ingest_id
+    select as_of, code5, category, facilities
+    from stg_facility_counts_selected
 ),
 
 count_coverage as (
@@ -127,29 +106,26 @@ count_coverage as (
 ),
 
 counts_by_area as (
-    select c.as_of, u.area_code, u.area_name, c.category,
+    select c.as_of, u.pref_code, u.area_code, u.area_name, c.category,
         sum(c.facilities) as facilities,
         'count_table' as source,
-        cast(null as bigint) as members_covered,
-        string_agg(distinct c.file_name, ';') as source_file
+        cast(null as bigint) as members_covered
     from counts as c
     inner join units as u on u.unit_code5 = c.code5
-    group by c.as_of, u.area_code, u.area_name, c.category
+    group by c.as_of, u.pref_code, u.area_code, u.area_name, c.category
 ),
 
 unioned as (
-    select as_of, area_code, area_name, category, facilities, source, members_covered,
-        source_file
+    select as_of, pref_code, area_code, area_name, category, facilities, source, members_covered
     from bureau_by_area
     union all
-    select as_of, area_code, area_name, category, facilities, source, members_covered,
-        source_file
+    select as_of, pref_code, area_code, area_name, category, facilities, source, members_covered
     from counts_by_area
 ),
 
 final as (
     select
-        u.as_of, u.area_code, u.area_name, u.category, u.facilities, u.source, u.source_file,
+        u.as_of, u.pref_code, u.area_code, u.area_name, u.category, u.facilities, u.source,
         coalesce(v.members_covered, m.members_total) as members_covered,
         m.members_total
     from unioned as u
@@ -168,7 +144,7 @@ select
     c.short_ja as category_ja,
     cast(f.facilities as bigint) as facilities,
     f.source,
-    f.source_file,
+    f.pref_code,
     cast(f.members_covered as bigint) as members_covered,
     cast(f.members_total as bigint) as members_total,
     case

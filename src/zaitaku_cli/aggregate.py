@@ -54,7 +54,33 @@ def build_facilities_by_area(
     check_choice("--plan", plan, PLANS)
     wh.materialize("staging/stg_area_units", {"plan": plan})
     wh.materialize("staging/stg_facility_categories", {"as_of": as_of})
-    return wh.arrow("marts/facilities_by_area", {"level": level, "as_of": as_of})
+    wh.materialize("staging/stg_facility_counts_selected", {"as_of": as_of})
+    facilities = wh.arrow("marts/facilities_by_area", {"level": level})
+    return _with_source_files(facilities, wh.arrow("marts/facility_source_files"))
+
+
+def _with_source_files(facilities: pa.Table, files: pa.Table) -> pa.Table:
+    """source_file: the files of each row's source, list date and prefecture, joined by ';'."""
+    import polars as pl
+
+    frame = pl.from_arrow(facilities)
+    names = pl.from_arrow(files)
+    assert isinstance(frame, pl.DataFrame) and isinstance(names, pl.DataFrame)
+    joined = (
+        names.sort("file_name")
+        .group_by("source", "as_of", "pref_code", maintain_order=True)
+        .agg(pl.col("file_name").unique(maintain_order=True).str.join(";").alias("source_file"))
+    )
+    columns = [*frame.columns[: frame.columns.index("pref_code")], "source_file"]
+    columns += [c for c in frame.columns if c not in columns]
+    out = frame.join(
+        joined,
+        on=["source", "as_of", "pref_code"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    ).select(columns)
+    return out.to_arrow()
 
 
 def _reference_provenance() -> dict[str, str]:

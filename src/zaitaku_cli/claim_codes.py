@@ -36,6 +36,7 @@ __all__ = [
     "in_home_care_family",
     "kubun_of",
     "list_codes",
+    "packaged_codes",
     "read_master",
     "suggest_indicator",
     "unknown_codes_in_claims",
@@ -73,6 +74,17 @@ def list_codes(wh: Warehouse) -> pl.DataFrame:
         wh,
         "select code, kubun, name, indicator, seen_in, source from ref_claim_codes "
         "order by indicator, kubun, code",
+    )
+
+
+def packaged_codes() -> pl.DataFrame:
+    """The packaged table alone, as list_codes shows it (for when there is no warehouse)."""
+    from zaitaku_cli.reference import claim_codes
+
+    return (
+        claim_codes()
+        .select("code", "kubun", "name", "indicator", "seen_in", "source")
+        .sort("indicator", "kubun", "code", nulls_last=True)
     )
 
 

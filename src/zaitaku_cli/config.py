@@ -1,16 +1,21 @@
 """Settings and their precedence: CLI flag > ZAITAKU_* variable > zaitaku.toml > default.
 
-Relative paths written in a zaitaku.toml are read from the folder that holds it (the working
-directory for ./zaitaku.toml), so that `zaitaku refresh --config /srv/zaitaku/zaitaku.toml`
-means the same from cron as from an analyst's shell.
+zaitaku.toml holds its settings at the top level or under [zaitaku], and the nightly job's in
+[refresh] tables. Every key is checked against CONFIG_KEYS: a misspelt key is refused (with the
+known key it is nearest to), never ignored, since an ignored `warehose = …` would quietly send
+a cron job's data elsewhere. Relative paths written in a zaitaku.toml are read from the folder
+that holds it (the working directory for ./zaitaku.toml), so that `zaitaku refresh --config
+/srv/zaitaku/zaitaku.toml` means the same from cron as from an analyst's shell.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,74 +24,17 @@ from zaitaku_cli.errors import ConfigError
 
 DEFAULT_WAREHOUSE = Path("data/zaitaku.duckdb")
 DEFAULT_OUT_DIR = Path("data/processed")
+DEFAULT_MEMORY_LIMIT = "1GB"
 CONFIG_FILE = Path("zaitaku.toml")
-
-
-# Keys whose values are paths, read relative to the config file's folder.
-_PATH_KEYS = frozenset({"warehouse", "out_dir"})
-
-
-@dataclass(frozen=True)
-class Settings:
-    warehouse: Path
-    out_dir: Path
-    memory_limit: str
-
-
-def _load_toml(config_file: Path) -> dict[str, Any]:
-    if not config_file.exists():
-        return {}
-    try:
-        with config_file.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{config_file}: not valid TOML ({exc})") from exc
-
-
-def _file_settings(config_file: Path) -> dict[str, object]:
-    data = _load_toml(config_file)
-    section = data.get("zaitaku", data)
-    return section if isinstance(section, dict) else {}
-
-
-def _from_file(config_file: Path, value: object) -> Path:
-    return config_file.parent / str(value)
-
-
-def resolve_settings(
-    warehouse: Path | None = None,
-    out_dir: Path | None = None,
-    config_file: Path = CONFIG_FILE,
-) -> Settings:
-    """Resolve each setting in the documented order; the first one given wins."""
-    file_values = _file_settings(config_file)
-
-    def pick(flag: object, env: str, key: str, default: object) -> object:
-        if flag is not None:
-            return flag
-        if os.environ.get(env):
-            return os.environ[env]
-        if key in file_values:
-            value = file_values[key]
-            return _from_file(config_file, value) if key in _PATH_KEYS else value
-        return default
-
-    return Settings(
-        warehouse=Path(str(pick(warehouse, "ZAITAKU_WAREHOUSE", "warehouse", DEFAULT_WAREHOUSE))),
-        out_dir=Path(str(pick(out_dir, "ZAITAKU_OUT", "out_dir", DEFAULT_OUT_DIR))),
-        # Bounded memory whatever the input size; DuckDB spills to disk beyond this.
-        memory_limit=str(pick(None, "ZAITAKU_MEMORY_LIMIT", "memory_limit", "1GB")),
-    )
-
 
 # -- zaitaku refresh ----------------------------------------------------------------------------
 # The [refresh] tables of zaitaku.toml have their own schema here, every known key with what it
 # takes; unknown keys are refused with the nearest known one. (To be folded into a table of all
 # of zaitaku.toml's keys when there is one.)
 #
-# Precedence for refresh: --config > $ZAITAKU_CONFIG > ./zaitaku.toml; --warehouse, --out and
-# memory_limit as for every command (resolve_settings); --log > $ZAITAKU_LOG > [refresh] log >
-# no log file; everything else comes from the file or the defaults below.
+# Precedence for refresh: --config > $ZAITAKU_CONFIG > ./zaitaku.toml; --warehouse, --out, --log
+# and memory_limit as for every command (resolve_settings, over that file); everything else
+# comes from the file or the defaults below.
 
 INPUT_KINDS = ("facilities", "facility-counts", "claims")
 OVERLAP_RULES = ("refuse", "replace")
@@ -99,7 +47,6 @@ DEFAULT_IGNORE = (".*", "~$*", "*.tmp", "*.part", "*.partial", "*.crdownload")
 # Shaped like a table of zaitaku.toml's keys: a key maps to the type(s) of its value, a table
 # ([refresh.inputs]) to a dict of its own keys.
 REFRESH_KEYS: dict[str, Any] = {
-    "log": str,
     "inputs": {
         "drop": str,  # a folder of files of every kind, recognised by their content
         **dict.fromkeys(INPUT_KINDS, str),  # a folder per kind
@@ -120,6 +67,18 @@ REFRESH_KEYS: dict[str, Any] = {
         "csv_encoding": str,
     },
 }
+
+# What zaitaku.toml may hold, in one place. A key maps to the type(s) its value must have; a
+# section (a TOML table, [name]) maps to a dict of its own keys, nested as deep as needed.
+# A new setting is a new line here (and its place in resolve_settings).
+CONFIG_KEYS: dict[str, Any] = {
+    "warehouse": str,
+    "out_dir": str,
+    "memory_limit": str,
+    "log": str,
+    "refresh": REFRESH_KEYS,
+}
+
 _TYPE_NAMES = {
     str: "text in quotes",
     int: "a whole number",
@@ -127,32 +86,130 @@ _TYPE_NAMES = {
     bool: "true or false",
     list: "a list",
 }
+# Keys whose values are paths, read relative to the config file's folder.
+_PATH_KEYS = frozenset({"warehouse", "out_dir", "log"})
+
+# DuckDB's memory_limit: a number and a unit (it also takes KiB…TiB).
+_MEMORY_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)\s*$", re.IGNORECASE)
 
 
-def _check_refresh_keys(
-    values: dict[str, Any], schema: dict[str, Any], *, file: Path, section: str
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    out_dir: Path
+    memory_limit: str
+    log: Path | None = None
+    # where each setting came from: "--warehouse", "ZAITAKU_WAREHOUSE", "zaitaku.toml: warehouse"
+    # or "default", for messages that name it
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+
+def check_config_keys(
+    values: Mapping[str, Any], schema: Mapping[str, Any], *, file: Path, section: str = ""
 ) -> None:
-    """Refuse a key the schema does not know (naming the nearest one) or a value of the wrong
-    type; tables are checked against their own part of the schema."""
+    """Refuse a key `schema` does not know (naming the nearest known one) or a value of the
+    wrong type; sections are checked against their own part of the schema."""
     for key, value in values.items():
-        where = f"{section}.{key}"
+        where = f"{section}.{key}" if section else key
         if key not in schema:
             near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
-            hint = f"did you mean '{section}.{near[0]}'? " if near else ""
             known = ", ".join(sorted(schema))
-            raise ConfigError(
-                f"{file}: unknown setting '{where}' — {hint}Known in [{section}]: {known}"
-            )
+            hint = f"did you mean '{section + '.' if section else ''}{near[0]}'? " if near else ""
+            place = f"in [{section}]" if section else "at the top level"
+            raise ConfigError(f"{file}: unknown setting '{where}' — {hint}Known {place}: {known}")
         expected = schema[key]
-        if isinstance(expected, dict):
+        if isinstance(expected, Mapping):
             if not isinstance(value, dict):
                 raise ConfigError(f"{file}: '{where}' must be a section, written [{where}]")
-            _check_refresh_keys(value, expected, file=file, section=where)
+            check_config_keys(value, expected, file=file, section=where)
             continue
         types = expected if isinstance(expected, tuple) else (expected,)
+        # TOML's true is a Python bool, which is an int too: only accept it where bool is meant
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
             raise ConfigError(f"{file}: '{where}' must be {wanted}, not {value!r}")
+
+
+def _load_toml(config_file: Path) -> dict[str, Any]:
+    if not config_file.exists():
+        return {}
+    try:
+        with config_file.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_file}: not valid TOML ({exc})") from exc
+
+
+def _file_settings(config_file: Path) -> dict[str, Any]:
+    data = _load_toml(config_file)
+    section = data
+    if isinstance(data.get("zaitaku"), dict):
+        # [refresh] tables sit beside [zaitaku]: they are the job's, not general settings
+        outside = sorted(k for k in data if k not in ("zaitaku", "refresh"))
+        if outside:
+            raise ConfigError(
+                f"{config_file}: settings both under [zaitaku] and outside it "
+                f"({', '.join(outside)}): put them all in one place"
+            )
+        section = {**data["zaitaku"], **{k: v for k, v in data.items() if k == "refresh"}}
+    check_config_keys(section, CONFIG_KEYS, file=config_file)
+    return section
+
+
+def _from_file(config_file: Path, value: object) -> Path:
+    return config_file.parent / str(value)
+
+
+def memory_limit(value: str, source: str) -> str:
+    """A DuckDB memory limit such as 2GB or 512MB, checked here so that a typo is named with
+    the setting it came from, not met later as a DuckDB parser error."""
+    found = _MEMORY_SIZE.match(value)
+    if not found:
+        raise ConfigError(
+            f"{source}: {value!r} is not a memory size — write a number and a unit, "
+            "e.g. 2GB or 512MB (KB, MB, GB, TB; or KiB, MiB, GiB, TiB)"
+        )
+    number, unit = found.groups()
+    unit = unit[0].upper() + unit[1:-1].lower() + "B"  # gib → GiB, mb → MB
+    return f"{number}{unit}"
+
+
+def resolve_settings(
+    warehouse: Path | None = None,
+    out_dir: Path | None = None,
+    config_file: Path = CONFIG_FILE,
+    log: Path | None = None,
+) -> Settings:
+    """Resolve each setting in the documented order; the first one given wins."""
+    file_values = _file_settings(config_file)
+    sources: dict[str, str] = {}
+
+    def pick(name: str, flag: object, option: str, env: str, default: object) -> object:
+        if flag is not None:
+            sources[name] = option
+            return flag
+        if os.environ.get(env):
+            sources[name] = env
+            return os.environ[env]
+        if name in file_values:
+            sources[name] = f"{config_file}: {name}"
+            value = file_values[name]
+            return _from_file(config_file, value) if name in _PATH_KEYS else value
+        sources[name] = "default"
+        return default
+
+    chosen_log = pick("log", log, "--log", "ZAITAKU_LOG", None)
+    limit = pick("memory_limit", None, "", "ZAITAKU_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+    return Settings(
+        warehouse=Path(
+            str(pick("warehouse", warehouse, "--warehouse", "ZAITAKU_WAREHOUSE", DEFAULT_WAREHOUSE))
+        ),
+        out_dir=Path(str(pick("out_dir", out_dir, "--out", "ZAITAKU_OUT", DEFAULT_OUT_DIR))),
+        # Bounded memory whatever the input size; DuckDB spills to disk beyond this.
+        memory_limit=memory_limit(str(limit), sources["memory_limit"]),
+        log=Path(str(chosen_log)) if chosen_log is not None else None,
+        sources=sources,
+    )
 
 
 @dataclass(frozen=True)
@@ -229,17 +286,12 @@ def resolve_refresh_settings(
             f"no configuration file {config_file}: pass --config FILE or set $ZAITAKU_CONFIG "
             "(see examples/zaitaku.example.toml)"
         )
-    data = _load_toml(config_file)
-    if "refresh" not in data:
-        near = difflib.get_close_matches("refresh", list(data), n=1)
-        hint = f" ([{near[0]}] is misspelt?)" if near else ""
+    # every key of the file is checked there, [refresh] tables included
+    refresh = _file_settings(config_file).get("refresh")
+    if refresh is None:
         raise ConfigError(
-            f"{config_file}: no [refresh] table: refresh needs [refresh.inputs] folders{hint}"
+            f"{config_file}: no [refresh] table: refresh needs [refresh.inputs] folders"
         )
-    refresh = data["refresh"]
-    if not isinstance(refresh, dict):
-        raise ConfigError(f"{config_file}: 'refresh' must be a section, written [refresh]")
-    _check_refresh_keys(refresh, REFRESH_KEYS, file=config_file, section="refresh")
     inputs = refresh.get("inputs", {})
     claims = refresh.get("claims", {})
     counts = refresh.get("facility-counts", {})
@@ -287,17 +339,13 @@ def resolve_refresh_settings(
 
     suppress = export.get("suppress", True)
 
-    log_value = log or (Path(os.environ["ZAITAKU_LOG"]) if os.environ.get("ZAITAKU_LOG") else None)
-    if log_value is None and "log" in refresh:
-        log_value = _from_file(config_file, refresh["log"])
-
-    base = resolve_settings(warehouse=warehouse, out_dir=out_dir, config_file=config_file)
+    base = resolve_settings(warehouse=warehouse, out_dir=out_dir, config_file=config_file, log=log)
     return RefreshSettings(
         config_file=config_file,
         warehouse=base.warehouse,
         out_dir=base.out_dir,
         memory_limit=base.memory_limit,
-        log=log_value,
+        log=base.log,
         drop=drop,
         folders=folders,
         ignore=(*DEFAULT_IGNORE, *ignore),

@@ -1,12 +1,15 @@
-"""CLI rendering: Rich tables and progress for people, JSON for scripts, nothing for --quiet."""
+"""CLI rendering: Rich tables and progress for people, JSON for scripts, nothing for --quiet;
+warnings and errors also to the run log (--log / ZAITAKU_LOG), whatever the output mode."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.console import Console
 from rich.markup import escape
@@ -18,6 +21,54 @@ from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.summary import IngestSummary
 
 STATUS_STYLE = {"loaded": "green", "unchanged": "cyan", "refused": "red"}
+
+
+class RunLog:
+    """A plain-text log for cron: one line per warning or error, appended, timestamped, with the
+    command and its pid, so that the runs of many nights can share one file."""
+
+    def __init__(self, path: Path, command: str) -> None:
+        self.path = path
+        self.command = command
+
+    def write(self, level: str, message: str) -> None:
+        stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+        text = " ".join(message.split())  # one line, whatever the message held
+        line = f"{stamp} {level} {self.command} [pid {os.getpid()}]: {text}\n"
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(line)
+
+
+class _Shared:
+    log: RunLog | None = None  # the running command's log (set by the CLI's error handling)
+    # live progress bars, stopped before an error is printed
+    bars: ClassVar[set[RichProgress]] = set()
+
+
+def use_log(log: RunLog | None) -> None:
+    """Send the warnings and errors of every Output from now on to `log` too (None: stop)."""
+    _Shared.log = log
+
+
+def log_note(message: str) -> None:
+    """A line of what a run is doing (refresh: each file, each export) in the run log, if any."""
+    _to_log("INFO", message)
+
+
+def _to_log(level: str, message: str) -> None:
+    log = _Shared.log
+    if log is None:
+        return
+    try:
+        log.write(level, message)
+    except OSError as exc:
+        _Shared.log = None  # say it once, then carry on: the run matters more than its log
+        Console(stderr=True).print(
+            f"[yellow]Warning:[/yellow] cannot write the log {escape(str(log.path))}: "
+            f"{escape(exc.strerror or str(exc))}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 class Output:
@@ -42,12 +93,27 @@ class Output:
             self.out.print(*objects, markup=markup, highlight=False)
 
     def warn(self, message: str) -> None:
-        # --json keeps stdout parseable; warnings are in its document. --quiet means errors only.
+        # --json keeps stdout parseable; warnings are in its document. --quiet means errors
+        # only on the terminal; the log keeps every warning.
+        _to_log("WARNING", message)
         if not (self.as_json or self.quiet):
             self.err.print("[yellow]Warning:[/yellow]", escape(message), highlight=False)
 
     def error(self, message: str) -> None:
+        _to_log("ERROR", message)
+        _stop_bars()
         self.err.print("[red]Error:[/red]", escape(message), highlight=False, soft_wrap=True)
+
+    def interrupted(self, line: str) -> None:
+        """The one line of an interrupt ('Interrupted (SIGINT): …')."""
+        _to_log("INTERRUPTED", line)
+        _stop_bars()
+        self.err.print(escape(line), style="red", highlight=False, soft_wrap=True)
+
+
+def _stop_bars() -> None:
+    for bar in list(_Shared.bars):
+        bar.finish()
 
 
 class RichProgress:
@@ -67,6 +133,7 @@ class RichProgress:
     def start(self, description: str, total: int | None = None) -> None:
         if self._task is None:
             self._bar.start()
+            _Shared.bars.add(self)
         else:
             self._bar.remove_task(self._task)
         self._task = self._bar.add_task(description, total=total)
@@ -79,6 +146,7 @@ class RichProgress:
         if self._task is not None:
             self._bar.stop()
             self._task = None
+            _Shared.bars.discard(self)
 
 
 def ingest_table(summaries: Sequence[IngestSummary]) -> Table:
@@ -126,32 +194,3 @@ def frame_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
     for row in rows:
         table.add_row(*("-" if v is None else str(v) for v in row))
     return table
-
-
-class LogFile:
-    """--log FILE: timestamped lines appended to a file, warnings included, so that a cron run
-    explains itself in the morning even with -q."""
-
-    def __init__(self, path: Path, command: str) -> None:
-        import os
-
-        from zaitaku_cli.errors import ConfigError
-
-        self.path = path
-        self.tag = f"{command}[{os.getpid()}]"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = path.open("a", encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot write the log file {path}: {exc.strerror or exc}") from exc
-
-    def line(self, text: str) -> None:
-        from datetime import datetime
-
-        stamp = datetime.now().astimezone().isoformat(timespec="seconds")
-        for part in text.splitlines() or [""]:
-            self._fh.write(f"{stamp} {self.tag} {part}\n")
-        self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.close()

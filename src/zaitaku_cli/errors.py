@@ -77,6 +77,10 @@ class WarehouseBusy(WarehouseError):
     exit_code = EXIT_BUSY
 
 
+class OutOfMemory(WarehouseError):
+    """DuckDB reached its memory limit (and could not spill the rest to disk)."""
+
+
 class SnapshotNotFound(ZaitakuError):
     """An aggregate asked for an as-of date or data that the warehouse does not hold."""
 

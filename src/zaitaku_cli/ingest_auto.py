@@ -45,6 +45,8 @@ class IngestOptions:
     # Claims whose (保険者番号, 診療年月) pairs were loaded from another file: supersede them
     # (True) or refuse the file (False).
     replace: bool = False
+    # A file with a header but no data rows: record it (True) or refuse it (False).
+    allow_empty: bool = False
 
 
 Ingester = Callable[[Warehouse, Path, IngestOptions, Progress], IngestSummary]
@@ -53,7 +55,9 @@ Ingester = Callable[[Warehouse, Path, IngestOptions, Progress], IngestSummary]
 def _facilities(
     wh: Warehouse, path: Path, options: IngestOptions, progress: Progress
 ) -> IngestSummary:
-    return ingest_facility_list(wh, path, as_of=options.as_of, progress=progress)
+    return ingest_facility_list(
+        wh, path, as_of=options.as_of, allow_empty=options.allow_empty, progress=progress
+    )
 
 
 def _facility_counts(

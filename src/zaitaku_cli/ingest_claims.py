@@ -13,7 +13,6 @@ import csv
 import hashlib
 import hmac
 import io
-import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from zaitaku_cli.readers.claims_extract import (
 )
 from zaitaku_cli.readers.claims_parts import ParsedExtract, create_raw_view, parse_extract
 from zaitaku_cli.readers.wareki import ERAS
+from zaitaku_cli.scratch import scratch_dir
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse, file_sha256
 
@@ -151,7 +151,8 @@ def ingest_claim_extract(
     layout = read_layout(path, mapping, encoding=encoding)
     own_eras = not _relation_exists(wh, _OWN_ERAS)
     # The Parquet parts sit beside the warehouse, where DuckDB spills too: /tmp may be small.
-    with tempfile.TemporaryDirectory(dir=wh.path.parent, prefix=".claims-") as workdir:
+    # They hold raw person keys: removed on every exit, or by the next run after a SIGKILL.
+    with scratch_dir(wh.path.parent, "claims") as workdir:
         try:
             parsed = parse_extract(layout, Path(workdir), progress=progress)
             _register_inputs(wh, layout, mapping)

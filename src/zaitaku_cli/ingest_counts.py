@@ -14,7 +14,8 @@ import polars as pl
 
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.geo import resolve_names
-from zaitaku_cli.readers.count_table import CountTable, normalize_label, read_count_table
+from zaitaku_cli.readers.count_table import CountTable, read_count_table
+from zaitaku_cli.readers.labels import normalize_label
 from zaitaku_cli.reference import juri_kigo, municipalities
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse, file_sha256

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from zaitaku_cli.errors import WarehouseError
+from zaitaku_cli.errors import InputError, WarehouseError
 from zaitaku_cli.geo import resolve_addresses
 from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.bureau_list import (
@@ -30,6 +30,7 @@ from zaitaku_cli.readers.bureau_list import (
     pref_code_expr,
     read_bureau_list,
 )
+from zaitaku_cli.readers.labels import normalize_label_expr
 from zaitaku_cli.readers.wareki import parse_wareki_date
 from zaitaku_cli.reference import municipalities
 from zaitaku_cli.summary import IngestSummary
@@ -97,16 +98,20 @@ def ingest_facility_lists(
     paths: Sequence[Path],
     *,
     as_of: date | None = None,
+    allow_empty: bool = False,
     progress: Progress | None = None,
 ) -> list[IngestSummary]:
     """Ingest each bureau list in `paths` (each in its own transaction); one summary per file.
 
     `as_of` overrides the list date of the title rows (for every file). Raises ZaitakuError
     subclasses (InputError with file/row/column) and leaves the failing file unloaded; files
-    before it stay loaded.
+    before it stay loaded. A list with no data row is refused unless `allow_empty`.
     """
     progress = progress or NoProgress()
-    return [ingest_facility_list(wh, Path(p), as_of=as_of, progress=progress) for p in paths]
+    return [
+        ingest_facility_list(wh, Path(p), as_of=as_of, allow_empty=allow_empty, progress=progress)
+        for p in paths
+    ]
 
 
 def ingest_facility_list(
@@ -114,6 +119,7 @@ def ingest_facility_list(
     path: Path,
     *,
     as_of: date | None = None,
+    allow_empty: bool = False,
     progress: Progress | None = None,
 ) -> IngestSummary:
     """Ingest one bureau list file in one transaction and return what happened."""
@@ -131,6 +137,7 @@ def ingest_facility_list(
                 bureau = read_bureau_list(path, as_of=as_of)
                 progress.advance()
                 prepared = _prepare(bureau)
+                _refuse_if_nothing_to_load(path, prepared, allow_empty=allow_empty)
                 # The working frames hold what is needed from here on: free the raw rows
                 # early (the 200,000-row benchmark has to stay under 1 GB).
                 bureau.frame = bureau.frame.clear()
@@ -140,6 +147,33 @@ def ingest_facility_list(
                 progress.finish()
     except duckdb.Error as exc:
         raise WarehouseError(f"{path}: could not load the list into the warehouse: {exc}") from exc
+
+
+def _refuse_if_nothing_to_load(path: Path, prepared: _Prepared, *, allow_empty: bool) -> None:
+    """A list without data rows, or whose every row was rejected, is not a list to record.
+
+    Recording it would mark the file as ingested (a later, fixed copy with the same name would
+    look like a second snapshot) and would say 'loaded' in a nightly log about a file that
+    holds nothing.
+    """
+    if prepared.rows_read == 0 and not allow_empty:
+        raise InputError(
+            "the list has a header but no data rows",
+            file=path,
+            hint="check that the export is complete, or pass --allow-empty to record it anyway",
+        )
+    if prepared.rows.height == 0 and prepared.rejects.height:
+        first = prepared.rejects.row(0, named=True)
+        reasons = prepared.rejects["reason"].value_counts(sort=True)
+        top = "; ".join(f"{n:,} × {reason}" for reason, n in reasons.head(3).iter_rows())
+        raise InputError(
+            f"none of its rows can be loaded: all {prepared.rejects.height:,} were rejected "
+            f"({top}); first: {first['value']!r}",
+            file=path,
+            row=first["row_number"],
+            column=first["column_name"],
+            hint="is this the 医科 list of a 地方厚生局, with its columns in the published order?",
+        )
 
 
 def _unchanged(path: Path, sha: str, previous: IngestRecord, as_of: date | None) -> IngestSummary:
@@ -286,7 +320,7 @@ def _prepare(bureau: BureauList) -> _Prepared:
     rows_read = bureau.frame.height
 
     # 区分: 中国四国 lists mix 歯科 and 薬局 rows into the 医科 list; only 医科 is home-care supply.
-    kubun = pl.col("kubun").str.normalize("NFKC").str.replace_all(r"\s", "")
+    kubun = normalize_label_expr(pl.col("kubun"))
     frame = bureau.frame.select(_WORK_COLUMNS).with_columns(kubun.alias("kubun"))
     dropped_counts = (
         frame.filter(pl.col("kubun").is_null() | (pl.col("kubun") != MEDICAL_KUBUN))
@@ -326,7 +360,7 @@ def _prepare(bureau: BureauList) -> _Prepared:
     groups = groups.with_columns(
         pref_code_expr().alias("pref_norm"),
         facility_no_expr().alias("facility_no_norm"),
-        pl.col("label_raw").str.normalize("NFKC").str.replace_all(r"\s", "").alias("label"),
+        normalize_label_expr(pl.col("label_raw")).alias("label"),
     )
     bad_pref = ~pl.col("pref_norm").is_in(PREF_CODES).fill_null(False)
     bad_no = pl.col("facility_no_norm").is_null()

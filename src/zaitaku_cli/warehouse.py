@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,8 +17,9 @@ import duckdb
 import pyarrow as pa
 
 from zaitaku_cli import __version__
-from zaitaku_cli.errors import WarehouseError
+from zaitaku_cli.errors import OutOfMemory, WarehouseBusy, WarehouseError
 from zaitaku_cli.reference import register_reference_tables
+from zaitaku_cli.scratch import remove_leftovers, remove_stale_spill, spill_dir
 from zaitaku_cli.sql_files import load_sql, migration_files
 
 HMAC_SECRET_NAME = "person_key_hmac"
@@ -47,26 +49,50 @@ class Warehouse:
 
     def __init__(self, path: Path, *, memory_limit: str = "1GB", threads: int | None = None):
         self.path = path
+        self.memory_limit = memory_limit
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.con = duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise _busy(path, str(exc)) from exc
+            raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+        # Holding the write lock, this process alone may use the spill folder: what is there
+        # was left by a killed run, as are dead runs' scratch folders beside the warehouse.
+        remove_stale_spill(path)
+        remove_leftovers(path.parent)
         # Bounded memory: DuckDB spills to a temp directory beside the warehouse beyond this.
-        self.con.execute(f"set memory_limit = '{memory_limit}'")
-        self.con.execute(f"set temp_directory = '{path.parent / (path.name + '.tmp')}'")
+        self.con.execute("set memory_limit = $limit", {"limit": memory_limit})
+        self.con.execute("set temp_directory = $dir", {"dir": str(spill_dir(path))})
         self.con.execute("set preserve_insertion_order = false")
         if threads:
             self.con.execute(f"set threads = {int(threads)}")
-        self.migrate()
-        register_reference_tables(self.con)
+        try:
+            self.migrate()
+            register_reference_tables(self.con)
+        except duckdb.OutOfMemoryException as exc:
+            self.close()
+            raise self._out_of_memory(exc) from exc
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Warehouse:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self.close()
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            raise self._out_of_memory(exc) from exc
+
+    def _out_of_memory(self, exc: duckdb.OutOfMemoryException) -> OutOfMemory:
+        # Wherever it happens, say what to change; DuckDB's own text says only what failed.
+        return OutOfMemory(
+            f"DuckDB ran out of memory ({str(exc).splitlines()[0]}). Raise the limit, now "
+            f"{self.memory_limit}, with ZAITAKU_MEMORY_LIMIT or memory_limit in zaitaku.toml "
+            f"(e.g. 4GB); beyond it DuckDB spills to {spill_dir(self.path)}: check the free "
+            "disk space there"
+        )
 
     def close(self) -> None:
         self.con.close()
@@ -110,10 +136,17 @@ class Warehouse:
         self.con.execute("begin transaction")
         try:
             yield self.con
+            self.con.execute("commit")
         except BaseException:
-            self.con.execute("rollback")
+            # also when the commit itself failed or was interrupted: the connection must not
+            # stay in a transaction that a later query (what was loaded?) would read from
+            self._rollback()
             raise
-        self.con.execute("commit")
+
+    def _rollback(self) -> None:
+        # no transaction left: the commit went through, or DuckDB ended it
+        with suppress(duckdb.TransactionException):
+            self.con.execute("rollback")
 
     # -- SQL -------------------------------------------------------------------------------
     def _one(self, query: str, params: Mapping[str, Any] | None = None) -> tuple[Any, ...] | None:
@@ -240,6 +273,22 @@ class Warehouse:
             },
         )
 
+    def last_ingest_id(self) -> int:
+        """The newest ingest id (0 for none): ingests after it are those of a later run."""
+        row = self._one("select coalesce(max(ingest_id), 0) from ingest_log")
+        return int(row[0]) if row else 0
+
+    def ingests_after(self, ingest_id: int) -> list[tuple[int, str]]:
+        """(ingest id, file path) of the ingests committed after `ingest_id`, in order."""
+        return [
+            (int(r[0]), str(r[1]))
+            for r in self.fetch_all(
+                "select ingest_id, file_path from ingest_log where ingest_id > $id "
+                "order by ingest_id",
+                {"id": ingest_id},
+            )
+        ]
+
     def ingests(self) -> list[dict[str, Any]]:
         cur = self.con.execute(
             "select ingest_id, kind, file_name, sha256, as_of, pref_codes, rows_read, "
@@ -272,6 +321,16 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open warehouse {path} to read it: {exc}") from exc
+
+
+def _busy(path: Path, message: str) -> WarehouseBusy:
+    """DuckDB's lock conflict as the analyst's situation, naming the holder when DuckDB does."""
+    holder = re.search(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)", message)
+    who = f" (pid {holder['pid']}, {holder['program']})" if holder else ""
+    return WarehouseBusy(
+        f"the warehouse {path} is in use by another process{who}, probably another zaitaku "
+        "run: nothing was done. Run again when it has finished (exit code 75: try again later)"
+    )
 
 
 def open_warehouse(path: Path, *, memory_limit: str = "1GB") -> Warehouse:

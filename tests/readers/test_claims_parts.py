@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,3 +179,28 @@ def test_too_many_malformed_lines_refuse_the_file(
         f"{path}: more than 2 lines have a number of fields other than the header's (the first "
         "is line 2)"
     )
+
+
+def test_an_interrupt_stops_the_workers_already_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+    import subprocess
+
+    from zaitaku_cli.readers import claims_parts
+
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        if len(started) == 2:
+            raise KeyboardInterrupt  # Ctrl-C while the third worker starts
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(claims_parts.subprocess, "Popen", popen)
+    path = write_extract(tmp_path / "a.csv", [claim(被保険者番号=f"P{i:09d}") for i in range(300)])
+    with pytest.raises(KeyboardInterrupt):
+        prepare_utf8(layout_of(path), tmp_path, workers=3)
+    # both were still starting their interpreter (≥ 0.1 s): stopped, not left to finish
+    assert [p.returncode for p in started] == [-signal.SIGKILL, -signal.SIGKILL]

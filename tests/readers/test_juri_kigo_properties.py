@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import unicodedata
 
+import polars as pl
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zaitaku_cli.readers.count_table import normalize_label
+from zaitaku_cli.readers.labels import normalize_label, normalize_label_expr
 from zaitaku_cli.reference import juri_kigo
 
 LABELS = sorted(set(juri_kigo()["label"].to_list()))
@@ -40,3 +41,12 @@ def test_normalising_is_total_and_idempotent(text: str) -> None:
     assert normalize_label(once) == once
     assert not any(ch.isspace() for ch in once)
     assert once == unicodedata.normalize("NFKC", once)
+
+
+@given(st.lists(st.text(), max_size=20))
+def test_the_column_form_agrees_with_the_scalar_one(texts: list[str]) -> None:
+    # bureau lists normalise a column, count tables a cell: the same label must come out
+    column = (
+        pl.Series("t", texts, dtype=pl.String).to_frame().select(normalize_label_expr(pl.col("t")))
+    )
+    assert column["t"].to_list() == [normalize_label(t) for t in texts]

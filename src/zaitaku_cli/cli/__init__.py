@@ -6,13 +6,15 @@ in the modules beside this package. `main` is the console-script entry point.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from zaitaku_cli import __version__
-from zaitaku_cli.cli import aggregate, ingest, operations, reference
+from zaitaku_cli.cli import aggregate, ingest, interrupts, operations, reference
 from zaitaku_cli.cli.common import EXIT_CODES_HELP
+from zaitaku_cli.console import Output
 
 app = typer.Typer(
     name="zaitaku",
@@ -46,7 +48,18 @@ def main_callback(
 
 
 def main() -> None:
-    app()
+    interrupts.install()
+    try:
+        app()
+    except interrupts.Interrupted as exc:
+        # A signal outside a command's own handling (while options are parsed, or after).
+        Output().interrupted(interrupts.message(exc.signum))
+        sys.exit(exc.exit_code)
+    finally:
+        # The command is over and has said so. Python's teardown (~0.15 s after a large ingest)
+        # resets the handlers: a signal then would end the process silently, by the signal.
+        # Held back instead, it dies with the process, which exits as the command did.
+        interrupts.hold_back()
 
 
 __all__ = ["app", "main"]

@@ -12,6 +12,7 @@ from zaitaku_cli.cli.common import (
     CsvEncoding,
     JsonOpt,
     Level,
+    LogOpt,
     Period,
     Plan,
     QuietOpt,
@@ -68,6 +69,7 @@ def aggregate_cmd(
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    log: LogOpt = None,
 ) -> None:
     """Indicators per area: facilities_by_LEVEL and claims_by_LEVEL as Parquet and CSV.
 
@@ -111,6 +113,8 @@ def aggregate_cmd(
                 "warnings": result.warnings,
             }
         )
+        for w in result.warnings:
+            out.warn(w)  # in the document above; logged
         return
     if result.facilities is not None:
         for view in facilities_overview(result.facilities, by.value):

@@ -12,13 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import duckdb
 import typer
 from typer.core import TyperGroup
 
+from zaitaku_cli.cli import interrupts
 from zaitaku_cli.cli.common import (
     AsOfOpt,
     ClaimsEncoding,
     JsonOpt,
+    LogOpt,
     QuietOpt,
     WarehouseOpt,
     handles_errors,
@@ -29,6 +32,16 @@ from zaitaku_cli.cli.common import (
 from zaitaku_cli.console import Output, ingest_table, reject_lines
 from zaitaku_cli.errors import ZaitakuError
 from zaitaku_cli.summary import IngestSummary
+from zaitaku_cli.warehouse import Warehouse
+
+AllowEmptyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Record a file that has a header but no data rows (refused by default: an empty "
+        "export is usually a failed one).",
+    ),
+]
 
 if TYPE_CHECKING:
     # Typer vendors click; only the type is needed, and only by mypy.
@@ -94,6 +107,9 @@ ingest_app = typer.Typer(
 def render_ingest(out: Output, summaries: list[IngestSummary]) -> None:
     if out.as_json:
         out.json({"ingested": [s.to_dict() for s in summaries]})
+        for s in summaries:
+            for warning in file_warnings(s):
+                out.warn(warning)  # not printed with --json (they are in the document): logged
         return
     out.print(ingest_table(summaries))
     for s in summaries:
@@ -103,34 +119,86 @@ def render_ingest(out: Output, summaries: list[IngestSummary]) -> None:
             out.print(f"{s.file}: {s.rows_rejected:,} rows rejected (kept in table `rejects`):")
             for line in reject_lines(s):
                 out.print(line, markup=False)
-        for w in s.warnings:
-            out.warn(w if Path(s.file).name in w else f"{s.file}: {w}")
-        unmapped = s.details.get("unmapped_codes") or []
-        if unmapped:
-            shown = ", ".join(f"{u['code']} ({u['lines']:,} lines)" for u in unmapped[:5])
-            out.warn(
-                f"{s.file}: {len(unmapped)} 在宅医療 codes are not in the code table and count "
-                f"towards no indicator: {shown}. Check them with "
-                "`zaitaku reference update-codes MASTER` (a newer 医科診療行為マスター)."
-            )
+        for warning in file_warnings(s):
+            out.warn(warning)
+
+
+def file_warnings(s: IngestSummary) -> list[str]:
+    """The warnings of one ingested file, each naming the file."""
+    found = [w if Path(s.file).name in w else f"{s.file}: {w}" for w in s.warnings]
+    unmapped = s.details.get("unmapped_codes") or []
+    if unmapped:
+        shown = ", ".join(f"{u['code']} ({u['lines']:,} lines)" for u in unmapped[:5])
+        found.append(
+            f"{s.file}: {len(unmapped)} 在宅医療 codes are not in the code table and count "
+            f"towards no indicator: {shown}. Check them with "
+            "`zaitaku reference update-codes MASTER` (a newer 医科診療行為マスター)."
+        )
+    return found
 
 
 def ingest_one_by_one(
-    out: Output, paths: list[Path], ingest: Callable[[Path], list[IngestSummary]]
+    out: Output,
+    wh: Warehouse,
+    paths: list[Path],
+    ingest: Callable[[Path], list[IngestSummary]],
 ) -> list[IngestSummary]:
     """Ingest files in order (each its own transaction). When one fails, the files before it
-    stay loaded: say which, in the table or in the --json document, before the error."""
+    stay loaded: say which, in the table or in the --json document, before the error.
+
+    When an interrupt stops it, the warehouse says which files were committed: the ingests
+    after the newest one before this command. That holds even when the signal came between a
+    commit and its summary; the interrupt's line names them.
+    """
+    mark = wh.last_ingest_id()
     done: list[IngestSummary] = []
-    for path in paths:
-        try:
-            done += ingest(path)
-        except ZaitakuError as exc:
+    current: Path | None = None
+    try:
+        for current in paths:
+            done += ingest(current)
+    except BaseException as exc:
+        if interrupts.signal_of(exc) is not None:
+            interrupts.tell(_after_interrupt(wh, mark, paths, current))
+        elif isinstance(exc, ZaitakuError):
             if out.as_json:
                 out.json({"ingested": [s.to_dict() for s in done], "error": str(exc)})
             elif done:
                 render_ingest(out, done)
-            raise
+        raise
+    interrupts.tell(_after_interrupt(wh, mark, paths, None))
     return done
+
+
+def _after_interrupt(wh: Warehouse, mark: int, paths: list[Path], current: Path | None) -> str:
+    """What an interrupt left: the file it stopped (`current`; None once all were done) was
+    committed or not, the files before it that were committed, those never started."""
+    try:
+        committed = {path: ingest_id for ingest_id, path in wh.ingests_after(mark)}
+    except duckdb.Error:
+        where = current.name if current else "the files"
+        return f"whether {where} was kept cannot be told now: see `zaitaku status`"
+    at = paths.index(current) if current is not None else len(paths)
+
+    def loaded(ps: list[Path]) -> str:
+        return ", ".join(f"{p.name} (ingest #{committed[str(p)]})" for p in ps)
+
+    before = [p for p in paths[:at] if str(p) in committed]
+    if current is None:
+        if not before:
+            return "nothing needed loading (already in the warehouse); the interrupt came after"
+        were = "was" if len(before) == 1 else "were"
+        return f"{loaded(before)} {were} loaded; the interrupt came after"
+    if str(current) in committed:
+        ingest_id = committed[str(current)]
+        story = f"{current.name} was loaded (ingest #{ingest_id}); the interrupt came after"
+    else:
+        story = f"nothing of {current.name} was kept"
+    if before:
+        story += f"; loaded before it: {loaded(before)}"
+    rest = paths[at + 1 :]
+    if rest:
+        story += f"; not started: {', '.join(p.name for p in rest)}"
+    return story
 
 
 @ingest_app.command("facilities", rich_help_panel=KINDS_PANEL)
@@ -146,9 +214,11 @@ def ingest_facilities_cmd(
         ),
     ],
     as_of: AsOfOpt = None,
+    allow_empty: AllowEmptyOpt = False,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    log: LogOpt = None,
 ) -> None:
     """Load 地方厚生局 facility lists: 医科 rows, 受理記号 → category, address → 市区町村.
 
@@ -162,8 +232,11 @@ def ingest_facilities_cmd(
     with warehouse_run(warehouse, "zaitaku ingest facilities") as (wh, run):
         summaries = ingest_one_by_one(
             out,
+            wh,
             paths,
-            lambda path: ingest_facility_lists(wh, [path], as_of=day, progress=out.progress()),
+            lambda path: ingest_facility_lists(
+                wh, [path], as_of=day, allow_empty=allow_empty, progress=out.progress()
+            ),
         )
         record_ingests(run, summaries)
     render_ingest(out, summaries)
@@ -187,16 +260,20 @@ def ingest_facility_counts_cmd(
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    log: LogOpt = None,
 ) -> None:
     """Load a prefecture's published count table; its 計 row is checked against the column sums."""
     from zaitaku_cli.ingest_counts import ingest_count_table
 
     check_pref(pref)
     out = Output(quiet=quiet, as_json=as_json)
+    day = parse_date_option(as_of)
     with warehouse_run(warehouse, "zaitaku ingest facility-counts") as (wh, run):
-        summary = ingest_count_table(wh, path, pref_code=pref, as_of=parse_date_option(as_of))
-        record_ingests(run, [summary])
-    render_ingest(out, [summary])
+        summaries = ingest_one_by_one(
+            out, wh, [path], lambda p: [ingest_count_table(wh, p, pref_code=pref, as_of=day)]
+        )
+        record_ingests(run, summaries)
+    render_ingest(out, summaries)
 
 
 @ingest_app.command("claims", rich_help_panel=KINDS_PANEL)
@@ -232,6 +309,7 @@ def ingest_claims_cmd(
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    log: LogOpt = None,
 ) -> None:
     """Load claim lines; the person key is replaced by a keyed hash and never stored raw."""
     from zaitaku_cli.ingest_claims import ingest_claim_extracts
@@ -240,6 +318,7 @@ def ingest_claims_cmd(
     with warehouse_run(warehouse, "zaitaku ingest claims") as (wh, run):
         summaries = ingest_one_by_one(
             out,
+            wh,
             paths,
             lambda path: ingest_claim_extracts(
                 wh,
@@ -304,9 +383,11 @@ def ingest_recognised_cmd(
             help="Claims: refuse the whole file above this share of bad rows.",
         ),
     ] = 0.01,
+    allow_empty: AllowEmptyOpt = False,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    log: LogOpt = None,
 ) -> None:
     """Load input files of any kind, each recognised by its content."""
     from zaitaku_cli.ingest_auto import IngestOptions, ingest_file, recognise
@@ -324,11 +405,13 @@ def ingest_recognised_cmd(
         claims_mapping=mapping,
         claims_encoding=encoding.value,
         max_reject_rate=max_reject_rate,
+        allow_empty=allow_empty,
     )
     by_path = {found.path: found.kind for found in detections}
     with warehouse_run(warehouse, "zaitaku ingest") as (wh, run):
         summaries = ingest_one_by_one(
             out,
+            wh,
             [found.path for found in detections],
             lambda path: [ingest_file(wh, path, by_path[path], options, progress=out.progress())],
         )

@@ -9,18 +9,22 @@ import typer
 
 from zaitaku_cli.cli.common import (
     JsonOpt,
+    LogOpt,
     QuietOpt,
     WarehouseOpt,
     handles_errors,
+    open_run_log,
     open_warehouse,
 )
 from zaitaku_cli.config import resolve_settings
-from zaitaku_cli.console import LogFile, Output, frame_table
+from zaitaku_cli.console import Output, frame_table, log_note, use_log
 from zaitaku_cli.errors import WarehouseBusy
 
 
 @handles_errors
-def status_cmd(warehouse: WarehouseOpt = None, as_json: JsonOpt = False) -> None:
+def status_cmd(
+    warehouse: WarehouseOpt = None, as_json: JsonOpt = False, log: LogOpt = None
+) -> None:
     """What the warehouse holds: every ingested file with its sha256, as-of date and row counts."""
     out = Output(as_json=as_json)
     with open_warehouse(warehouse, must_exist=True) as wh:
@@ -51,15 +55,6 @@ def refresh_cmd(
             "only read).",
         ),
     ] = False,
-    log: Annotated[
-        Path | None,
-        typer.Option(
-            "--log",
-            help="Append what the run did, warnings included, to this file. Default: "
-            "$ZAITAKU_LOG, then [refresh] log.",
-            show_default=False,
-        ),
-    ] = None,
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -69,6 +64,7 @@ def refresh_cmd(
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    log: LogOpt = None,
 ) -> None:
     """The nightly job: ingest what is new in the input folders, then publish every export.
 
@@ -86,36 +82,22 @@ def refresh_cmd(
     settings = resolve_refresh_settings(
         config=config, warehouse=warehouse, out_dir=out_dir, log=log
     )
-    logfile = LogFile(settings.log, "zaitaku refresh") if settings.log else None
-
-    def note(text: str) -> None:
-        if logfile is not None:
-            logfile.line(text)
-
-    note(
+    # the log the job's own config names (the error handling opened ./zaitaku.toml's)
+    use_log(open_run_log(settings.log))
+    log_note(
         f"start{' (dry run)' if dry_run else ''}: config {settings.config_file}, warehouse "
         f"{settings.warehouse}, out {settings.out_dir}"
     )
-    try:
-        try:
-            result = refresh(settings, dry_run=dry_run, progress=out.progress(), log=note)
-        except WarehouseBusy as exc:
-            note(f"busy: {exc}")
-            raise
-        for warning in result.warnings:
-            note(f"warning: {warning}")
-        for export in result.exports:
-            note(f"{export.status} {export.folder}")
-        if result.error:
-            note(f"error: {result.error}")
-        note(f"end: {result.status} (exit {result.exit_code}) in {result.seconds:.1f} s")
-    finally:
-        if logfile is not None:
-            logfile.close()
+    result = refresh(settings, dry_run=dry_run, progress=out.progress(), log=log_note)
+    for export in result.exports:
+        log_note(f"{export.status} {export.folder}")
     if out.as_json:
         out.json(result.to_dict())
     else:
         _render_refresh(out, result)
+    for warning in result.warnings:
+        out.warn(warning)  # on the terminal unless -q/--json; in the log always
+    log_note(f"end: {result.status} (exit {result.exit_code}) in {result.seconds:.1f} s")
     if result.error:
         out.error(result.error)
     if result.exit_code:
@@ -153,8 +135,6 @@ def _render_refresh(out: Output, result: Any) -> None:
                 [(e.choice.set_name, e.status, str(e.folder)) for e in result.exports],
             )
         )
-    for warning in result.warnings:
-        out.warn(warning)
     if result.status == "nothing_new":
         out.print(
             f"Nothing new: every input file was ingested before and every export is current "

@@ -63,11 +63,16 @@ def reference_codes_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """List the 診療行為コード → indicator table (packaged codes plus codes you added)."""
-    from zaitaku_cli.claim_codes import list_codes
+    from zaitaku_cli.claim_codes import list_codes, packaged_codes
+    from zaitaku_cli.config import resolve_settings
 
     out = Output(as_json=as_json)
-    with open_warehouse(warehouse) as wh:
-        codes = list_codes(wh)
+    if resolve_settings(warehouse=warehouse).warehouse.exists():
+        with open_warehouse(warehouse, must_exist=True) as wh:
+            codes = list_codes(wh)
+    else:
+        # Listing creates no warehouse: without one, there are only the packaged codes.
+        codes = packaged_codes()
     if indicator:
         codes = codes.filter(codes["indicator"] == indicator)
     if as_json:

@@ -140,7 +140,9 @@ def facility_no_expr(col: str = "facility_no") -> pl.Expr:
     Shorter numbers are zero-padded: a list re-saved through Excel loses leading zeros.
     """
     text = pl.col(col).str.normalize("NFKC").str.replace_all(r"\s", "")
-    return pl.when(text.str.contains(r"^\d{1,7}$")).then(text.str.zfill(7)).otherwise(None)
+    # 0 is no facility's number: it is what an empty formula cell or a blanked key reads as.
+    valid = text.str.contains(r"^\d{1,7}$") & ~text.str.contains(r"^0+$")
+    return pl.when(valid).then(text.str.zfill(7)).otherwise(None)
 
 
 def facility_code10_expr(pref: str = "pref_code", facility_no: str = "facility_no") -> pl.Expr:
@@ -172,6 +174,7 @@ def _locate_header(
                 seen.add(col.name)
         if keys <= seen:
             _check_required(found, source, r)
+            _check_unique(cells, index, source, r)
             return r, found
         if len(found) >= 3 and (best is None or len(found) > best[1]):
             best = (r, len(found), found)
@@ -184,6 +187,39 @@ def _locate_header(
         hint="is this a 届出受理医療機関名簿 (医科) from a 地方厚生局? Export it again from the "
         "bureau's site without editing the header",
     )
+
+
+def _check_unique(
+    cells: Sequence[str | None], index: dict[str, BureauColumn], source: str, row: int
+) -> None:
+    """A column named twice means the header was edited: which of the two holds the data (and
+    whether the columns after it are shifted) cannot be told, so nothing is guessed."""
+    places: dict[str, list[int]] = {}
+    for c, cell in enumerate(cells):
+        col = index.get(_header_key(cell))
+        if col is not None:
+            places.setdefault(col.header, []).append(c)
+    twice = {header: cols for header, cols in places.items() if len(cols) > 1}
+    if twice:
+        header, cols = next(iter(twice.items()))
+        letters = " and ".join(_column_letter(c) for c in cols)
+        raise InputError(
+            f"the header names column {header} more than once (columns {letters})",
+            file=source,
+            row=row + 1,
+            column=header,
+            hint="restore the header as published: each of the 24 columns once, in order",
+        )
+
+
+def _column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: the column as Excel shows it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def _check_required(found: dict[int, BureauColumn], source: str, row: int) -> None:
@@ -253,11 +289,7 @@ def _read_xlsx(data: bytes | Path, source: str) -> Iterator[tuple[pl.DataFrame, 
         reader = fastexcel.read_excel(data if isinstance(data, bytes) else str(data))
         names = reader.sheet_names
     except fastexcel.FastExcelError as exc:
-        raise InputError(
-            f"cannot read the workbook ({exc})",
-            file=source,
-            hint="open it in Excel and save it again as .xlsx",
-        ) from exc
+        raise _unreadable_workbook(data, source, exc) from exc
     found: list[tuple[pl.DataFrame, SheetInfo]] = []
     first_error: InputError | None = None
     for idx, name in enumerate(names):
@@ -299,6 +331,30 @@ def _read_xlsx(data: bytes | Path, source: str) -> Iterator[tuple[pl.DataFrame, 
             raise first_error
         raise InputError("the workbook has no data", file=source)
     yield from found
+
+
+def _unreadable_workbook(data: bytes | Path, source: str, exc: Exception) -> InputError:
+    """Say what the file is, when it is not a workbook, instead of the reader's internals."""
+    if isinstance(data, Path):
+        with data.open("rb") as fh:
+            head = fh.read(512)
+    else:
+        head = data[:512]
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not head:
+        what = "the file is empty"
+    elif stripped.startswith((b"<!doctype html", b"<html", b"<?xml", b"<table")):
+        what = "this is a web page (HTML), not an .xlsx workbook: it was saved with an .xlsx name"
+    elif head.startswith(b"PK\x03\x04"):
+        what = "the workbook is damaged or incomplete (a truncated download?)"
+    else:
+        what = "this is not an .xlsx workbook (its bytes are not a zip archive)"
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return InputError(
+        f"{what} [{detail}]",
+        file=source,
+        hint="download the list again, or open it in Excel and save it as .xlsx (Excel ブック)",
+    )
 
 
 def _release_freed_memory() -> None:
@@ -374,11 +430,11 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
                 raise _xls_error(source)
             if lower.endswith(_XLSX_SUFFIXES):
                 read_any = True
-                yield from _read_xlsx(archive.read(info), source)
+                yield from _read_xlsx(_read_member(archive, info, source), source)
             elif lower.endswith(".csv"):
                 # inside an archive a .txt is a read-me, not a list: only .csv members are lists
                 read_any = True
-                yield from _read_csv(archive.read(info), source)
+                yield from _read_csv(_read_member(archive, info, source), source)
             else:
                 warnings.append(f"{source}: skipped (not .xlsx or .csv)")
         if not read_any:
@@ -387,6 +443,37 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
                 file=path.name,
                 hint="unpack it and ingest the list files directly",
             )
+
+
+# The largest bureau workbook seen (東海北陸, all prefectures) inflates to about 40 MB, a CSV of
+# the same to about 60 MB. A member far beyond that, or compressed far better than text and
+# spreadsheets compress, is a zip bomb or not a list: refuse it before it fills the memory.
+_MAX_MEMBER_BYTES = 512 << 20
+_MAX_RATIO = 100
+_RATIO_FROM_BYTES = 16 << 20
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> bytes:
+    """The member's bytes, read with a cap: the sizes in the directory can lie."""
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > _MAX_MEMBER_BYTES or (
+        info.file_size > _RATIO_FROM_BYTES and ratio > _MAX_RATIO
+    ):
+        raise InputError(
+            f"the member inflates to {info.file_size / (1 << 20):,.0f} MB "
+            f"({ratio:,.0f} times its packed size): refused as a likely zip bomb",
+            file=source,
+            hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
+        )
+    with archive.open(info) as member:
+        data = member.read(_MAX_MEMBER_BYTES + 1)
+    if len(data) > _MAX_MEMBER_BYTES:
+        raise InputError(
+            f"the member inflates to more than {_MAX_MEMBER_BYTES >> 20} MB: refused",
+            file=source,
+            hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
+        )
+    return data
 
 
 def _xls_error(source: str | Path) -> UnsupportedFormatError:
@@ -475,7 +562,27 @@ def read_bureau_list(
         )
     else:
         source = "none"
+    if as_of is not None and source == "title":
+        _check_list_date(as_of, path, sheets)
     return BureauList(path, as_of, source, frame, sheets, warnings)
+
+
+# 在宅療養支援診療所 and the lists of their notifications exist from 2006-04; a title dated
+# earlier, or after today, is a typo (令和17 for 令和7) that would make the list the "latest"
+# snapshot for years.
+_FIRST_LIST_DATE = date(2006, 4, 1)
+
+
+def _check_list_date(as_of: date, path: Path, sheets: Sequence[SheetInfo]) -> None:
+    if _FIRST_LIST_DATE <= as_of <= date.today():
+        return
+    titled = next(s for s in sheets if s.title_as_of == as_of)
+    raise InputError(
+        f"the title's list date {as_of.isoformat()} ({titled.title!r}) is "
+        + ("in the future" if as_of > date.today() else "before any bureau list (2006-04)"),
+        file=path.name,
+        hint="correct the title, or pass --as-of YYYY-MM-DD with the date the list is valid for",
+    )
 
 
 def facility_codes_in(path: Path) -> list[str]:

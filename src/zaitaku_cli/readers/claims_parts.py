@@ -246,9 +246,17 @@ def _workers_for(size: int) -> int:
 
 # A worker is a fresh interpreter running one job function of this module: unlike
 # multiprocessing's spawn, it never re-imports the caller's __main__, so library users need no
-# `if __name__` guard.
+# `if __name__` guard. It leaves Ctrl-C to its parent (which stops it; the terminal sends
+# SIGINT to the whole group) and exits as soon as its parent is gone (SIGKILL), so that no
+# orphan goes on writing beside the warehouse.
 _WORKER = (
-    "import json, sys\n"
+    "import json, os, signal, sys, threading, time\n"
+    "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    "def _watch(parent):\n"
+    "    while os.getppid() == parent:\n"
+    "        time.sleep(0.2)\n"
+    "    os._exit(1)\n"
+    "threading.Thread(target=_watch, args=(int(sys.argv[3]),), daemon=True).start()\n"
     "from zaitaku_cli.readers import claims_parts\n"
     "job = getattr(claims_parts, sys.argv[1])\n"
     "print(json.dumps(job(*json.loads(sys.argv[2]))))\n"
@@ -259,11 +267,15 @@ _JOBS = ("_transcode_range", "_parse_range")
 def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progress) -> list[Any]:
     """Run `job` (a function of this module) once per argument tuple, each in its own process
     (one job runs here), and return the results in order. A job's arguments are
-    (source, start, end, …): progress advances by end - start as each finishes."""
+    (source, start, end, …): progress advances by end - start as each finishes. However this
+    ends — an error, an interrupt — no worker outlives it."""
     assert job in _JOBS, job
     if len(jobs) == 1:
         # Small files (and one-CPU machines) are done in this process.
-        result = globals()[job](*jobs[0])
+        try:
+            result = globals()[job](*jobs[0])
+        except pa.ArrowException as exc:
+            raise _reading_failed(path, [str(exc)]) from exc
         progress.advance(jobs[0][2] - jobs[0][1])
         return [json.loads(json.dumps(result))]
     package_root = str(Path(__file__).resolve().parents[2])
@@ -271,32 +283,61 @@ def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progr
         **os.environ,
         "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p),
     }
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _WORKER, job, json.dumps(args)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-        for args in jobs
-    ]
+    procs: list[subprocess.Popen[bytes]] = []
     results = []
     failure = None
-    for args, proc in zip(jobs, procs, strict=True):
-        out, err = proc.communicate()
-        progress.advance(args[2] - args[1])
-        if proc.returncode != 0:
-            failure = failure or err.decode("utf-8", "replace").strip().splitlines()[-1:]
-            continue
-        results.append(json.loads(out))
+    try:
+        for args in jobs:
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", _WORKER, job, json.dumps(args), str(os.getpid())],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=env,
+                )
+            )
+        for args, proc in zip(jobs, procs, strict=True):
+            out, err = proc.communicate()
+            progress.advance(args[2] - args[1])
+            if proc.returncode != 0:
+                failure = failure or err.decode("utf-8", "replace").strip().splitlines()[-1:]
+                continue
+            results.append(json.loads(out))
+    finally:
+        _stop(procs)
     if failure is not None:
-        raise InputError(
-            f"reading failed ({' '.join(failure) or 'worker exited'})",
-            file=path,
-            hint="check the delimiter, quotes and line ends (no line may exceed 8 MB), and the "
-            "free space beside the warehouse",
-        )
+        raise _reading_failed(path, failure)
     return results
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Kill the workers still running and reap them all (their parts are scratch anyway)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+    for proc in procs:
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def _reading_failed(path: Path, failure: list[str]) -> InputError:
+    text = " ".join(failure)
+    if "straddl" in text:
+        # Arrow's words for a row longer than its block: say it the analyst's way
+        return InputError(
+            "a line is longer than 8 MB: this is not a claims extract with one claim line per "
+            "line (line ends missing, or another kind of file)",
+            file=path,
+            hint="check that the file is the KDB extract and that its lines end with CR LF or LF",
+        )
+    return InputError(
+        f"reading failed ({text or 'worker exited'})",
+        file=path,
+        hint="check the delimiter, quotes and line ends (no line may exceed 8 MB), and the "
+        "free space beside the warehouse",
+    )
 
 
 def _settled_encoding(layout: ExtractLayout, progress: Progress) -> tuple[str, _Scan | None]:

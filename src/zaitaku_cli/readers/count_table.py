@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,11 +19,12 @@ import polars as pl
 
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
 from zaitaku_cli.readers.encoding import read_text
+from zaitaku_cli.readers.labels import normalize_label
 from zaitaku_cli.readers.sample import Sample, Verdict
 from zaitaku_cli.readers.wareki import find_as_of
 from zaitaku_cli.reference import juri_kigo
 
-__all__ = ["CountTable", "detect", "normalize_label", "read_count_table"]
+__all__ = ["CountTable", "detect", "read_count_table"]
 
 # Tables put a few title lines above the header; further down than this is not a header.
 HEADER_SEARCH_ROWS = 30
@@ -57,11 +57,6 @@ class CountTable:
     encoding: str | None = None  # None for xlsx
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)  # text lines after the 計 row
-
-
-def normalize_label(text: str) -> str:
-    """受理記号 as matched against ref_juri_kigo: NFKC (支援診１ → 支援診1), no whitespace."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 def read_count_table(path: Path) -> CountTable:
@@ -331,13 +326,27 @@ def _row_cells(
     ]
 
 
+# Japan has about 105,000 clinics and hospitals; a cell beyond that is a typo or a pasted code,
+# and beyond 2**63 it would not even fit the warehouse's integer column.
+_MAX_COUNT = 200_000
+
+
 def _count(path: Path, row: int, label: str, raw: str) -> int:
     text = normalize_label(raw)
     # "1,234" from a CSV saved with thousands separators (quoted, so one cell).
     if re.fullmatch(r"\d{1,3}(,\d{3})+", text):
         text = text.replace(",", "")
     if _COUNT.match(text):
-        return int(text)
+        count = int(text)
+        if count > _MAX_COUNT:
+            raise InputError(
+                f"{raw} facilities is not a plausible count",
+                file=path,
+                row=row,
+                column=label,
+                hint=f"a count table holds numbers of facilities (at most {_MAX_COUNT:,})",
+            )
+        return count
     if _NEGATIVE.match(text):
         raise InputError(
             f"negative count {raw}", file=path, row=row, column=label, hint="counts are ≥ 0"

@@ -45,6 +45,19 @@ def detect_encoding(sample: bytes, *, file: str | Path | None = None) -> str:
     """
     if sample.startswith(_BOM):
         return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise EncodingDetectionError(
+            'the text is UTF-16 (Excel\'s "Unicode text"), which zaitaku does not read',
+            file=file,
+            hint="save it again from Excel as CSV (UTF-8) or CSV (コンマ区切り)",
+        )
+    if sample.startswith(b"PK\x03\x04"):
+        raise EncodingDetectionError(
+            "this is a zip archive or an Excel workbook (.xlsx), not a text (CSV) file",
+            file=file,
+            hint="save the sheet as CSV from Excel, or give the workbook to the ingest that "
+            "reads .xlsx (bureau lists, count tables)",
+        )
     if _decodes(sample, "utf-8"):
         return "utf-8"
     if _decodes(sample, "cp932"):
