@@ -39,7 +39,7 @@ def test_a_misspelt_key_is_refused_with_the_near_one(tmp_path: Path) -> None:
         resolve_settings(config_file=toml)
     assert str(err.value) == (
         f"{toml}: unknown setting 'warehose' — did you mean 'warehouse'? "
-        "Known at the top level: log, memory_limit, out_dir, warehouse"
+        "Known at the top level: log, memory_limit, out_dir, refresh, warehouse"
     )
 
 

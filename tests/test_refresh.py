@@ -481,8 +481,9 @@ def test_the_log_file_explains_the_run(runner: CliRunner, job: Path) -> None:
     # 2026-12-04T02:00:01+09:00 INFO zaitaku refresh --config … [pid 42]: start: config …
     messages = [line.split("]: ", 1)[1] for line in lines]
     assert messages[0].startswith("start: config ")
-    assert messages[1].startswith("ingesting ") and "名簿_東北_2025-10.xlsx as facilities" in (
-        messages[1]
+    assert (
+        messages[1].startswith("ingesting ")
+        and "名簿_東北_2025-10.xlsx as facilities" in (messages[1])
     )
     # warnings are in the log even under -q: suppression is off in this config
     assert (
