@@ -25,7 +25,7 @@ import polars as pl
 
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
 from zaitaku_cli.readers.encoding import decode_bytes
-from zaitaku_cli.readers.sample import Sample, Verdict
+from zaitaku_cli.readers.sample import Sample, Verdict, read_zip_member
 from zaitaku_cli.readers.wareki import find_as_of
 
 __all__ = [
@@ -430,11 +430,11 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
                 raise _xls_error(source)
             if lower.endswith(_XLSX_SUFFIXES):
                 read_any = True
-                yield from _read_xlsx(_read_member(archive, info, source), source)
+                yield from _read_xlsx(read_zip_member(archive, info, source), source)
             elif lower.endswith(".csv"):
                 # inside an archive a .txt is a read-me, not a list: only .csv members are lists
                 read_any = True
-                yield from _read_csv(_read_member(archive, info, source), source)
+                yield from _read_csv(read_zip_member(archive, info, source), source)
             else:
                 warnings.append(f"{source}: skipped (not .xlsx or .csv)")
         if not read_any:
@@ -443,37 +443,6 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
                 file=path.name,
                 hint="unpack it and ingest the list files directly",
             )
-
-
-# The largest bureau workbook seen (東海北陸, all prefectures) inflates to about 40 MB, a CSV of
-# the same to about 60 MB. A member far beyond that, or compressed far better than text and
-# spreadsheets compress, is a zip bomb or not a list: refuse it before it fills the memory.
-_MAX_MEMBER_BYTES = 512 << 20
-_MAX_RATIO = 100
-_RATIO_FROM_BYTES = 16 << 20
-
-
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> bytes:
-    """The member's bytes, read with a cap: the sizes in the directory can lie."""
-    ratio = info.file_size / max(info.compress_size, 1)
-    if info.file_size > _MAX_MEMBER_BYTES or (
-        info.file_size > _RATIO_FROM_BYTES and ratio > _MAX_RATIO
-    ):
-        raise InputError(
-            f"the member inflates to {info.file_size / (1 << 20):,.0f} MB "
-            f"({ratio:,.0f} times its packed size): refused as a likely zip bomb",
-            file=source,
-            hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
-        )
-    with archive.open(info) as member:
-        data = member.read(_MAX_MEMBER_BYTES + 1)
-    if len(data) > _MAX_MEMBER_BYTES:
-        raise InputError(
-            f"the member inflates to more than {_MAX_MEMBER_BYTES >> 20} MB: refused",
-            file=source,
-            hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
-        )
-    return data
 
 
 def _xls_error(source: str | Path) -> UnsupportedFormatError:
@@ -626,7 +595,10 @@ def detect(sample: Sample) -> Verdict:
         found = next((v for v in verdicts if v.matched), None)
         return found or (verdicts[0] if verdicts else Verdict(False, "a workbook with no sheet"))
     if sample.zip_names is not None:
-        member = sample.member((*_XLSX_SUFFIXES, ".csv"))
+        try:
+            member = sample.member((*_XLSX_SUFFIXES, ".csv"))
+        except InputError as exc:
+            return Verdict(False, exc.message)
         if member is None:
             return Verdict(False, "a zip archive without .xlsx or .csv members")
         name, inner = member

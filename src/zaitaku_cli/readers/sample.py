@@ -22,7 +22,7 @@ from zaitaku_cli.readers.xlsx_head import SheetHead, read_xlsx_head
 if TYPE_CHECKING:
     from zaitaku_cli.readers.claims_extract import ClaimsMapping
 
-__all__ = ["HEAD_BYTES", "HEAD_ROWS", "Sample", "Verdict"]
+__all__ = ["HEAD_BYTES", "HEAD_ROWS", "Sample", "Verdict", "read_zip_member"]
 
 HEAD_BYTES = 64 * 1024
 # Enough for every kind's header search (bureau lists 20 rows, count tables 30).
@@ -111,8 +111,10 @@ class Sample:
         with zipfile.ZipFile(self.path) as archive:
             info = next(i for i in archive.infolist() if _member_name(i) == wanted[0])
             if info.filename.lower().endswith((".xlsx", ".xlsm")):
-                # A workbook inside the archive has to be opened from its own bytes.
-                return wanted[0], _MemberSample(wanted[0], archive.read(info))
+                # A workbook inside the archive has to be opened from its own bytes (capped:
+                # InputError for a likely zip bomb).
+                data = read_zip_member(archive, info, f"{self.path.name}/{wanted[0]}")
+                return wanted[0], _MemberSample(wanted[0], data)
             with archive.open(info) as fh:
                 return wanted[0], _MemberSample(wanted[0], fh.read(HEAD_BYTES), head_only=True)
 
@@ -146,6 +148,37 @@ class _MemberSample(Sample):
     @cached_property
     def text(self) -> tuple[list[str], str] | str:
         return _text_lines(self.head, whole=len(self._data) <= HEAD_BYTES and not self._head_only)
+
+
+# The largest bureau workbook seen (東海北陸, all prefectures) inflates to about 40 MB, a CSV of
+# the same to about 60 MB. A member far beyond that, or compressed far better than text and
+# spreadsheets compress, is a zip bomb or not a list: refuse it before it fills the memory.
+_MAX_MEMBER_BYTES = 512 << 20
+_MAX_RATIO = 100
+_RATIO_FROM_BYTES = 16 << 20
+
+
+def read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> bytes:
+    """The member's bytes, read with a cap: the sizes in the directory can lie."""
+    ratio = info.file_size / max(info.compress_size, 1)
+    if info.file_size > _MAX_MEMBER_BYTES or (
+        info.file_size > _RATIO_FROM_BYTES and ratio > _MAX_RATIO
+    ):
+        raise InputError(
+            f"the member inflates to {info.file_size / (1 << 20):,.0f} MB "
+            f"({ratio:,.0f} times its packed size): refused as a likely zip bomb",
+            file=source,
+            hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
+        )
+    with archive.open(info) as member:
+        data = member.read(_MAX_MEMBER_BYTES + 1)
+    if len(data) > _MAX_MEMBER_BYTES:
+        raise InputError(
+            f"the member inflates to more than {_MAX_MEMBER_BYTES >> 20} MB: refused",
+            file=source,
+            hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
+        )
+    return data
 
 
 def _text_lines(head: bytes, *, whole: bool) -> tuple[list[str], str] | str:
