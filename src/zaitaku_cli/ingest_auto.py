@@ -70,16 +70,20 @@ def _facility_counts(
 
 
 def _claims(wh: Warehouse, path: Path, options: IngestOptions, progress: Progress) -> IngestSummary:
-    overlap: dict[str, bool] = {}
+    # The overlap rule and the refusal of header-only extracts (issue 7 §1.1, §1.7) arrive with
+    # the claims-grain work: pass them on once ingest_claim_extracts takes them. Until then a
+    # file cannot supersede months loaded from another one, and saying so beats ignoring it.
+    supported = inspect.signature(ingest_claim_extracts).parameters
+    extra: dict[str, bool] = {}
     if options.replace:
-        # The overlap rule (issue 7 §1.1) arrives with the claims-grain work; until then a file
-        # cannot supersede months loaded from another one, and saying so beats ignoring it.
-        if "replace" not in inspect.signature(ingest_claim_extracts).parameters:
+        if "replace" not in supported:
             raise ConfigError(
                 "replacing claims already loaded from another file is not supported by this "
                 'zaitaku yet: use overlap = "refuse"'
             )
-        overlap["replace"] = True
+        extra["replace"] = True
+    if options.allow_empty and "allow_empty" in supported:
+        extra["allow_empty"] = True
     summaries = ingest_claim_extracts(
         wh,
         [path],
@@ -87,7 +91,7 @@ def _claims(wh: Warehouse, path: Path, options: IngestOptions, progress: Progres
         encoding=options.claims_encoding,
         max_reject_rate=options.max_reject_rate,
         progress=progress,
-        **overlap,
+        **extra,
     )
     return summaries[0]
 
