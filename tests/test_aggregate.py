@@ -152,9 +152,16 @@ def test_aggregate_writes_parquet_csv_and_manifest(
     folder = tmp_path / "secondary_area"
     assert result.folder == folder
     names = sorted(p.name for p in result.outputs)
-    assert names == ["facilities_by_secondary_area.csv", "facilities_by_secondary_area.parquet"]
+    # population and rates come with every set (the population of the prefectures covered)
+    assert names == [
+        f"{kind}_by_secondary_area.{ext}"
+        for kind in ("facilities", "population", "rates")
+        for ext in ("csv", "parquet")
+    ]
     assert result.manifest == folder / "manifest_secondary_area.json"
-    assert sorted(p.name for p in folder.iterdir()) == [*names, "manifest_secondary_area.json"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*names, "manifest_secondary_area.json"]
+    )
     table = pq.read_table(folder / "facilities_by_secondary_area.parquet")
     assert {"as_of", "area_code", "area_name", "category", "facilities", "source"} <= set(
         table.column_names
@@ -224,8 +231,9 @@ def test_internal_and_other_cuts_never_overwrite_the_public_set(
     assert seventh.folder == tmp_path / "municipality_7th"
     assert dated.folder == tmp_path / "municipality_asof20251001"
     assert {p.name for p in internal.outputs} == {
-        "facilities_by_municipality_internal.csv",
-        "facilities_by_municipality_internal.parquet",
+        f"{kind}_by_municipality_internal.{ext}"
+        for kind in ("facilities", "population", "rates")
+        for ext in ("csv", "parquet")
     }
     assert (public.folder / "facilities_by_municipality.csv").read_bytes() == public_bytes
 

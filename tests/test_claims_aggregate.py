@@ -412,7 +412,10 @@ def test_written_outputs_show_suppressed_cells(suppression_case: Warehouse, tmp_
     )
     assert u65["patients"].to_list() == [None]
     text = csv.read_text(encoding="utf-8-sig")
-    assert "FY2023,municipality,03201,盛岡市,houmon_shinryo,residence,under65,-,-,-,1," in text
+    assert (
+        '"FY2023","municipality","03201","盛岡市","houmon_shinryo","residence","under65",'
+        '"-","-","-",1,' in text
+    )
 
 
 # -- edges ---------------------------------------------------------------------------------------

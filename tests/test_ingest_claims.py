@@ -8,10 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from factories.claims import CANONICAL, claim, rename, write_extract
 from zaitaku_cli.demo.claims_extract import SERVICE_MONTHS, write_claims_extract
-from zaitaku_cli.errors import InputError, RejectRateExceeded
+from zaitaku_cli.errors import EmptyExtract, InputError, RejectRateExceeded
 from zaitaku_cli.ingest_claims import hmac_pads, ingest_claim_extracts, person_key
 from zaitaku_cli.reference import claim_codes
 from zaitaku_cli.warehouse import Warehouse
@@ -168,35 +169,39 @@ def test_era_column_beside_a_bare_era_year(warehouse: Warehouse, tmp_path: Path)
         (4, date(2019, 4, 1)),
         (5, date(2023, 4, 1)),
     ]
-    assert rejects(warehouse) == [(6, "元号", "元号: not a known era", "X")]
+    # a reject keeps the shape of the value, not the value: an ASCII letter is 'a'
+    assert rejects(warehouse) == [(6, "元号", "元号: not a known era", "a")]
     assert summary.rows_rejected == 1
 
 
+# The value a reject keeps is the text's shape: ASCII digits '#', ASCII letters 'a', the
+# separators . / : - and space as they are, anything else '*'.
 @pytest.mark.parametrize(
-    ("text", "reason"),
+    ("text", "reason", "shape"),
     [
         # 令和 began on 2019-05-01, so 令和元年4月 does not exist
-        ("令和元年4月", "診療年月: year outside the era"),
+        ("令和元年4月", "診療年月: year outside the era", "****#*"),
         # 平成32年 would be 2020: 平成 had ended
-        ("H32.01", "診療年月: year outside the era"),
-        ("2023/13", "診療年月: not a valid month"),
+        ("H32.01", "診療年月: year outside the era", "a##.##"),
+        ("2023/13", "診療年月: not a valid month", "####/##"),
         (
             "abc",
             "診療年月: not a month form zaitaku reads (202304, 2023/04, R05.04, 令和5年4月, 50504)",
+            "aaa",
         ),
-        ("5.04", "診療年月: era year without a 元号 column"),
+        ("5.04", "診療年月: era year without a 元号 column", "#.##"),
         # 昭和64年1月 = 1989-01: a real month, but before the month table (2000-04 on)
-        ("S64.1", "診療年月: outside the months zaitaku covers (2000-04 to 2060-03)"),
-        ("", "診療年月: missing"),
+        ("S64.1", "診療年月: outside the months zaitaku covers (2000-04 to 2060-03)", "a##.#"),
+        ("", "診療年月: missing", ""),
     ],
 )
 def test_bad_service_months_are_rejected(
-    warehouse: Warehouse, tmp_path: Path, text: str, reason: str
+    warehouse: Warehouse, tmp_path: Path, text: str, reason: str, shape: str
 ) -> None:
     path = write_extract(tmp_path / "m.csv", [claim(), claim(診療年月=text)])
     ingest_claim_extracts(warehouse, [path], max_reject_rate=1.0)
     assert lines(warehouse) == [(2, date(2023, 4, 1))]
-    assert rejects(warehouse) == [(3, "診療年月", reason, text)]
+    assert rejects(warehouse) == [(3, "診療年月", reason, shape)]
 
 
 # -- 市町村コード ----------------------------------------------------------------------------------
@@ -237,7 +242,8 @@ def test_residence_codes(warehouse: Warehouse, tmp_path: Path, code: str, code5:
 def test_bad_residence_codes(warehouse: Warehouse, tmp_path: Path, code: str, reason: str) -> None:
     path = write_extract(tmp_path / "c.csv", [claim(), claim(市町村コード=code)])
     ingest_claim_extracts(warehouse, [path], max_reject_rate=1.0)
-    assert rejects(warehouse) == [(3, "市町村コード", reason, code)]
+    # digits only: the shape is one '#' per digit
+    assert rejects(warehouse) == [(3, "市町村コード", reason, "#" * len(code))]
 
 
 # -- other columns -----------------------------------------------------------------------------
@@ -266,16 +272,17 @@ def test_rejected_rows_with_line_numbers_reasons_and_values(
     [summary] = ingest_claim_extracts(warehouse, [path], max_reject_rate=1.0)
 
     assert lines(warehouse, "source_row, times") == [(2, 1), (7, 0), (15, 1)]
+    # values as shapes: '3' → '#', '7.5' → '#.#', '-1' → '-#', 'x' → 'a'
     assert rejects(warehouse) == [
-        (3, "性別", "性別: not 1 (男) or 2 (女)", "3"),
-        (5, "年齢", "年齢: not a whole number", "7.5"),
-        (5, "算定回数", "算定回数: negative", "-1"),
-        (6, "算定回数", "算定回数: not a whole number", "x"),
-        (8, "医療機関コード", "医療機関コード: not 10 digits", "311234567"),
-        (9, "診療行為コード", "診療行為コード: not 9 digits", "11400111"),
-        (10, "入外区分", "入外区分: not 1 (入院) or 2 (入院外)", "3"),
-        (11, "保険者番号", "保険者番号: not 6 or 8 digits", "12345"),
-        (12, "年齢", "年齢: over 130", "131"),
+        (3, "性別", "性別: not 1 (男) or 2 (女)", "#"),
+        (5, "年齢", "年齢: not a whole number", "#.#"),
+        (5, "算定回数", "算定回数: negative", "-#"),
+        (6, "算定回数", "算定回数: not a whole number", "a"),
+        (8, "医療機関コード", "医療機関コード: not 10 digits", "#" * 9),
+        (9, "診療行為コード", "診療行為コード: not 9 digits", "#" * 8),
+        (10, "入外区分", "入外区分: not 1 (入院) or 2 (入院外)", "#"),
+        (11, "保険者番号", "保険者番号: not 6 or 8 digits", "#####"),
+        (12, "年齢", "年齢: over 130", "###"),
         (13, None, "wrong number of fields", "3 fields, the header has 11"),
     ]
     # 12 data rows (blank line 4 and empty line 14 are not rows), 9 of them rejected
@@ -283,11 +290,11 @@ def test_rejected_rows_with_line_numbers_reasons_and_values(
     assert summary.reject_reasons["算定回数: not a whole number"] == 1
     assert sum(summary.reject_reasons.values()) == 10  # line 5 counts under two reasons
     assert [(e["row"], e["column"], e["value"]) for e in summary.reject_examples] == [
-        (3, "性別", "3"),
-        (5, "年齢", "7.5"),
-        (5, "算定回数", "-1"),
-        (6, "算定回数", "x"),
-        (8, "医療機関コード", "311234567"),
+        (3, "性別", "#"),
+        (5, "年齢", "#.#"),
+        (5, "算定回数", "-#"),
+        (6, "算定回数", "a"),
+        (8, "医療機関コード", "#########"),
     ]
     assert summary.details["blank_lines"] == 1
 
@@ -308,7 +315,7 @@ def test_lines_with_many_surplus_fields_keep_later_line_numbers(
     assert rejects(warehouse) == [
         (3, None, "wrong number of fields", "20 fields, the header has 11"),
         (5, None, "wrong number of fields", "20 fields, the header has 11"),
-        (6, "性別", "性別: not 1 (男) or 2 (女)", "9"),
+        (6, "性別", "性別: not 1 (男) or 2 (女)", "#"),
         (7, None, "wrong number of fields", "12 fields, the header has 11"),
     ]
 
@@ -348,9 +355,9 @@ def test_bad_birth_dates(warehouse: Warehouse, tmp_path: Path) -> None:
     )
     ingest_claim_extracts(warehouse, [path], max_reject_rate=1.0)
     assert rejects(warehouse) == [
-        (2, "生年月日", "生年月日: not a valid date", "19450230"),
-        (3, "生年月日", "生年月日: after the service month", "20230415"),
-        (5, "生年月日", "生年月日: year outside the era", "S65.01.01"),
+        (2, "生年月日", "生年月日: not a valid date", "########"),
+        (3, "生年月日", "生年月日: after the service month", "########"),
+        (5, "生年月日", "生年月日: year outside the era", "a##.##.##"),
     ]
     assert lines(warehouse, "age") == [(None,)]  # line 4 kept, age unknown
 
@@ -392,7 +399,7 @@ def test_mapping_file_maps_headers_values_and_delimiter(
     [summary] = ingest_claim_extracts(warehouse, [path], mapping=mapping, max_reject_rate=1.0)
     assert lines(warehouse, "source_row, sex, inout") == [(2, "2", "2"), (3, "1", "2")]
     # the reject names the file's own header
-    assert rejects(warehouse) == [(4, "SEX", "性別: not 1 (男) or 2 (女)", "X")]
+    assert rejects(warehouse) == [(4, "SEX", "性別: not 1 (男) or 2 (女)", "a")]
     assert summary.details["columns"]["被保番"] == "被保険者番号"
 
 
@@ -414,7 +421,7 @@ def test_missing_required_column_is_refused_before_reading(
 
 # -- refusal and re-ingest ---------------------------------------------------------------------
 def test_reject_rate_above_the_limit_keeps_nothing(warehouse: Warehouse, tmp_path: Path) -> None:
-    good = write_extract(tmp_path / "good.csv", [claim()])
+    good = write_extract(tmp_path / "good.csv", [claim(診療年月="202303")])
     ingest_claim_extracts(warehouse, [good])
     before = table_counts(warehouse)
     assert before == (1, 0, 1)
@@ -429,8 +436,8 @@ def test_reject_rate_above_the_limit_keeps_nothing(warehouse: Warehouse, tmp_pat
     assert str(err.value) == (
         f"{bad}: 2 of 4 rows rejected (50.00%), above the limit of 10.00%. Most common: "
         "1 × 性別: not 1 (男) or 2 (女); 1 × 算定回数: not a whole number; "
-        "1 × 診療年月: not a valid month. First: line 3 性別 '3': 性別: not 1 (男) or 2 (女); "
-        "line 5 診療年月 '2023-13': 診療年月: not a valid month; line 5 算定回数 'x': "
+        "1 × 診療年月: not a valid month. First: line 3 性別 '#': 性別: not 1 (男) or 2 (女); "
+        "line 5 診療年月 '####-##': 診療年月: not a valid month; line 5 算定回数 'a': "
         "算定回数: not a whole number — nothing of this file was kept; fix those rows, map headers "
         "or codes with --mapping, or raise --max-reject-rate"
     )
@@ -459,21 +466,6 @@ def test_identical_file_is_unchanged(warehouse: Warehouse, tmp_path: Path) -> No
     assert again.sha256 == first.sha256
     assert table_counts(warehouse) == (1, 1, 1)
     assert "identical to a.csv" in again.warnings[0]
-
-
-def test_overlapping_months_warn(warehouse: Warehouse, tmp_path: Path) -> None:
-    first = write_extract(tmp_path / "apr.csv", [claim(), claim(診療年月="202305")])
-    second = write_extract(
-        tmp_path / "may.csv",
-        [claim(診療年月="202305", 被保険者番号="P9"), claim(診療年月="202306")],
-    )
-    [a, b] = ingest_claim_extracts(warehouse, [first, second])
-    assert a.warnings == []
-    assert b.warnings == [
-        "service months 2023-05 were already loaded from apr.csv: if these files hold the same "
-        "claims, those months are counted twice"
-    ]
-    assert table_counts(warehouse)[0] == 4
 
 
 def test_unmapped_home_care_codes_are_listed(warehouse: Warehouse, tmp_path: Path) -> None:
@@ -596,9 +588,10 @@ def test_raw_person_key_is_stored_nowhere(warehouse_path: Path, tmp_path: Path) 
             ]
 
         assert holding(secret) == []
-        # the search does find what is there: the key's HMAC, in persons and raw_row
+        # the search does find what is there: the key's HMAC, in persons (a reject keeps not
+        # even the HMAC: its person field is '*')
         hashed = person_key(wh.hmac_key(), secret)
-        assert sorted(holding(hashed)) == ["main.persons", "main.rejects"]
+        assert sorted(holding(hashed)) == ["main.persons"]
         wh.con.execute("checkpoint")
     data = warehouse_path.read_bytes()
     assert secret.encode() not in data
@@ -606,6 +599,95 @@ def test_raw_person_key_is_stored_nowhere(warehouse_path: Path, tmp_path: Path) 
     leftovers = [p for p in warehouse_path.parent.rglob("*") if p.is_file()]
     assert [p.name for p in leftovers if secret.encode() in p.read_bytes()] == []
     assert not [p for p in warehouse_path.parent.iterdir() if p.name.startswith(".claims-")]
+
+
+# Distinct raw keys, one per hostile line: none may be stored or printed anywhere.
+HOSTILE_KEYS = [f"QZK{n:07d}" for n in range(1, 13)]
+
+
+def hostile_extract(path: Path) -> Path:
+    """100 good lines, then malformed and ill-placed lines each carrying a raw key of its own."""
+    k = HOSTILE_KEYS
+    rest = "2,82,032018,盛岡市,202304,2,0311234567,114001110,1"
+    rows: list[dict[str, str] | str] = [claim(被保険者番号=f"GOOD{i:04d}") for i in range(100)]
+    rows += [
+        f"39030000,{k[0]},2",  # short
+        ",".join(["39030000", k[1], rest, "extra", "more"]),  # long
+        f"39030000,X,{k[2]},{rest}",  # shifted: the key in the 性別 position
+        f"39030000;{k[3]};{rest.replace(',', ';')}",  # another delimiter: one field
+        f"39030000\t{k[4]}\t{rest.replace(',', chr(9))}",  # tabs: one field
+        f"39030000,{k[5]}," + "x" * 200_000,  # over-long: beyond the csv module's field limit
+        claim(被保険者番号="P0", 性別=k[6]),  # well-formed, the key in 性別
+        claim(被保険者番号=k[7], 性別="3"),  # well-formed, rejected: the key in its own column
+        claim(市町村名=k[8], 算定回数="x"),  # well-formed, rejected: the key in 市町村名
+        claim(保険者番号=k[9][3:], 被保険者番号="P0", 年齢="x"),  # 7 digits of a key, insurer
+        f'39030000,"{k[10]},{rest}',  # a quote left open …
+        claim(被保険者番号=k[11]),  # … swallows the next line
+    ]
+    return write_extract(path, rows)
+
+
+@pytest.mark.parametrize("limit", ["1", "0.01"], ids=["loaded", "refused"])
+def test_no_raw_key_of_a_hostile_file_is_stored_or_printed(
+    runner: CliRunner, tmp_path: Path, limit: str
+) -> None:
+    from zaitaku_cli.cli import app
+
+    path = hostile_extract(tmp_path / "hostile.csv")
+    secrets = [*HOSTILE_KEYS, *(f"GOOD{i:04d}" for i in range(100))]
+    printed = ""
+    for mode in ([], ["--json"]):
+        folder = tmp_path / f"wh{len(mode)}"
+        folder.mkdir()  # a warehouse is only created in a folder that exists
+        wh = str(folder / "w.duckdb")
+        args = ["ingest", "claims", str(path), "--max-reject-rate", limit, "-w", wh, *mode]
+        result = runner.invoke(app, args)
+        assert result.exit_code == (0 if limit == "1" else 1), result.output
+        printed += result.stdout + result.stderr
+        # the warehouse is closed: its file, a WAL, DuckDB's spill folder, the reader's parts
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        assert any(p.suffix == ".duckdb" for p in files)
+        for p in files:
+            data = p.read_bytes()
+            assert [s for s in secrets if s.encode() in data] == [], p.name
+    assert [s for s in secrets if s in printed] == []
+    if limit == "1":
+        with Warehouse(tmp_path / "wh0" / "w.duckdb") as wh:
+            kept = wh.fetch_all(
+                "select row_number, column_name, value, raw_row from rejects "
+                "order by row_number nulls last, column_name"
+            )
+        # What a reject keeps instead: field counts and shapes (digits '#', ASCII letters 'a',
+        # others '*', 24 characters a field at most); a well-formed line's 被保険者番号 is '*'.
+        # A key QZK0000007 has the shape aaa#######.
+        body = "#,##,######,***,######,#,##########,#########,#"
+        assert kept == [
+            (102, None, "3 fields, the header has 11", "########,aaa#######,#"),
+            (103, None, "13 fields, the header has 11", f"########,aaa#######,{body},aaaaa,aaaa"),
+            (104, None, "12 fields, the header has 11", f"########,a,aaa#######,{body}"),
+            # ';' and tab are no delimiter here: the whole line is one field, cut at 24
+            (105, None, "1 fields, the header has 11", "########*aaa#######*#*##…"),
+            (106, None, "1 fields, the header has 11", "########*aaa#######*#*##…"),
+            (107, None, "3 fields, the header has 11", "########,aaa#######," + "a" * 24 + "…"),
+            (108, "性別", "aaa#######", "########,*,aaa#######," + body[2:]),
+            (109, "性別", "#", f"########,*,{body}"),
+            (
+                110,
+                "算定回数",
+                "a",
+                "########,*,#,##,######,aaa#######,######,#,##########,#########,a",
+            ),
+            (
+                111,
+                "保険者番号",
+                "#######",
+                "#######,*,#,a,######,***,######,#,##########,#########,#",
+            ),
+            (111, "年齢", "a", "#######,*,#,a,######,***,######,#,##########,#########,#"),
+            # the open quote's field runs to the line end; line 113 is merged into it
+            (112, None, "2 fields, the header has 11", "########,aaa#######*#*##*######**…"),
+            (None, None, "1 lines", None),
+        ]
 
 
 # -- the synthetic extract ---------------------------------------------------------------------
@@ -704,14 +786,15 @@ def test_lines_swallowed_by_an_open_quote_count_as_rejected(
 def test_a_malformed_line_too_long_to_split_is_rejected_without_its_text(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    # a 200,000-character field is beyond Python's csv module: the line is still counted and
-    # rejected, but where its person key is cannot be told, so its text is not kept
+    # a 200,000-character field is beyond Python's csv module: the line is split by the
+    # delimiter alone, still counted and rejected, and only its shape is kept (24 characters
+    # of a field at most)
     huge = "39030000,P1," + "x" * 200_000
     path = write_extract(tmp_path / "huge.csv", [claim(), huge, claim()])
     [summary] = ingest_claim_extracts(warehouse, [path], max_reject_rate=1.0)
     assert (summary.rows_read, summary.rows_loaded) == (3, 2)
     assert warehouse.fetch_all("select row_number, value, raw_row from rejects") == [
-        (3, "3 fields, the header has 11", None)
+        (3, "3 fields, the header has 11", "########,a#," + "a" * 24 + "…")
     ]
 
 
@@ -757,12 +840,27 @@ def test_mixed_line_ends_are_read(warehouse: Warehouse, tmp_path: Path) -> None:
     assert summary.warnings == []
 
 
-def test_header_only(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_header_only_is_refused(warehouse: Warehouse, tmp_path: Path) -> None:
+    # blank lines are no data lines either
+    path = write_extract(tmp_path / "h.csv", ["", ""])
+    with pytest.raises(EmptyExtract) as err:
+        ingest_claim_extracts(warehouse, [path])
+    assert str(err.value) == (
+        f"{path}: no data lines: the file holds only a header — nothing was recorded; if an "
+        "extract without claims is expected, ingest it with --allow-empty"
+    )
+    assert table_counts(warehouse) == (0, 0, 0)
+
+
+def test_header_only_is_recorded_when_allowed(warehouse: Warehouse, tmp_path: Path) -> None:
     path = write_extract(tmp_path / "h.csv", [])
-    [summary] = ingest_claim_extracts(warehouse, [path])
+    [summary] = ingest_claim_extracts(warehouse, [path], allow_empty=True)
     assert (summary.status, summary.rows_read, summary.warnings) == (
         "loaded",
         0,
         ["no data lines: only a header"],
     )
     assert table_counts(warehouse) == (0, 0, 1)
+    # recorded: the same file again is recognised
+    [again] = ingest_claim_extracts(warehouse, [path], allow_empty=True)
+    assert again.status == "unchanged"

@@ -1,36 +1,37 @@
 -- stg_claim_rejects: why each refused line of a claims extract was refused.
 -- Grain: one row per (line, failed check): a line failing three checks gives three rows.
 -- Reads stg_claim_lines (checked lines; `problems` lists each failure as "column_key␟reason",
--- entries joined by ␞ = chr(31), chr(30)), raw_claim_lines (the lines' text) and claims_headers
--- (the file's header of each canonical column). Neither value nor raw_row ever holds the raw
--- 被保険者番号: raw_row carries its HMAC (person_key, from stg_claim_persons by person_id) in its
--- place, value is null for it.
+-- entries joined by ␞ = chr(31), chr(30)), raw_claim_lines (each field's shape, the row's shape)
+-- and claims_headers (the file's header of each canonical column).
+-- No value of the file is kept, only shapes (digits '#', ASCII letters 'a', other characters
+-- '*': see readers/claims_parts.py `shape`): a value in the wrong column may be someone's
+-- 被保険者番号, and no text can be proved not to be one. value is the failing field's shape;
+-- raw_row the row's fields shaped, 被保険者番号 as '*' (neither the key, nor its HMAC, nor its
+-- shape). An empty field's shape is '' (a missing value stays visible as such).
 
 with
 
 bad as (
-    select l.line_no, p.person_key, l.problems
-    from stg_claim_lines as l
-    left join stg_claim_persons as p on p.person_id = l.person_id
-    where l.problems is not null
+    select line_no, problems
+    from stg_claim_lines
+    where problems is not null
 ),
 
 raw as (
     select
         line_no,
-        raw_head,
-        raw_tail,
-        insurer_no,
-        sex,
-        age,
-        birth_date,
-        municipality_code,
-        service_month,
-        era,
-        inout,
-        facility_code,
-        procedure_code,
-        times
+        raw_shape,
+        insurer_no_shape,
+        sex_shape,
+        age_shape,
+        birth_date_shape,
+        municipality_code_shape,
+        service_month_shape,
+        era_shape,
+        inout_shape,
+        facility_code_shape,
+        procedure_code_shape,
+        times_shape
     from raw_claim_lines
 ),
 
@@ -71,20 +72,21 @@ final as (
         h.header as column_name,
         f.reason,
         case
-            when f.column_key = 'insurer_no' then r.insurer_no
-            when f.column_key = 'sex' then r.sex
-            when f.column_key = 'age' then r.age
-            when f.column_key = 'birth_date' then r.birth_date
-            when f.column_key = 'age_or_birth_date' then coalesce(r.birth_date, r.age)
-            when f.column_key = 'municipality_code' then r.municipality_code
-            when f.column_key = 'service_month' then r.service_month
-            when f.column_key = 'era' then r.era
-            when f.column_key = 'inout' then r.inout
-            when f.column_key = 'facility_code' then r.facility_code
-            when f.column_key = 'procedure_code' then r.procedure_code
-            when f.column_key = 'times' then r.times
+            when f.column_key = 'insurer_no' then r.insurer_no_shape
+            when f.column_key = 'sex' then r.sex_shape
+            when f.column_key = 'age' then r.age_shape
+            when f.column_key = 'birth_date' then r.birth_date_shape
+            when f.column_key = 'age_or_birth_date'
+                then coalesce(r.birth_date_shape, r.age_shape)
+            when f.column_key = 'municipality_code' then r.municipality_code_shape
+            when f.column_key = 'service_month' then r.service_month_shape
+            when f.column_key = 'era' then r.era_shape
+            when f.column_key = 'inout' then r.inout_shape
+            when f.column_key = 'facility_code' then r.facility_code_shape
+            when f.column_key = 'procedure_code' then r.procedure_code_shape
+            when f.column_key = 'times' then r.times_shape
         end as value,
-        r.raw_head || coalesce(b.person_key, '') || r.raw_tail as raw_row
+        r.raw_shape as raw_row
     from failed as f
     inner join bad as b on b.line_no = f.line_no
     inner join raw as r on r.line_no = f.line_no

@@ -13,9 +13,11 @@ import pyarrow as pa
 
 from zaitaku_cli import __version__
 from zaitaku_cli.choices import LEVELS, PLANS, ExportChoice, check_choice
-from zaitaku_cli.claims_aggregate import COVERAGE, SUPPRESS_FLAGS
+from zaitaku_cli.claims_aggregate import COVERAGE, SUPPRESS_FLAGS, ClaimsAggregate
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.output_sets import output_set
+from zaitaku_cli.population import build_population_by_area
+from zaitaku_cli.rates import RATES_SUPPRESS_FLAGS, build_rates_by_area
 from zaitaku_cli.reference import DATA_DIR
 from zaitaku_cli.warehouse import Warehouse, file_sha256
 
@@ -33,9 +35,12 @@ class AggregateResult:
     outputs: list[Path] = field(default_factory=list)
     facilities: pa.Table | None = None
     claims: pa.Table | None = None
+    population: pa.Table | None = None
+    rates: pa.Table | None = None
     warnings: list[str] = field(default_factory=list)
     manifest: Path | None = None
     folder: Path | None = None  # the published set: out_dir/<set name>
+    workbook: Path | None = None  # <set name>.xlsx with --xlsx
 
 
 def available_snapshots(wh: Warehouse) -> list[date]:
@@ -88,7 +93,15 @@ def _reference_provenance() -> dict[str, str]:
         path.name: file_sha256(path)
         for path in sorted(DATA_DIR.glob("*.csv"))
         if path.name
-        in {"juri_kigo.csv", "claim_codes.csv", "secondary_areas.csv", "municipalities.csv"}
+        in {
+            "juri_kigo.csv",
+            "claim_codes.csv",
+            "secondary_areas.csv",
+            "municipalities.csv",
+            "population.csv",
+            "population_projection.csv",
+            "projection_units.csv",
+        }
     }
 
 
@@ -124,11 +137,13 @@ def aggregate(
     csv_encoding: str = "utf-8-sig",
     suppress: bool = True,
     reuse_periods: bool = False,
+    xlsx: bool = False,
 ) -> AggregateResult:
     """Compute every output the warehouse has data for at `level` and publish it in `out_dir`.
 
     The outputs and their manifest form one set, `out_dir/<set name>/` (see choices.ExportChoice
-    for the name): it replaces the previous set of the same name at once, or not at all.
+    for the name): it replaces the previous set of the same name at once, or not at all. With
+    `xlsx` the set also holds `<set name>.xlsx`, every output in one workbook (workbook.py).
     """
     choice = ExportChoice(level=level, plan=plan, period=period, as_of=as_of, suppress=suppress)
     result = AggregateResult(level=level, plan=plan, as_of=as_of)
@@ -159,6 +174,20 @@ def aggregate(
             "run `zaitaku ingest …` first"
         )
     result.warnings += _partial_count_warnings(facilities)
+    # Rates need the outputs above as their numerators: a rate is never of a figure not published.
+    # the population of the prefectures the outputs cover, not the whole country's 1,741
+    # municipalities beside a one-prefecture analysis
+    population = build_population_by_area(
+        wh, level=level, plan=plan, pref_codes=_prefectures(facilities, claims)
+    )
+    rates = build_rates_by_area(
+        wh,
+        level=level,
+        plan=plan,
+        facilities=facilities if facilities.num_rows else None,
+        claims=claims.table if claims is not None else None,
+    )
+    result.warnings += rates.warnings
 
     with output_set(out_dir, choice.set_name) as files:
         if facilities.num_rows:
@@ -178,6 +207,21 @@ def aggregate(
                 csv_encoding=csv_encoding,
                 suppress_flags=SUPPRESS_FLAGS,
             )
+        result.population = population.table
+        result.outputs += files.write_table(
+            population.table,
+            choice.stem("population"),
+            metadata=population.metadata,
+            csv_encoding=csv_encoding,
+        )
+        result.rates = rates.table
+        result.outputs += files.write_table(
+            rates.table,
+            choice.stem("rates"),
+            metadata=rates.metadata,
+            csv_encoding=csv_encoding,
+            suppress_flags=RATES_SUPPRESS_FLAGS,
+        )
         manifest = {
             "zaitaku_version": __version__,
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -196,6 +240,11 @@ def aggregate(
             "outputs": list(files.entries),
             "warnings": result.warnings,
         }
+        if xlsx:
+            # Written before the manifest, so that the manifest lists it with its sha256.
+            result.workbook = files.write_workbook(choice.workbook_name, manifest)
+            result.outputs.append(result.workbook)
+            manifest["outputs"] = list(files.entries)
         result.manifest = files.write_json(choice.manifest_name, manifest)
         # Logged inside the block: a set that fails to publish is not recorded as exported.
         wh.con.execute(
@@ -205,6 +254,18 @@ def aggregate(
     result.folder = out_dir / choice.set_name
     result.warnings += _older_layout_warnings(out_dir, choice)
     return result
+
+
+def _prefectures(facilities: pa.Table, claims: ClaimsAggregate | None) -> set[str]:
+    """Prefectures of the areas in the outputs (an area code starts with its prefecture's)."""
+    import pyarrow.compute as pc
+
+    prefs: set[str] = set()
+    for table in (facilities, claims.table if claims is not None else None):
+        if table is not None and table.num_rows:
+            codes = pc.unique(pc.utf8_slice_codeunits(table["area_code"], 0, 2))
+            prefs.update(code for code in codes.to_pylist() if code)
+    return prefs
 
 
 def _older_layout_warnings(out_dir: Path, choice: ExportChoice) -> list[str]:

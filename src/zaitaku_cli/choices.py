@@ -76,5 +76,10 @@ class ExportChoice:
         return f"{kind}_by_{level_key(self.level)}{self.suffix}"
 
     @property
+    def workbook_name(self) -> str:
+        """The Excel workbook of this export (`--xlsx`), e.g. `municipality_monthly.xlsx`."""
+        return f"{self.set_name}.xlsx"
+
+    @property
     def manifest_name(self) -> str:
         return f"manifest_{self.set_name}.json"

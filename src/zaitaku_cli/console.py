@@ -3,6 +3,8 @@ warnings and errors also to the run log (--log / ZAITAKU_LOG), whatever the outp
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import os
 import sys
@@ -21,6 +23,50 @@ from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.summary import IngestSummary
 
 STATUS_STYLE = {"loaded": "green", "unchanged": "cyan", "refused": "red"}
+
+# Characters CP932 lacks, and the look-alike a Japanese Windows console shows for them (the
+# Unicode/CP932 mapping differences: 〜 WAVE DASH is ～ there, — EM DASH is ―).
+_LOOKALIKES = {
+    "\u301c": "\uff5e",  # 〜 → ～
+    "\u2014": "\u2015",  # — → ―
+    "\u2016": "\u2225",  # ‖ → ∥
+    "\u2212": "\uff0d",  # − → －
+    "\u00a2": "\uffe0",  # ¢ → ￠
+    "\u00a3": "\uffe1",  # £ → ￡
+    "\u00ac": "\uffe2",  # ¬ → ￢
+    "\u2013": "-",  # – EN DASH
+}
+_ERRORS = "zaitaku-lookalike"
+
+
+def _lookalike(error: UnicodeError) -> tuple[str, int]:
+    """Encode error handler: a look-alike the encoding has, else '?'; never an exception."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for ch in error.object[error.start : error.end]:
+        alt = _LOOKALIKES.get(ch, "?")
+        try:
+            alt.encode(error.encoding)
+        except UnicodeEncodeError:
+            alt = "?"
+        out.append(alt)
+    return "".join(out), error.end
+
+
+codecs.register_error(_ERRORS, _lookalike)
+
+
+def tolerate_narrow_consoles() -> None:
+    """Output to a console or file whose encoding lacks a character (a CP932 console has no
+    '—', '〜' or '𠮷') shows a look-alike or '?' instead of crashing the command.
+
+    Python's Windows console is UTF-8, but output redirected to a file or another program, or
+    PYTHONIOENCODING=cp932, is strict CP932. Called once by the entry point.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors=_ERRORS)
 
 
 class RunLog:
@@ -86,7 +132,10 @@ class Output:
         return RichProgress(self.err)
 
     def json(self, data: Any) -> None:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+        # Escaped (\\uXXXX) where stdout is not UTF-8: still exact JSON on a CP932 console.
+        utf = (getattr(sys.stdout, "encoding", None) or "").lower().replace("_", "-")
+        ascii_only = not utf.startswith("utf")
+        sys.stdout.write(json.dumps(data, ensure_ascii=ascii_only, indent=2, default=str) + "\n")
 
     def print(self, *objects: Any, markup: bool = True) -> None:
         if not (self.quiet or self.as_json):

@@ -87,3 +87,37 @@ class SnapshotNotFound(ZaitakuError):
 
 class ConfigError(ZaitakuError):
     """A setting (flag, ZAITAKU_* variable or zaitaku.toml) has an impossible value."""
+
+
+class ClaimsOverlap(InputError):
+    """A claims file brings (保険者番号, 診療年月) pairs that another file already loaded.
+
+    `pairs` are the pairs met ({"insurer_no", "service_month", "lines"}), `earlier` the ingests
+    holding them ({"ingest_id", "file_name", "ingested_at", "pairs", "lines"}): the JSON summary
+    of a refused run shows them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path,
+        hint: str,
+        pairs: list[dict[str, object]],
+        earlier: list[dict[str, object]],
+    ) -> None:
+        self.pairs = pairs
+        self.earlier = earlier
+        super().__init__(message, file=file, hint=hint)
+
+
+class EmptyExtract(InputError):
+    """A claims extract holds no data line (a header alone): refused unless --allow-empty."""
+
+
+class IngestNotFound(ZaitakuError):
+    """`zaitaku remove` was given a file or id that matches no ingested file."""
+
+
+class AmbiguousIngest(ZaitakuError):
+    """`zaitaku remove` was given a name that matches several ingested files."""

@@ -72,19 +72,50 @@ def write_parquet(table: pa.Table, target: Path, metadata: Mapping[str, Any]) ->
     return target
 
 
-def _csv_frame(table: pa.Table, suppress_flags: Mapping[str, str]) -> pl.DataFrame:
+def _quoted(expr: pl.Expr) -> pl.Expr:
+    return pl.lit('"') + expr.str.replace_all('"', '""', literal=True) + pl.lit('"')
+
+
+def _csv_field(frame: pl.DataFrame, column: str, flag: str | None) -> pl.Expr:
+    """The text of one CSV column: numbers bare, every other value quoted, null empty.
+
+    Codes (`03`, `03201`) and periods (`2023-04`) are text: quoting them lets a careful import
+    (LibreOffice's "quoted field as text", Python's csv.QUOTE_NONNUMERIC) keep them as text.
+    A suppressed cell is the quoted text "-", so a value column stays numbers and `-`.
+    """
+    value = pl.col(column)
+    if frame.schema[column].is_numeric():
+        text = value.cast(pl.String).fill_null("")
+        if flag is not None:
+            text = pl.when(pl.col(flag)).then(pl.lit(f'"{SUPPRESSED_MARK}"')).otherwise(text)
+        return text.alias(column)
+    return _quoted(value.cast(pl.String)).fill_null("").alias(column)
+
+
+def csv_text(table: pa.Table, suppress_flags: Mapping[str, str] | None = None) -> str:
+    """The CSV of `table` as zaitaku writes it: CRLF lines, a quoted header, quoted text.
+
+    polars' own quote styles cannot quote `-` in a number column while leaving its numbers bare,
+    so the fields are built with expressions (column-wise, no Python loop over rows).
+    """
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    marked = []
-    for value_col, flag_col in suppress_flags.items():
-        if value_col in frame.columns and flag_col in frame.columns:
-            marked.append(
-                pl.when(pl.col(flag_col))
-                .then(pl.lit(SUPPRESSED_MARK))
-                .otherwise(pl.col(value_col).cast(pl.String))
-                .alias(value_col)
-            )
-    return frame.with_columns(marked) if marked else frame
+    flags = {
+        value: flag
+        for value, flag in (suppress_flags or {}).items()
+        if value in frame.columns and flag in frame.columns
+    }
+    header = ",".join('"' + name.replace('"', '""') + '"' for name in frame.columns)
+    if not frame.columns:
+        return ""
+    if frame.is_empty():
+        return header + "\r\n"
+    lines = frame.select(
+        pl.concat_str(
+            [_csv_field(frame, c, flags.get(c)) for c in frame.columns], separator=","
+        ).alias("line")
+    )["line"]
+    return header + "\r\n" + lines.str.join("\r\n")[0] + "\r\n"
 
 
 def csv_bytes(
@@ -94,10 +125,15 @@ def csv_bytes(
     encoding: str = "utf-8-sig",
     suppress_flags: Mapping[str, str] | None = None,
 ) -> bytes:
-    """CSV that Japanese Excel opens correctly: UTF-8 with BOM by default, or CP932."""
+    """CSV that Japanese Excel opens correctly: UTF-8 with BOM by default, or CP932.
+
+    Text (codes, periods, names) is quoted and numbers are not (see _csv_field). Excel itself
+    ignores the quotes when a CSV is double-clicked (03201 → 3201, 2023-04 → a date): the
+    workbook (`--xlsx`) is the file to open in Excel.
+    """
     if encoding not in CSV_ENCODINGS:
         raise ConfigError(f"--csv-encoding must be one of {sorted(CSV_ENCODINGS)}, not {encoding}")
-    text = _csv_frame(table, suppress_flags or {}).write_csv(line_terminator="\r\n")
+    text = csv_text(table, suppress_flags)
     try:
         return text.encode(encoding)
     except UnicodeEncodeError as exc:

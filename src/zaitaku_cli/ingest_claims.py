@@ -5,22 +5,32 @@ their line number and reason, never dropped silently, and a file with too many o
 whole. 被保険者番号 becomes an HMAC computed inside DuckDB, once per person: the raw key is stored
 in no table of the warehouse, not even in `rejects`. The HMAC is kept once per person in `persons`,
 whose compact person_id is what claim_lines stores.
+
+The grain: claim lines belong to (保険者番号, 診療年月). A file bringing pairs that another file
+still holds is refused (ClaimsOverlap) unless `replace`, which deletes the other files' lines of
+exactly those pairs in the same transaction and records it in claim_replacements. A rejected line
+keeps no value of the file, only the shape of its fields (see readers/claims_parts.py `shape`).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
-from zaitaku_cli.errors import RejectRateExceeded
+from zaitaku_cli.errors import (
+    ClaimsOverlap,
+    EmptyExtract,
+    InputError,
+    RejectRateExceeded,
+    WarehouseError,
+)
 from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.claims_extract import (
     ClaimsMapping,
@@ -33,7 +43,7 @@ from zaitaku_cli.readers.claims_parts import ParsedExtract, create_raw_view, par
 from zaitaku_cli.readers.wareki import ERAS
 from zaitaku_cli.scratch import scratch_dir
 from zaitaku_cli.summary import IngestSummary
-from zaitaku_cli.warehouse import Warehouse, file_sha256
+from zaitaku_cli.warehouse import IngestRecord, Warehouse, file_sha256
 
 __all__ = [
     "KIND",
@@ -45,6 +55,8 @@ __all__ = [
 
 KIND = "claims"
 EXAMPLES = 5
+# pairs and earlier files named in a refusal (the rest are counted)
+SHOWN_PAIRS = 5
 UNMAPPED_TOP = 20
 # 在宅医療 (section C of the medical fee table) codes start with 114.
 HOME_CARE_PREFIX = "114"
@@ -60,6 +72,7 @@ _TEMP_TABLES = (
     "stg_claim_eras",
     "stg_claim_persons",
     "claims_line_shifts",
+    "stg_claim_overlaps",
 )
 _REGISTERED = ("claim_value_map", "claims_headers")
 _OWN_ERAS = "ref_eras"
@@ -86,6 +99,8 @@ def ingest_claim_extracts(
     mapping: Path | None = None,
     encoding: str = "auto",
     max_reject_rate: float = 0.01,
+    replace: bool = False,
+    allow_empty: bool = False,
     progress: Progress | None = None,
 ) -> list[IngestSummary]:
     """Ingest each extract in its own transaction; return one summary per file, in order.
@@ -94,7 +109,9 @@ def ingest_claim_extracts(
     `encoding` is auto (BOM → UTF-8, valid UTF-8, else CP932), cp932 or utf-8; an explicit
     value beats the mapping file's. A file whose share of rejected rows exceeds
     `max_reject_rate` raises RejectRateExceeded and keeps nothing of that file; the files before
-    it stay loaded.
+    it stay loaded. A file bringing (保険者番号, 診療年月) pairs that another file holds raises
+    ClaimsOverlap, unless `replace`: then it supersedes those pairs. A file without data lines
+    raises EmptyExtract unless `allow_empty`.
     """
     progress = progress or NoProgress()
     claims_mapping = read_mapping(mapping)
@@ -108,13 +125,16 @@ def ingest_claim_extracts(
                     mapping=claims_mapping,
                     encoding=encoding,
                     max_reject_rate=max_reject_rate,
+                    replace=replace,
+                    allow_empty=allow_empty,
                     progress=progress,
                 )
             )
-        except RejectRateExceeded as exc:
+        except InputError as exc:
             loaded = [Path(s.file).name for s in summaries if s.status == "loaded"]
             if loaded:
-                exc.hint = f"{exc.hint}; loaded before it: {', '.join(loaded)}"
+                before = f"loaded before it: {', '.join(loaded)}"
+                exc.hint = f"{exc.hint}; {before}" if exc.hint else before
             raise
     return summaries
 
@@ -126,13 +146,15 @@ def ingest_claim_extract(
     mapping: ClaimsMapping | None = None,
     encoding: str = "auto",
     max_reject_rate: float = 0.01,
+    replace: bool = False,
+    allow_empty: bool = False,
     progress: Progress | None = None,
 ) -> IngestSummary:
     """Ingest one extract (see ingest_claim_extracts) and say what happened."""
     progress = progress or NoProgress()
     mapping = mapping or ClaimsMapping()
     sha = file_sha256(path)
-    previous = wh.find_ingest(sha, KIND)
+    previous = _intact_ingest(wh, sha)
     if previous is not None:
         summary = IngestSummary(
             kind=KIND,
@@ -162,9 +184,47 @@ def ingest_claim_extract(
                 "create or replace temp view raw_claim_lines as select * from claims_raw_lines"
             )
             with wh.transaction():
-                return _check_and_load(wh, path, sha, layout, parsed, max_reject_rate, progress)
+                return _check_and_load(
+                    wh,
+                    path,
+                    sha,
+                    layout,
+                    parsed,
+                    _Rules(max_reject_rate, replace=replace, allow_empty=allow_empty),
+                    progress,
+                )
         finally:
             _drop_temporaries(wh, own_eras=own_eras)
+
+
+def _intact_ingest(wh: Warehouse, sha: str) -> IngestRecord | None:
+    """The latest ingest of this exact file whose lines are all still in: not removed, and no
+    pair of it replaced since. A file whose lines were replaced (in part) by another file loads
+    again (with --replace, that is how an analyst reverts to it), so the sha256 alone is not
+    enough."""
+    row = wh.fetch_all(
+        """
+        select ingest_id, kind, file_name, sha256, as_of, rows_loaded, ingested_at
+        from ingest_log as l
+        where sha256 = $sha and kind = $kind and removed_at is null
+            and not exists (
+                select 1 from claim_replacements as r where r.replaced_ingest_id = l.ingest_id
+            )
+        order by ingest_id desc
+        limit 1
+        """,
+        {"sha": sha, "kind": KIND},
+    )
+    return IngestRecord(*row[0]) if row else None
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """When a file is refused, and what --replace does."""
+
+    max_reject_rate: float
+    replace: bool = False
+    allow_empty: bool = False
 
 
 def _register_inputs(wh: Warehouse, layout: ExtractLayout, mapping: ClaimsMapping) -> None:
@@ -237,7 +297,7 @@ def _check_and_load(
     sha: str,
     layout: ExtractLayout,
     parsed: ParsedExtract,
-    max_reject_rate: float,
+    rules: _Rules,
     progress: Progress,
 ) -> IngestSummary:
     """Check every line and load the valid ones in one pass, inside the caller's transaction.
@@ -292,7 +352,7 @@ def _check_and_load(
     _stage_rejects(wh, ingest_id, failed=failed)
     progress.finish()
 
-    malformed = _malformed_rejects(key, layout, parsed)
+    malformed = _malformed_rejects(layout, parsed)
     # Lines that are no row of their own: an unclosed quote merged them into an earlier,
     # malformed row. They cannot be shown one by one, but they are counted.
     merged = parsed.merged_lines
@@ -314,22 +374,31 @@ def _check_and_load(
     reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
     examples = _examples(wh, path, layout, malformed)
 
+    if rows_read == 0 and not rules.allow_empty:
+        raise EmptyExtract(
+            "no data lines: the file holds only a header",
+            file=path,
+            hint="nothing was recorded; if an extract without claims is expected, ingest it "
+            "with --allow-empty",
+        )
     rate = rows_rejected / rows_read if rows_read else 0.0
-    if rate > max_reject_rate:
+    if rate > rules.max_reject_rate:
         raise RejectRateExceeded(
-            _refusal(rows_rejected, rows_read, rate, max_reject_rate, reasons, examples),
+            _refusal(rows_rejected, rows_read, rate, rules.max_reject_rate, reasons, examples),
             file=path,
             hint="nothing of this file was kept; fix those rows, map headers or codes with "
             "--mapping, or raise --max-reject-rate",
         )
 
+    grain_warnings, replaced = _apply_grain(wh, path, ingest_id, replace=rules.replace)
     months = dict(
         wh.fetch_all(
-            "select strftime(service_month, '%Y-%m'), count(*) from claim_lines "
+            "select strftime(service_month, '%Y-%m'), sum(lines) from claim_pairs "
             "where ingest_id = $id group by service_month order by service_month",
             {"id": ingest_id},
         )
     )
+    months = {m: int(n) for m, n in months.items()}
     pref_codes = [
         r[0]
         for r in wh.fetch_all(
@@ -337,7 +406,7 @@ def _check_and_load(
             {"id": ingest_id},
         )
     ]
-    warnings = _warnings(wh, layout, parsed, ingest_id)
+    warnings = grain_warnings + _warnings(layout, parsed)
     if merged:
         warnings.append(
             f"{merged:,} line(s) are not rows of their own: quotes merged them into earlier "
@@ -360,6 +429,10 @@ def _check_and_load(
         "ignored_columns": layout.ignored,
         "blank_lines": parsed.decoded.blank_lines,
         "service_months": months,
+        "insurer_months": wh.fetch_all(
+            "select count(*) from claim_pairs where ingest_id = $id", {"id": ingest_id}
+        )[0][0],
+        "replaced": replaced,
         "unmapped_codes": _unmapped_codes(wh, ingest_id),
     }
     wh.update_ingest(
@@ -439,37 +512,18 @@ def _stage_rejects(wh: Warehouse, ingest_id: int, *, failed: int) -> None:
     wh.materialize("staging/stg_claim_rejects")
 
 
-def _malformed_rejects(
-    key: bytes, layout: ExtractLayout, parsed: ParsedExtract
-) -> list[dict[str, Any]]:
-    """Lines with a number of fields other than the header's, with the person field hashed."""
-    person = layout.position("person_id")
-    found = []
-    for line, text in parsed.malformed:
-        try:
-            fields = next(csv.reader([text], delimiter=layout.delimiter), [])
-            parsed_ok = True
-        except csv.Error:  # e.g. a field beyond the csv module's size limit
-            # count the fields roughly; where the person key is cannot be told
-            fields = text.split(layout.delimiter)
-            parsed_ok = False
-        if parsed_ok and person is not None and person < len(fields):
-            fields[person] = person_key(key, fields[person]) if fields[person].strip() else ""
-            out = io.StringIO()
-            csv.writer(out, delimiter=layout.delimiter, lineterminator="").writerow(fields)
-            masked: str | None = out.getvalue()
-        else:
-            # Without a recognisable person field nothing of the line can be shown safely.
-            masked = None
-        found.append(
-            {
-                "row": line,
-                "reason": "wrong number of fields",
-                "value": f"{len(fields)} fields, the header has {len(layout.headers)}",
-                "raw_row": masked,
-            }
-        )
-    return found
+def _malformed_rejects(layout: ExtractLayout, parsed: ParsedExtract) -> list[dict[str, Any]]:
+    """Lines with a number of fields other than the header's, as the reader shaped them: which
+    field holds the person key cannot be told, so no field keeps its text."""
+    return [
+        {
+            "row": m.line,
+            "reason": "wrong number of fields",
+            "value": f"{m.fields} fields, the header has {len(layout.headers)}",
+            "raw_row": m.shape,
+        }
+        for m in parsed.malformed
+    ]
 
 
 def _examples(
@@ -551,38 +605,178 @@ def _unmapped_codes(wh: Warehouse, ingest_id: int) -> list[dict[str, Any]]:
     return [{"code": code, "lines": int(n)} for code, n in rows]
 
 
-def _warnings(
-    wh: Warehouse, layout: ExtractLayout, parsed: ParsedExtract, ingest_id: int
-) -> list[str]:
-    warnings = []
-    overlap = wh.fetch_all(
+def _apply_grain(
+    wh: Warehouse, path: Path, ingest_id: int, *, replace: bool
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Record the file's (保険者番号, 診療年月) pairs and enforce the grain rule against the pairs
+    other files hold; return (warnings, what was replaced per earlier ingest).
+
+    Works on distinct pairs (claim_pairs, a few rows per insurer and month), never per line:
+    the only pass over the lines is the group-by of this file's own, fresh lines.
+    """
+    wh.con.execute(
         """
-        with incoming as (
-            select distinct service_month from claim_lines where ingest_id = $ingest_id
-        ),
-        loaded as (
-            select distinct l.service_month, l.ingest_id
-            from claim_lines as l
-            inner join incoming as i on i.service_month = l.service_month
-            where l.ingest_id <> $ingest_id
-        )
-        select strftime(l.service_month, '%Y-%m'), g.file_name
-        from loaded as l
-        inner join ingest_log as g on g.ingest_id = l.ingest_id
-        order by 1, 2
+        insert into claim_pairs (ingest_id, insurer_no, service_month, lines)
+        select $ingest_id, insurer_no, service_month, count(*)
+        from claim_lines
+        where ingest_id = $ingest_id
+        group by insurer_no, service_month
         """,
         {"ingest_id": ingest_id},
     )
-    if overlap:
-        months = sorted({m for m, _ in overlap})
-        files = sorted({f for _, f in overlap})
-        shown = ", ".join(months[:12]) + (
-            f" and {len(months) - 12} more" if len(months) > 12 else ""
-        )
+    wh.materialize("staging/stg_claim_overlaps", {"ingest_id": ingest_id})
+    same = wh.fetch_all(
+        """
+        select insurer_no, service_month, lines, earlier_ingest_id, earlier_file_name,
+            earlier_ingested_at, earlier_lines
+        from stg_claim_overlaps
+        where overlap = 'same'
+        order by service_month, insurer_no nulls first, earlier_ingest_id
+        """
+    )
+    if same and not replace:
+        raise _overlap_error(path, same)
+    replaced = _supersede(wh, ingest_id) if same else []
+    warnings = [
+        f"replaced {r['lines']:,} claim lines of {r['pairs']} (保険者番号, 診療年月) pair(s) "
+        f"loaded from {r['file_name']} (ingest {r['ingest_id']})"
+        for r in replaced
+    ]
+    unknown = wh.fetch_all(
+        """
+        select distinct strftime(service_month, '%Y-%m'), earlier_file_name, earlier_ingest_id
+        from stg_claim_overlaps
+        where overlap = 'insurer_unknown'
+        order by 1, 3
+        """
+    )
+    if unknown:
+        months = sorted({m for m, _, _ in unknown})
+        files = sorted({(i, f) for _, f, i in unknown})
         warnings.append(
-            f"service months {shown} were already loaded from {', '.join(files)}: if these "
-            "files hold the same claims, those months are counted twice"
+            f"service months {_first(months, SHOWN_PAIRS)} hold lines without 保険者番号 here "
+            f"and lines with one in {_first([f'{f} (ingest {i})' for i, f in files], 3)}, or "
+            "the other way round: if they are the same claims, they count twice (only equal "
+            "(保険者番号, 診療年月) pairs are refused or replaced)"
         )
+    return warnings, replaced
+
+
+def _pair_label(insurer_no: str | None, month: date) -> str:
+    return f"{insurer_no or '(no 保険者番号)'} {month:%Y-%m}"
+
+
+def _first(items: list[str], n: int) -> str:
+    """The first n items and how many more."""
+    shown = ", ".join(items[:n])
+    return shown + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def _overlap_error(path: Path, same: list[tuple[Any, ...]]) -> ClaimsOverlap:
+    """Name the pairs (first few and how many) and the earlier files, and what to do."""
+    pairs: dict[tuple[str | None, date], int] = {}
+    earlier: dict[int, dict[str, Any]] = {}
+    for insurer, month, lines, old_id, old_file, old_at, old_lines in same:
+        pairs[(insurer, month)] = int(lines)
+        entry = earlier.setdefault(
+            int(old_id),
+            {"ingest_id": int(old_id), "file_name": old_file, "ingested_at": old_at,
+             "pairs": 0, "lines": 0},
+        )  # fmt: skip
+        entry["pairs"] += 1
+        entry["lines"] += int(old_lines)
+    labels = [_pair_label(i, m) for i, m in pairs]
+    files = [
+        f"{e['file_name']} (ingest {e['ingest_id']}, {_when(e['ingested_at'])})"
+        for e in sorted(earlier.values(), key=lambda e: e["ingest_id"])
+    ]
+    ids = sorted(earlier)
+    remove = (
+        f"`zaitaku remove {ids[0]}`"
+        if len(ids) == 1
+        else "`zaitaku remove ID` for each ingest named"
+    )
+    n = len(pairs)
+    return ClaimsOverlap(
+        f"{n} (保険者番号, 診療年月) pair{'s' if n > 1 else ''} already loaded from another "
+        f"file: {_first(labels, SHOWN_PAIRS)}; loaded from {_first(files, SHOWN_PAIRS)}",
+        file=path,
+        hint="nothing of this file was kept. If this file supersedes those claims, ingest it "
+        f"again with --replace; to take the earlier file out instead, run {remove}",
+        pairs=[
+            {"insurer_no": i, "service_month": f"{m:%Y-%m}", "lines": n}
+            for (i, m), n in pairs.items()
+        ],
+        earlier=[
+            {**e, "ingested_at": _when(e["ingested_at"])}
+            for e in sorted(earlier.values(), key=lambda e: e["ingest_id"])
+        ],
+    )
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _supersede(wh: Warehouse, ingest_id: int) -> list[dict[str, Any]]:
+    """Delete the earlier files' lines of the pairs this file brings again, and record it."""
+    expected = wh.fetch_all(
+        "select coalesce(sum(earlier_lines), 0) from stg_claim_overlaps where overlap = 'same'"
+    )[0][0]
+    deleted = wh.fetch_all(
+        """
+        delete from claim_lines as l
+        using stg_claim_overlaps as o
+        where o.overlap = 'same'
+            and l.ingest_id = o.earlier_ingest_id
+            and l.service_month = o.service_month
+            and l.insurer_no is not distinct from o.insurer_no
+        """
+    )[0][0]
+    if int(deleted) != int(expected):
+        # claim_pairs out of step with claim_lines: a bug, and the rollback keeps both as were
+        raise WarehouseError(
+            f"replacing found {deleted:,} claim lines where claim_pairs says {expected:,}: "
+            "nothing was changed; please report this"
+        )
+    wh.con.execute(
+        """
+        delete from claim_pairs as p
+        using stg_claim_overlaps as o
+        where o.overlap = 'same'
+            and p.ingest_id = o.earlier_ingest_id
+            and p.service_month = o.service_month
+            and p.insurer_no is not distinct from o.insurer_no
+        """
+    )
+    wh.con.execute(
+        """
+        insert into claim_replacements (ingest_id, replaced_ingest_id, insurer_no,
+            service_month, lines, replaced_at)
+        select $ingest_id, earlier_ingest_id, insurer_no, service_month, earlier_lines,
+            current_localtimestamp()
+        from stg_claim_overlaps
+        where overlap = 'same'
+        """,
+        {"ingest_id": ingest_id},
+    )
+    rows = wh.fetch_all(
+        """
+        select earlier_ingest_id, earlier_file_name, count(*), sum(earlier_lines)
+        from stg_claim_overlaps
+        where overlap = 'same'
+        group by earlier_ingest_id, earlier_file_name
+        order by earlier_ingest_id
+        """
+    )
+    return [
+        {"ingest_id": int(i), "file_name": f, "pairs": int(p), "lines": int(n)}
+        for i, f, p, n in rows
+    ]
+
+
+def _warnings(layout: ExtractLayout, parsed: ParsedExtract) -> list[str]:
+    warnings = []
     if parsed.quoted_line_breaks:
         warnings.append(
             "some quoted fields hold line breaks: line numbers of rejects after them may be "

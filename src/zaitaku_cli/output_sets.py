@@ -32,6 +32,8 @@ import pyarrow.parquet as pq
 
 from zaitaku_cli.errors import ZaitakuError
 from zaitaku_cli.export import csv_bytes, with_metadata
+from zaitaku_cli.labels import with_japanese_labels
+from zaitaku_cli.workbook import SheetSource, write_workbook
 
 SETS_DIR = ".sets"
 _PARTIAL = ".partial-"
@@ -75,6 +77,7 @@ class OutputSet:
         self.version_id = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(2)}"
         self.staging = self.versions / f"{self.version_id}{_PARTIAL}{os.getpid()}"
         self.entries: list[dict[str, Any]] = []
+        self.tables: list[SheetSource] = []  # every table written, for the workbook
         try:
             self.versions.mkdir(parents=True, exist_ok=True)
             _remove_dead_staging(self.versions)
@@ -126,7 +129,13 @@ class OutputSet:
         csv_encoding: str = "utf-8-sig",
         suppress_flags: Mapping[str, str] | None = None,
     ) -> list[Path]:
-        """`<stem>.parquet` (with zaitaku's metadata) and `<stem>.csv` (Excel-friendly)."""
+        """`<stem>.parquet` (with zaitaku's metadata) and `<stem>.csv` (Excel-friendly).
+
+        Japanese labels are added here (`indicator_ja` beside `indicator`), so every output
+        carries them whatever SQL made it; the table is kept for `write_workbook`.
+        """
+        table = with_japanese_labels(table)
+        self.tables.append(SheetSource(stem, table, dict(suppress_flags or {}), dict(metadata)))
         csv = csv_bytes(
             table, name=f"{stem}.csv", encoding=csv_encoding, suppress_flags=suppress_flags
         )
@@ -138,6 +147,14 @@ class OutputSet:
             ),
             self.write_bytes(f"{stem}.csv", csv, rows=table.num_rows),
         ]
+
+    def write_workbook(self, file_name: str, manifest: Mapping[str, Any]) -> Path:
+        """One .xlsx of every table written so far (see workbook.py); `manifest` for its notes."""
+        return self._write(
+            file_name,
+            lambda target: write_workbook(target, self.tables, manifest),
+            rows=None,
+        )
 
     def write_json(self, file_name: str, data: Mapping[str, Any]) -> Path:
         text = json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"

@@ -192,9 +192,12 @@ class Warehouse:
 
     # -- ingest log ------------------------------------------------------------------------
     def find_ingest(self, sha256: str, kind: str) -> IngestRecord | None:
+        """The first ingest of this exact file still in the warehouse (a removed one is not:
+        the file loads again)."""
         row = self._one(
             "select ingest_id, kind, file_name, sha256, as_of, rows_loaded, ingested_at "
-            "from ingest_log where sha256 = $sha and kind = $kind order by ingest_id limit 1",
+            "from ingest_log where sha256 = $sha and kind = $kind and removed_at is null "
+            "order by ingest_id limit 1",
             {"sha": sha256, "kind": kind},
         )
         return IngestRecord(*row) if row else None
@@ -290,12 +293,42 @@ class Warehouse:
         ]
 
     def ingests(self) -> list[dict[str, Any]]:
+        """Every ingested file, removed ones included, with its state: loaded, removed,
+        replaced (another file superseded all of its rows) or partly replaced (claims)."""
         cur = self.con.execute(
-            "select ingest_id, kind, file_name, sha256, as_of, pref_codes, rows_read, "
-            "rows_loaded, rows_rejected, ingested_at from ingest_log order by ingest_id"
+            """
+            select ingest_id, kind, file_name, sha256, as_of, pref_codes, rows_read,
+                rows_loaded, rows_rejected, ingested_at,
+                case
+                    when removed_at is not null then 'removed'
+                    when kind = 'claims' and ingest_id in (
+                        select replaced_ingest_id from claim_replacements
+                    ) then
+                        case
+                            when ingest_id in (select ingest_id from claim_pairs)
+                                then 'partly replaced'
+                            else 'replaced'
+                        end
+                    when kind = 'facility_counts' and rows_loaded > 0
+                        and ingest_id not in (select ingest_id from facility_counts)
+                        then 'replaced'
+                    else 'loaded'
+                end as state,
+                removed_at
+            from ingest_log
+            order by ingest_id
+            """
         )
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def mark_removed(self, ingest_id: int, *, rows: int) -> None:
+        """Record that `zaitaku remove` took the file's rows out (inside its transaction)."""
+        self.con.execute(
+            "update ingest_log set removed_at = current_localtimestamp(), removed_rows = $rows "
+            "where ingest_id = $id",
+            {"rows": rows, "id": ingest_id},
+        )
 
     # -- secrets ---------------------------------------------------------------------------
     def hmac_key(self) -> bytes:

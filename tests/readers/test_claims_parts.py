@@ -11,10 +11,13 @@ from factories.claims import CANONICAL, GOOD, claim, write_extract
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.readers.claims_extract import ClaimsMapping, ExtractLayout, read_layout
 from zaitaku_cli.readers.claims_parts import (
+    MalformedLine,
     ParsedExtract,
     create_raw_view,
     parse_extract,
     prepare_utf8,
+    shape,
+    shape_sql,
 )
 
 
@@ -131,8 +134,10 @@ def test_every_line_is_a_row_or_set_aside_even_when_many_are(tmp_path: Path) -> 
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
     parsed = parse_extract(layout_of(path), tmp_path, workers=2)
     assert (parsed.rows, len(parsed.malformed), parsed.decoded.workers) == (75_000, 75_000, 2)
-    assert parsed.malformed[:2] == [(2, long), (4, long)]
-    assert parsed.malformed[-1] == (150_000, long)
+    # the reader keeps no text of a malformed line, only its shape: 'x' is an ASCII letter
+    shaped = ",".join(["a"] * 20)
+    assert parsed.malformed[:2] == [MalformedLine(2, 20, shaped), MalformedLine(4, 20, shaped)]
+    assert parsed.malformed[-1] == MalformedLine(150_000, 20, shaped)
     numbered = parsed_rows(path, parsed)
     assert [n for n, _, _ in numbered] == list(range(3, 150_002, 2))
 
@@ -146,7 +151,11 @@ def test_rows_of_the_parts_keep_their_lines(tmp_path: Path) -> None:
     rows[41] = ",".join([*claim().values(), "extra"])
     path = write_extract(tmp_path / "in.csv", rows)
     parsed = parse_extract(layout_of(path), tmp_path, workers=3)
-    assert [line for line, _ in parsed.malformed] == [7, 41, 43]
+    # line 41 alone (its quote runs to its end) is two fields: 39030000 and 'P39,2,…,1'
+    assert [(m.line, m.fields) for m in parsed.malformed] == [(7, 3), (41, 2), (43, 12)]
+    assert parsed.malformed[0].shape == "########,a#,#"
+    # the quoted field P39,2,82,0… shaped ('a##' then '*' for each comma), cut at 24
+    assert parsed.malformed[1].shape == "########,a##*#*##*######*a*######…"
     assert parsed.merged_lines == 1
     assert not parsed.quoted_line_breaks
     numbered = parsed_rows(path, parsed)
@@ -204,3 +213,28 @@ def test_an_interrupt_stops_the_workers_already_started(
         prepare_utf8(layout_of(path), tmp_path, workers=3)
     # both were still starting their interpreter (≥ 0.1 s): stopped, not left to finish
     assert [p.returncode for p in started] == [-signal.SIGKILL, -signal.SIGKILL]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", ""),
+        ("3", "#"),
+        ("P000000001", "a#########"),
+        ("R05.04", "a##.##"),
+        ("2023/04-01 10:00", "####/##-## ##:##"),
+        ("令和5年4月", "**#*#*"),
+        ("盛岡市", "***"),
+        ("a#*", "a#*"),
+        ('"x,y"', "*a*a*"),
+        ("１２３", "***"),  # full-width digits are not ASCII digits
+        ("9" * 30, "#" * 24 + "…"),
+    ],
+)
+def test_shape_in_python_and_in_sql_agree(value: str, expected: str) -> None:
+    import duckdb
+
+    assert shape(value) == expected
+    con = duckdb.connect()
+    got = con.execute(f"select {shape_sql('v')} from (select $v as v)", {"v": value}).fetchall()
+    assert got == [(expected,)]

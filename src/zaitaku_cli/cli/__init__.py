@@ -12,18 +12,18 @@ from typing import Annotated
 import typer
 
 from zaitaku_cli import __version__
-from zaitaku_cli.cli import aggregate, ingest, interrupts, operations, reference
+from zaitaku_cli.cli import aggregate, analysis, ingest, interrupts, operations, reference
 from zaitaku_cli.cli.common import EXIT_CODES_HELP
-from zaitaku_cli.console import Output
+from zaitaku_cli.console import Output, tolerate_narrow_consoles
 
 app = typer.Typer(
     name="zaitaku",
     help=(
         "在宅医療 (home care) supply and demand per municipality, 二次医療圏 and prefecture.\n\n"
         "Typical run: `zaitaku ingest 名簿.xlsx kdb.csv` (each file recognised by its content), "
-        "then `zaitaku aggregate --by municipality`; every night: `zaitaku refresh` with a "
-        "zaitaku.toml. Claims figures cover 国保 and "
-        "後期高齢者 only (KDB).\n\n" + EXIT_CODES_HELP
+        "then `zaitaku aggregate --by municipality` and `zaitaku project --by secondary-area`; "
+        "every night: `zaitaku refresh` with a zaitaku.toml. "
+        "Claims figures cover 国保 and 後期高齢者 only (KDB).\n\n" + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
     rich_markup_mode="markdown",
@@ -31,11 +31,13 @@ app = typer.Typer(
 )
 app.add_typer(ingest.ingest_app, name="ingest")
 app.command("aggregate")(aggregate.aggregate_cmd)
+app.command("project")(analysis.project_cmd)
 app.add_typer(reference.reference_app, name="reference")
 app.add_typer(reference.demo_app, name="demo")
 app.command("refresh")(operations.refresh_cmd)
 app.command("runs")(operations.runs_cmd)
 app.command("status")(operations.status_cmd)
+app.command("remove")(operations.remove_cmd)
 
 
 @app.callback(invoke_without_command=True)
@@ -48,6 +50,7 @@ def main_callback(
 
 
 def main() -> None:
+    tolerate_narrow_consoles()
     interrupts.install()
     try:
         app()

@@ -66,12 +66,24 @@ def aggregate_cmd(
             help="Turn small-cell suppression off (internal use only; recorded in the output).",
         ),
     ] = False,
+    xlsx: Annotated[
+        bool,
+        typer.Option(
+            "--xlsx",
+            help="Also write OUT/LEVEL/LEVEL.xlsx: every output in one workbook with Japanese "
+            "headers, codes kept as text, '-' for suppressed cells, a wide sheet (one row per "
+            "area) and a sheet with the coverage caveat, suppression rule and inputs. The file "
+            "to open in Excel.",
+        ),
+    ] = False,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     log: LogOpt = None,
 ) -> None:
-    """Indicators per area: facilities_by_LEVEL and claims_by_LEVEL as Parquet and CSV.
+    """Indicators per area: facilities_by_LEVEL, claims_by_LEVEL, population_by_LEVEL and
+    rates_by_LEVEL (per 100,000 / per 1,000 of the same ages) as Parquet and CSV (and with
+    --xlsx one Excel workbook of them all: the file to open in Excel).
 
     The files and a manifest (inputs, reference tables, outputs with sha256) go into one folder
     per export, OUT/LEVEL (e.g. data/processed/municipality), which replaces the previous one
@@ -96,6 +108,7 @@ def aggregate_cmd(
             out_dir=settings.out_dir,
             csv_encoding=csv_encoding.value,
             suppress=not no_suppress,
+            xlsx=xlsx,
         )
         run.outputs = [{"folder": str(result.folder), "files": [p.name for p in result.outputs]}]
         run.warnings = result.warnings
@@ -107,8 +120,11 @@ def aggregate_cmd(
                 "folder": str(result.folder),
                 "outputs": [str(p) for p in result.outputs],
                 "manifest": str(result.manifest),
+                "workbook": str(result.workbook) if result.workbook else None,
                 "facility_rows": result.facilities.num_rows if result.facilities else 0,
                 "claims_rows": result.claims.num_rows if result.claims else 0,
+                "population_rows": result.population.num_rows if result.population else 0,
+                "rates_rows": result.rates.num_rows if result.rates else 0,
                 "suppression": not no_suppress,
                 "warnings": result.warnings,
             }

@@ -30,7 +30,7 @@ from zaitaku_cli.cli.common import (
     warehouse_run,
 )
 from zaitaku_cli.console import Output, ingest_table, reject_lines
-from zaitaku_cli.errors import ZaitakuError
+from zaitaku_cli.errors import ClaimsOverlap, ZaitakuError
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse
 
@@ -161,7 +161,13 @@ def ingest_one_by_one(
             interrupts.tell(_after_interrupt(wh, mark, paths, current))
         elif isinstance(exc, ZaitakuError):
             if out.as_json:
-                out.json({"ingested": [s.to_dict() for s in done], "error": str(exc)})
+                document: dict[str, Any] = {
+                    "ingested": [s.to_dict() for s in done],
+                    "error": str(exc),
+                }
+                if isinstance(exc, ClaimsOverlap):
+                    document["overlap"] = {"pairs": exc.pairs, "earlier": exc.earlier}
+                out.json(document)
             elif done:
                 render_ingest(out, done)
         raise
@@ -306,12 +312,27 @@ def ingest_claims_cmd(
             help="Refuse the whole file (exit 1, nothing kept) above this share of bad rows.",
         ),
     ] = 0.01,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="This file supersedes the (保険者番号, 診療年月) pairs it shares with files "
+            "already loaded: their lines of those pairs are deleted in the same transaction "
+            "(recorded in the ingest log). Without it such a file is refused.",
+        ),
+    ] = False,
+    allow_empty: AllowEmptyOpt = False,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     log: LogOpt = None,
 ) -> None:
-    """Load claim lines; the person key is replaced by a keyed hash and never stored raw."""
+    """Load claim lines; the person key is replaced by a keyed hash and never stored raw.
+
+    Claim lines belong to (保険者番号, 診療年月): a file bringing pairs another file already
+    loaded is refused (exit 1, nothing kept) unless --replace; take a file back out with
+    `zaitaku remove`. Rejected lines keep only the shape of their fields, never their text.
+    """
     from zaitaku_cli.ingest_claims import ingest_claim_extracts
 
     out = Output(quiet=quiet, as_json=as_json)
@@ -326,11 +347,99 @@ def ingest_claims_cmd(
                 mapping=mapping,
                 encoding=encoding.value,
                 max_reject_rate=max_reject_rate,
+                replace=replace,
+                allow_empty=allow_empty,
                 progress=out.progress(),
             ),
         )
         record_ingests(run, summaries)
     render_ingest(out, summaries)
+
+
+@ingest_app.command("population", rich_help_panel=KINDS_PANEL)
+@handles_errors
+def ingest_population_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A newer 住基 population table with the columns of the packaged population.csv "
+            "(code6, code5, name, kind, as_of, source, total, male, female, a00_04 … a100p, "
+            "band_gap, age0_14, age15_64, age65p, age75p). CSV, UTF-8 or CP932.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load a population table; per prefecture the newest as-of date is used for rates.
+
+    Every row is checked (codes, whole numbers ≥ 0, male + female = total, bands adding up to
+    the age totals, one row per unit) and the table must cover whole prefectures. Any failure
+    refuses the file: nothing is loaded and every problem is kept in table `rejects`.
+    Re-ingesting the same file changes nothing.
+    """
+    from zaitaku_cli.ingest_population import ingest_population
+
+    out = Output(quiet=quiet, as_json=as_json)
+    with warehouse_run(warehouse, "zaitaku ingest population") as (wh, run):
+        summary = ingest_population(wh, path)
+        record_ingests(run, [summary])
+    render_ingest(out, [summary])
+
+
+@ingest_app.command("enrolment", rich_help_panel=KINDS_PANEL)
+@handles_errors
+def ingest_enrolment_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Members of 国保 and 後期高齢者医療 by municipality and age group (CSV): "
+            "基準日, 市町村コード, 制度 (国保/後期, optional), 年齢階級 (under65/65to74/75plus), "
+            "被保険者数. See examples/enrolment.example.csv.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="TOML file mapping your headers and values to the canonical ones "
+            "(see examples/enrolment_mapping.example.toml).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Date of the enrolment figures, YYYY-MM-DD, when the table has no 基準日 "
+            "column (overrides it when it has).",
+            show_default=False,
+        ),
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load the 国保 + 後期 enrolment: rates under 75 then use it instead of the population.
+
+    KDB holds 国保 and 後期 claims only, so under 75 its patients are 国保 members only; over
+    the whole population their rates are understated. Where this table covers an area, its
+    rates of under65 and 65to74 are per 1,000 members instead. Any bad row refuses the file
+    (kept in table `rejects`); a 政令市 may be given as one city row or by ward, not both.
+    """
+    from zaitaku_cli.ingest_population import ingest_enrolment
+
+    out = Output(quiet=quiet, as_json=as_json)
+    day = parse_date_option(as_of)
+    with warehouse_run(warehouse, "zaitaku ingest enrolment") as (wh, run):
+        summary = ingest_enrolment(wh, path, mapping=mapping, as_of=day)
+        record_ingests(run, [summary])
+    render_ingest(out, [summary])
 
 
 def check_pref(pref: str | None) -> None:

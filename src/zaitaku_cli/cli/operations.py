@@ -1,4 +1,4 @@
-"""Running the warehouse: `zaitaku status`, `zaitaku refresh` (the nightly job), `zaitaku runs`."""
+"""Running the warehouse: `zaitaku status`, `refresh` (the nightly job), `runs`, `remove`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from zaitaku_cli.cli.common import (
     handles_errors,
     open_run_log,
     open_warehouse,
+    warehouse_run,
 )
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table, log_note, use_log
@@ -25,14 +26,27 @@ from zaitaku_cli.errors import WarehouseBusy
 def status_cmd(
     warehouse: WarehouseOpt = None, as_json: JsonOpt = False, log: LogOpt = None
 ) -> None:
-    """What the warehouse holds: every ingested file with its sha256, as-of date and row counts."""
+    """What the warehouse holds: every ingested file with its sha256, as-of date and row counts.
+
+    `state` is loaded, removed (`zaitaku remove`), replaced or partly replaced (a later file
+    superseded its rows: claims with `--replace`, or a count table for the same date).
+    """
     out = Output(as_json=as_json)
     with open_warehouse(warehouse, must_exist=True) as wh:
         rows = wh.ingests()
     if as_json:
         out.json(rows)
         return
-    cols = ["ingest_id", "kind", "file_name", "as_of", "rows_read", "rows_loaded", "rows_rejected"]
+    cols = [
+        "ingest_id",
+        "kind",
+        "file_name",
+        "as_of",
+        "rows_read",
+        "rows_loaded",
+        "rows_rejected",
+        "state",
+    ]
     out.print(frame_table("Ingested files", cols, [[r[c] for c in cols] for r in rows]))
 
 
@@ -201,3 +215,64 @@ def runs_cmd(
     ]
     cols = ["run", "command", "started", "s", "status", "exit", "files", "outputs", "warn", "error"]
     out.print(frame_table(f"Runs of {path} (newest first)", cols, rows))
+
+
+@handles_errors
+def remove_cmd(
+    target: Annotated[
+        str,
+        typer.Argument(
+            help="The file to take out: its path (matched by content, then by the path it was "
+            "ingested from), its file name, or its ingest id as `zaitaku status` lists it.",
+            show_default=False,
+        ),
+    ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be removed; change nothing.")
+    ] = False,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    log: LogOpt = None,
+) -> None:
+    """Take an ingested file back out: its rows and rejects go, in one transaction.
+
+    Works for every kind (facilities, facility-counts, claims) and asks no question, so that a
+    cron job can run it. The file stays in `zaitaku status` as removed; ingesting it again loads
+    it again. Removing a file already removed is no error (exit 0). A name that matches several
+    files still in the warehouse is refused: name one by its ingest id.
+    """
+    from zaitaku_cli.remove import remove_ingest
+
+    out = Output(quiet=quiet, as_json=as_json)
+    if dry_run:
+        with open_warehouse(warehouse, must_exist=True) as wh:
+            removal = remove_ingest(wh, target, dry_run=True)
+    else:
+        with warehouse_run(warehouse, f"zaitaku remove {target}", must_exist=True) as (wh, run):
+            removal = remove_ingest(wh, target)
+            run.files = [removal.to_dict()]
+            run.warnings = removal.warnings
+    if as_json:
+        out.json({"removal": removal.to_dict()})
+        return
+    what = f"{removal.file_name} (ingest {removal.ingest_id}, {removal.kind})"
+    if removal.status == "already removed":
+        assert removal.removed_at is not None
+        out.print(
+            f"{what} was already removed on {removal.removed_at:%Y-%m-%d %H:%M}; nothing to do."
+        )
+        return
+    unit = {"claims": "claim lines", "facilities": "notifications"}.get(removal.kind, "rows")
+    counted = f"{removal.rows:,} {unit}, {removal.rejects:,} rejects"
+    if removal.status == "would remove":
+        out.print(f"Would remove {what}: {counted}. Nothing was changed (--dry-run).")
+    else:
+        pruned = (
+            f"; {removal.persons_pruned:,} persons no longer referenced"
+            if removal.kind == "claims"
+            else ""
+        )
+        out.print(f"Removed {what}: {counted}{pruned}.")
+    for warning in removal.warnings:
+        out.warn(warning)

@@ -14,6 +14,7 @@ block of the file in memory. prepare_utf8 stops after decoding, for readers that
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import itertools
 import json
@@ -26,7 +27,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -37,11 +38,14 @@ from zaitaku_cli.readers.claims_extract import DELIMITERS, ExtractLayout, canoni
 from zaitaku_cli.readers.encoding import SAMPLE_BYTES, detect_encoding
 
 __all__ = [
+    "MalformedLine",
     "ParsedExtract",
     "PreparedExtract",
     "create_raw_view",
     "parse_extract",
     "prepare_utf8",
+    "shape",
+    "shape_sql",
 ]
 
 # More lines than this with the wrong number of fields refuse the file outright.
@@ -49,6 +53,59 @@ _MAX_MALFORMED = 100_000
 _BLOCK_BYTES = 16 << 20
 _MIN_PART_BYTES = 32 << 20
 _MAX_WORKERS = 8
+
+
+# -- shapes: what a reject may keep of a field -------------------------------------------------
+# A claims line that is rejected keeps no value of the file, only its shape: ASCII digits become
+# '#', ASCII letters 'a', the separators of dates and codes (space . / : -) stay, any other
+# character becomes '*'; a field longer than SHAPE_CHARS shows that many and '…'. Why no value:
+# the person key (被保険者番号) has no known form — KDB exports an encrypted key, 国保 numbers can
+# be a few digits — so no text of a line can be proved not to be someone's key once the line's
+# columns are in doubt (a shifted line, or a swapped column of a well-formed one). A shape
+# still tells the analyst what kind of text was there (a 10-digit number in 性別, a 和暦 month
+# 'a##.##'); the line number points to the value in their own copy of the file.
+SHAPE_CHARS = 24
+_SHAPE_LINE_CHARS = 400  # a whole malformed line's shape, fields joined
+_SHAPE_KEPT = " ./:-"
+_SHAPE_OTHER = re.compile(r"[^#a ./:-]")
+
+
+def shape(value: str) -> str:
+    """The shape of one field (see above); shape_sql computes the same in SQL."""
+    head = value[:SHAPE_CHARS]
+    head = re.sub(r"[0-9]", "#", head)
+    head = re.sub(r"[A-Za-z]", "a", head)
+    return _SHAPE_OTHER.sub("*", head) + ("…" if len(value) > SHAPE_CHARS else "")
+
+
+def shape_sql(expr: str) -> str:
+    """SQL for the shape of the varchar `expr` (an internal column name: never a value)."""
+    head = f"left({expr}, {SHAPE_CHARS})"
+    digits = f"regexp_replace({head}, '[0-9]', '#', 'g')"
+    letters = f"regexp_replace({digits}, '[A-Za-z]', 'a', 'g')"
+    other = f"regexp_replace({letters}, '{_SHAPE_OTHER.pattern}', '*', 'g')"
+    return f"({other} || case when length({expr}) > {SHAPE_CHARS} then '…' else '' end)"
+
+
+class MalformedLine(NamedTuple):
+    """A line whose number of fields is not the header's: where, how many, and its shape."""
+
+    line: int  # in the input (header = 1); the first line of a row an open quote ran on
+    fields: int  # as Python's csv module splits it (by the delimiter alone when it cannot)
+    shape: str  # every field shaped (see shape), joined by the file's delimiter
+
+
+def _malformed_shape(text: str, delimiter: str) -> tuple[int, str]:
+    """(fields, shape) of a malformed line: the place of the person key cannot be told, so every
+    field is shaped."""
+    try:
+        fields = next(csv.reader([text], delimiter=delimiter), [])
+    except csv.Error:  # e.g. a field beyond the csv module's size limit: count roughly
+        fields = text.split(delimiter)
+    joined = delimiter.join(shape(f) for f in fields)
+    if len(joined) > _SHAPE_LINE_CHARS:
+        joined = joined[:_SHAPE_LINE_CHARS] + "…"
+    return len(fields), joined
 
 
 # -- UTF-8 copy --------------------------------------------------------------------------------
@@ -478,15 +535,15 @@ class ParsedExtract:
 
     Each part holds the file's fields as text, c1…cN in header order (empty fields are '', never
     null), and row_index, the row's place among the part's well-formed rows. Lines whose number
-    of fields is not the header's are no rows: they are in `malformed`, with their line.
+    of fields is not the header's are no rows: they are in `malformed`, with their line and
+    shape (no text of theirs: see shape).
     """
 
     decoded: PreparedExtract  # encoding, lines, blank lines, part line offsets (its CSV parts
     # are gone)
     paths: tuple[Path, ...]  # the Parquet parts, in file order
     rows: int  # well-formed rows
-    malformed: list[tuple[int, str]]  # (line in the input, the line's text: the first line of
-    # a row spanning several), in line order — the text contains the raw person key
+    malformed: list[MalformedLine]  # in line order
     merged_lines: int  # lines swallowed into a malformed row by an open quote
     # (part, first row_index after a malformed row, lines to add from there on)
     line_shifts: tuple[tuple[int, int, int], ...]
@@ -519,15 +576,16 @@ def _parse_range(
     delimiter: str,
     n_columns: int,
     plain: list[str],
-) -> tuple[int, int, bool, float, int, list[tuple[int, int, str]]]:
+) -> tuple[int, int, bool, float, int, list[tuple[int, int, int, str]]]:
     """Bytes [start, end) of `src` decoded and parsed into Parquet `dst`.
 
     Returns (newlines, blank lines, replaced, decode seconds, rows, malformed), malformed being
-    (record number in the part, lines spanned, first line) of rows whose field count is not
-    n_columns. Columns in `plain` (the person key: nearly one value per row) are stored without a
-    dictionary. CP932 is decoded after the split into fields, once per distinct non-ASCII value
-    of a column (a few dozen 市町村名 or 和暦 months), not byte by byte: the bytes travel as
-    Latin-1 text until then (see _utf8_blocks). Runs in worker processes: plain, JSON-able
+    (record number in the part, lines spanned, fields, shape of the first line) of rows whose
+    field count is not n_columns: the text of such a line never leaves the worker. Columns in
+    `plain` (the person key: nearly one value per row) are stored without a dictionary.
+    CP932 is decoded after the split into fields, once per distinct non-ASCII value of a column
+    (a few dozen 市町村名 or 和暦 months), not byte by byte: the bytes travel as Latin-1 text
+    until then (see _utf8_blocks). Runs in worker processes: plain, JSON-able
     arguments only.
     """
     import pyarrow.csv as pa_csv
@@ -540,17 +598,19 @@ def _parse_range(
     decode_s = 0.0
     names = [f"c{i + 1}" for i in range(n_columns)]
     schema = pa.schema([*((n, pa.string()) for n in names), ("row_index", pa.int64())])
-    malformed: list[tuple[int, int, str]] = []
+    malformed: list[tuple[int, int, int, str]] = []
 
     def set_aside(row: Any) -> str:
         # with use_threads=False, row.number is the record's number in the part (header = 1);
-        # a row an open quote ran on holds several lines: keep how many, and the first
+        # a row an open quote ran on holds several lines: keep how many, and the first's shape
         if len(malformed) <= _MAX_MALFORMED:
             text = str(row.text).rstrip("\r\n")
             first, _, rest = text.partition("\n")
             if transport:
                 first = first.encode("latin-1").decode(encoding, "replace")
-            malformed.append((int(row.number), rest.count("\n") + 2 if rest else 1, first))
+            fields, shaped = _malformed_shape(first.rstrip("\r"), delimiter)
+            span = rest.count("\n") + 2 if rest else 1
+            malformed.append((int(row.number), span, fields, shaped))
         return "skip"
 
     rows = 0
@@ -637,24 +697,26 @@ def _string_array(values: list[str]) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), len(values), buffers)
 
 
-def _lines_of(malformed: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """(line in the part, lines spanned, first line) of a part's malformed rows from (record
-    number, lines spanned, first line): a row before them spanning k lines moves the lines after
-    it by k - 1."""
+def _lines_of(
+    malformed: list[tuple[int, int, int, str]],
+) -> list[tuple[int, int, int, str]]:
+    """(line in the part, lines spanned, fields, shape) of a part's malformed rows from (record
+    number, lines spanned, fields, shape): a row before them spanning k lines moves the lines
+    after it by k - 1."""
     found = []
     extra = 0
-    for record, span, text in sorted(malformed):
-        found.append((record + extra, span, text))
+    for record, span, fields, shaped in sorted(malformed):
+        found.append((record + extra, span, fields, shaped))
         extra += span - 1
     return found
 
 
-def _shifts(part: int, lines: list[tuple[int, int, str]]) -> list[tuple[int, int, int]]:
+def _shifts(part: int, lines: list[tuple[int, int, int, str]]) -> list[tuple[int, int, int]]:
     """(part, threshold, shift): row_index r of the part sits on line r + 2 + the shift of the
     largest threshold <= r, the malformed rows' lines being set aside before it."""
     shifts: dict[int, int] = {}
     spanned = 0
-    for line, span, _ in lines:
+    for line, span, _, _ in lines:
         # rows before this one: every line from 2 to line - 1 not spanned by earlier ones
         shifts[line - 2 - spanned] = spanned + span  # equal thresholds: the later one
         spanned += span
@@ -693,20 +755,20 @@ def parse_extract(
     counts = [(int(r[0]), int(r[1]), bool(r[2])) for r in results]
     decoded = _decoded(layout, encoding, jobs, counts, started)
 
-    malformed: list[tuple[int, str]] = []
+    malformed: list[MalformedLine] = []
     shifts: list[tuple[int, int, int]] = []
     merged = 0
     for part, (result, offset) in enumerate(zip(results, decoded.part_offsets, strict=True)):
-        lines = _lines_of([(int(n), int(span), str(t)) for n, span, t in result[5]])
-        malformed += [(line + offset, text.rstrip("\r")) for line, _, text in lines]
-        merged += sum(span - 1 for _, span, _ in lines)
+        lines = _lines_of([(int(n), int(span), int(f), str(t)) for n, span, f, t in result[5]])
+        malformed += [MalformedLine(line + offset, f, t) for line, _, f, t in lines]
+        merged += sum(span - 1 for _, span, _, _ in lines)
         shifts += _shifts(part, lines)
     if len(malformed) > _MAX_MALFORMED:
         # Not worth loading, and each such line would be held in memory here: the delimiter or
         # the header is probably wrong.
         raise InputError(
             f"more than {_MAX_MALFORMED:,} lines have a number of fields other than the "
-            f"header's (the first is line {min(malformed)[0]})",
+            f"header's (the first is line {min(malformed).line})",
             file=layout.path,
             hint="check the delimiter (mapping file: delimiter) and that the header names "
             "every column",
@@ -736,11 +798,13 @@ def create_raw_view(
 ) -> None:
     """Expose the Parquet parts under canonical names as `view`, with line_no and checks.
 
-    Columns: line_no (the row's line in the input), is_blank, undecodable, raw_head, raw_tail
-    and one varchar per canonical column (null when the file lacks it). raw_head/raw_tail are
-    the fields before and after 被保険者番号 joined by the file's delimiter, so a reject can show
-    its row with the person key replaced by its hash. Only internal names (c1…, canonical
-    keys), numbers, whitelisted delimiter literals and our own part paths reach the SQL text.
+    Columns: line_no (the row's line in the input), is_blank, undecodable, raw_shape, one
+    varchar per canonical column (null when the file lacks it) and its shape, <key>_shape (see
+    shape). raw_shape is the row's fields in file order joined by the file's delimiter, each
+    shaped, 被保険者番号 as '*' (not even its shape): what a reject keeps of its row. Shapes are
+    computed only for the rows a query reads them from (the rejected ones). Only internal names
+    (c1…, canonical keys), numbers, whitelisted delimiter literals and our own part paths reach
+    the SQL text.
     """
     fields = [f"c{i + 1}" for i in range(len(layout.headers))]
     person = layout.position("person_id")
@@ -786,13 +850,20 @@ def create_raw_view(
     for key in canonical_columns():
         pos = layout.position(key)
         canonical.append(f"r.{fields[pos]} as {key}" if pos is not None else f"null as {key}")
+        canonical.append(
+            f"{shape_sql('r.' + fields[pos])} as {key}_shape"
+            if pos is not None and key != "person_id"
+            else f"null as {key}_shape"
+        )
     undecodable = (
         f"strpos(concat_ws('', {', '.join('r.' + c for c in fields)}), chr(65533)) > 0"
         if parsed.decoded.replaced
         else "false"
     )
-    head = [f"r.{c}" for c in fields[:person]]
-    tail = [f"r.{c}" for c in fields[person + 1 :]]
+    shapes = [
+        f"case when r.{c} = '' then '' else '*' end" if i == person else shape_sql(f"r.{c}")
+        for i, c in enumerate(fields)
+    ]
     con.execute(
         f"""
         create or replace temp view {view} as
@@ -800,8 +871,7 @@ def create_raw_view(
             r.row_index + 2 + {offset} + {shift} as line_no,
             {is_blank} as is_blank,
             {undecodable} as undecodable,
-            {f"concat_ws({delim}, {', '.join(head)}, '')" if head else "''"} as raw_head,
-            {f"concat_ws({delim}, '', {', '.join(tail)})" if tail else "''"} as raw_tail,
+            concat_ws({delim}, {", ".join(shapes)}) as raw_shape,
             {", ".join(canonical)}
         from {source}
         """

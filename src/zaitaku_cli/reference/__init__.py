@@ -2,7 +2,7 @@
 
 Every table is read as text so that zero-padded codes stay codes. SQL refers to them by name:
 ref_municipalities, ref_secondary_areas, ref_juri_kigo, ref_categories, ref_claim_codes,
-ref_months, ref_population.
+ref_months, ref_population, ref_population_projection, ref_projection_units.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ _FILES = {
     "ref_juri_kigo": "juri_kigo.csv",
     "ref_claim_codes_packaged": "claim_codes.csv",
     "ref_population": "population.csv",
+    "ref_population_projection": "population_projection.csv",
+    "ref_projection_units": "projection_units.csv",
     "ref_categories": "categories.csv",
 }
 
@@ -53,8 +55,23 @@ def categories() -> pl.DataFrame:
     return load_table("categories.csv")
 
 
+def population() -> pl.DataFrame:
+    """住基 2025-01-01 population per unit (prefectures, 政令市 and their wards included)."""
+    return load_table("population.csv")
+
+
 def claim_codes() -> pl.DataFrame:
     return load_table("claim_codes.csv")
+
+
+def indicators() -> pl.DataFrame:
+    """Claims indicators with Japanese names (訪問診療 …) in display order."""
+    return load_table("indicators.csv")
+
+
+def labels() -> pl.DataFrame:
+    """Japanese labels of output columns and small vocabularies (kind, key, scope, ja, note)."""
+    return load_table("labels.csv")
 
 
 @cache

@@ -1,0 +1,52 @@
+"""Read a 住基-shaped population table (the columns of the packaged population.csv) as text.
+
+Only the shape is checked here: the header must hold exactly the packaged columns (in any
+order). Values stay strings with their line numbers; `ingest_population` checks them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from zaitaku_cli.errors import InputError
+from zaitaku_cli.readers.small_csv import read_csv_rows
+from zaitaku_cli.reference import population
+
+__all__ = ["PopulationFile", "population_columns", "read_population_table"]
+
+
+def population_columns() -> list[str]:
+    """The columns of the packaged population.csv, in its order."""
+    return list(population().columns)
+
+
+@dataclass(frozen=True)
+class PopulationFile:
+    path: Path
+    encoding: str
+    rows: pl.DataFrame  # every column as text, plus source_row (line, header = 1) and raw_row
+
+
+def read_population_table(path: Path) -> PopulationFile:
+    """The rows of a population table; a header that is not population.csv's is refused."""
+    header, rows, encoding = read_csv_rows(path)
+    expected = population_columns()
+    missing = [c for c in expected if c not in header]
+    extra = [h for h in header if h not in expected]
+    if missing or extra:
+        problems = []
+        if missing:
+            problems.append(f"missing {', '.join(missing)}")
+        if extra:
+            problems.append(f"unknown {', '.join(extra)}")
+        raise InputError(
+            f"the header is not that of a population table: {'; '.join(problems)}",
+            file=path,
+            row=1,
+            column=(missing or extra)[0],
+            hint="use the columns of the packaged population.csv: " + ",".join(expected),
+        )
+    return PopulationFile(path=path, encoding=encoding, rows=rows)

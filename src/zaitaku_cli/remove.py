@@ -1,0 +1,220 @@
+"""Take an ingested file back out of the warehouse (`zaitaku remove FILE|ID`), in one transaction.
+
+The file's rows go (claim lines, facility notifications or count rows, and its rejects); its
+ingest_log row stays, marked removed, so that `zaitaku status` and the manifests still tell what
+happened. A removed file that is ingested again loads again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from zaitaku_cli.errors import AmbiguousIngest, IngestNotFound, ZaitakuError
+from zaitaku_cli.warehouse import Warehouse, file_sha256
+
+__all__ = ["LoggedIngest", "Removal", "find_ingests", "remove_ingest"]
+
+# The table holding each kind's rows; every kind also has rows in `rejects`.
+ROW_TABLES = {
+    "claims": "claim_lines",
+    "facilities": "facility_notifications",
+    "facility_counts": "facility_counts",
+}
+
+RemovalStatus = Literal["removed", "would remove", "already removed"]
+
+
+@dataclass
+class Removal:
+    """What `remove` did (or, with dry_run, would do) to one ingested file."""
+
+    ingest_id: int
+    kind: str
+    file_name: str
+    ingested_at: datetime
+    status: RemovalStatus
+    rows: int = 0  # claim lines, facility notifications or count rows
+    rejects: int = 0
+    claim_pairs: int = 0  # (保険者番号, 診療年月) pairs the claims held
+    persons_pruned: int = 0  # persons no other claim line refers to any more
+    removed_at: datetime | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("ingested_at", "removed_at"):
+            moment = data[key]
+            data[key] = moment.isoformat(sep=" ", timespec="seconds") if moment else None
+        return data
+
+
+@dataclass(frozen=True)
+class LoggedIngest:
+    """One row of ingest_log, as remove matches it."""
+
+    ingest_id: int
+    kind: str
+    file_name: str
+    file_path: str
+    ingested_at: datetime
+    removed_at: datetime | None
+    details: str | None
+
+    def label(self) -> str:
+        return f"ingest {self.ingest_id} ({self.kind}, {self.file_name}, {_when(self.ingested_at)})"
+
+
+_COLUMNS = "ingest_id, kind, file_name, file_path, ingested_at, removed_at, details"
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def find_ingests(wh: Warehouse, target: str) -> list[LoggedIngest]:
+    """The ingests `target` names, in the order of the rules below; removed ones included.
+
+    An existing file is matched by its content (sha256), then by the path it was ingested
+    from, then by its name; a number that is no file by ingest_id; anything else by the path
+    it was ingested from or its file name.
+    """
+    path = Path(target)
+    queries: list[tuple[str, dict[str, Any]]] = []
+    if path.is_file():
+        queries.append(("sha256 = $v", {"v": file_sha256(path)}))
+        queries.append(("file_path in ($v, $w)", {"v": target, "w": str(path.resolve())}))
+        queries.append(("file_name = $v", {"v": path.name}))
+    elif target.isdigit():
+        queries.append(("ingest_id = $v", {"v": int(target)}))
+    else:
+        queries.append(("file_path = $v", {"v": target}))
+        queries.append(("file_name = $v", {"v": path.name}))
+    for where, params in queries:
+        rows = wh.fetch_all(
+            f"select {_COLUMNS} from ingest_log where {where} order by ingest_id", params
+        )
+        if rows:
+            return [LoggedIngest(*r) for r in rows]
+    return []
+
+
+def remove_ingest(wh: Warehouse, target: str, *, dry_run: bool = False) -> Removal:
+    """Take the file `target` names (see find_ingests) out of the warehouse, in one transaction.
+
+    Raises IngestNotFound when nothing matches, AmbiguousIngest when several files still in
+    the warehouse do. A file already removed is no error (a cron job may run twice): its
+    Removal says "already removed".
+    """
+    found = find_ingests(wh, target)
+    if not found:
+        raise IngestNotFound(
+            f"no ingested file matches {target!r}: give the file, its name or its ingest id "
+            "as `zaitaku status` lists them"
+        )
+    present = [i for i in found if i.removed_at is None]
+    if not present:
+        last = found[-1]
+        assert last.removed_at is not None
+        return Removal(
+            ingest_id=last.ingest_id,
+            kind=last.kind,
+            file_name=last.file_name,
+            ingested_at=last.ingested_at,
+            status="already removed",
+            removed_at=last.removed_at,
+        )
+    if len(present) > 1:
+        shown = "; ".join(i.label() for i in present)
+        raise AmbiguousIngest(
+            f"{target!r} matches {len(present)} ingested files: {shown} — name one by its id, "
+            f"e.g. `zaitaku remove {present[-1].ingest_id}`"
+        )
+    ingest = present[0]
+    if ingest.kind not in ROW_TABLES:
+        raise ZaitakuError(f"{ingest.label()}: unknown kind {ingest.kind!r}, nothing removed")
+    if dry_run:
+        return _count(wh, ingest)
+    with wh.transaction():
+        return _remove(wh, ingest)
+
+
+def _count(wh: Warehouse, ingest: LoggedIngest) -> Removal:
+    params = {"id": ingest.ingest_id}
+    removal = Removal(
+        ingest_id=ingest.ingest_id,
+        kind=ingest.kind,
+        file_name=ingest.file_name,
+        ingested_at=ingest.ingested_at,
+        status="would remove",
+        rows=_scalar(
+            wh, f"select count(*) from {ROW_TABLES[ingest.kind]} where ingest_id = $id", params
+        ),
+        rejects=_scalar(wh, "select count(*) from rejects where ingest_id = $id", params),
+        claim_pairs=_scalar(wh, "select count(*) from claim_pairs where ingest_id = $id", params),
+    )
+    removal.warnings = _not_restored(wh, ingest)
+    return removal
+
+
+def _remove(wh: Warehouse, ingest: LoggedIngest) -> Removal:
+    removal = _count(wh, ingest)
+    params = {"id": ingest.ingest_id}
+    deleted = _scalar(wh, f"delete from {ROW_TABLES[ingest.kind]} where ingest_id = $id", params)
+    wh.con.execute("delete from rejects where ingest_id = $id", params)
+    if ingest.kind == "claims":
+        wh.con.execute("delete from claim_pairs where ingest_id = $id", params)
+        # persons holds one HMAC per person; prune those no claim line refers to any more, so
+        # that a file taken out (maybe because it should never have been loaded) leaves no
+        # trace of its persons. One pass over claim_lines.person_id: cheap next to the delete.
+        # A person id freed here may be given again later: no stored line refers to it.
+        removal.persons_pruned = _scalar(
+            wh,
+            "delete from persons "
+            "where person_id not in (select distinct person_id from claim_lines)",
+        )
+    wh.mark_removed(ingest.ingest_id, rows=deleted)
+    removal.rows = deleted
+    removal.status = "removed"
+    removal.removed_at = wh.fetch_all(
+        "select removed_at from ingest_log where ingest_id = $id", params
+    )[0][0]
+    return removal
+
+
+def _not_restored(wh: Warehouse, ingest: LoggedIngest) -> list[str]:
+    """Rows this file had replaced stay gone when it is removed: say how to bring them back."""
+    if ingest.kind == "claims":
+        rows = wh.fetch_all(
+            """
+            select l.file_name, r.replaced_ingest_id, count(*), sum(r.lines)
+            from claim_replacements as r
+            inner join ingest_log as l on l.ingest_id = r.replaced_ingest_id
+            where r.ingest_id = $id
+            group by l.file_name, r.replaced_ingest_id
+            order by r.replaced_ingest_id
+            """,
+            {"id": ingest.ingest_id},
+        )
+        return [
+            f"{ingest.file_name} had replaced {int(lines):,} claim lines of {pairs} "
+            f"(保険者番号, 診療年月) pair(s) from {name} (ingest {old}): they are not restored; "
+            f"to bring them back, ingest {name} again with --replace"
+            for name, old, pairs, lines in rows
+        ]
+    if ingest.kind == "facility_counts" and ingest.details:
+        replaced = json.loads(ingest.details).get("replaced_ingests") or []
+        if replaced:
+            ids = ", ".join(str(i) for i in replaced)
+            return [
+                f"{ingest.file_name} had replaced the same table from ingest {ids}: that table "
+                "is not restored; ingest it again to bring it back"
+            ]
+    return []
+
+
+def _scalar(wh: Warehouse, query: str, params: dict[str, Any] | None = None) -> int:
+    return int(wh.fetch_all(query, params or {})[0][0])
