@@ -158,19 +158,7 @@ def test_a_missing_path_is_a_usage_error(runner: CliRunner, tmp_path: Path) -> N
 # not recognised or recognised and then refused by its kind's ingest: one message, exit 1,
 # nothing loaded. Detection reads only the start of a file, and a zip member with the caps of
 # the bureau reader (the zip bomb is named as one).
-PENDING = {"claims header only"}  # a header-only extract is refused from claims-grain on
-
-
-@pytest.mark.parametrize(
-    "hostile",
-    [
-        pytest.param(h, marks=pytest.mark.xfail(strict=True, reason="pending"))
-        if h.name in PENDING
-        else h
-        for h in corpus()
-    ],
-    ids=lambda h: h.name,
-)
+@pytest.mark.parametrize("hostile", corpus(), ids=lambda h: h.name)
 def test_hostile_file_without_its_kind(
     hostile: Hostile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

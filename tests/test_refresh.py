@@ -536,3 +536,15 @@ def test_ingest_and_aggregate_respect_the_lock_too(runner: CliRunner, tmp_path: 
         )
     with Warehouse(warehouse) as wh:
         assert wh.fetch_all("select count(*) from claim_lines") == [(0,)]
+
+
+def test_population_and_enrolment_tables_in_the_drop_folder(runner: CliRunner, job: Path) -> None:
+    examples = Path(__file__).parents[1] / "examples"
+    (job / "inbox" / "被保険者数.csv").write_bytes(
+        (examples / "enrolment.example.csv").read_bytes()
+    )
+    doc = _json(runner, job)
+    assert doc["status"] == "ok", doc["error"]
+    kinds = [(Path(f["path"]).name, f["kind"], f["status"]) for f in doc["files"]]
+    # ingested by kind, in the order of readers.detect.DETECTORS: enrolment comes last
+    assert kinds[-1] == ("被保険者数.csv", "enrolment", "ingested")

@@ -36,7 +36,7 @@ CONFIG_FILE = Path("zaitaku.toml")
 # and memory_limit as for every command (resolve_settings, over that file); everything else
 # comes from the file or the defaults below.
 
-INPUT_KINDS = ("facilities", "facility-counts", "claims")
+INPUT_KINDS = ("facilities", "facility-counts", "claims", "population", "enrolment")
 OVERLAP_RULES = ("refuse", "replace")
 CSV_ENCODINGS = ("utf-8-sig", "utf-8", "cp932")
 CLAIMS_ENCODINGS = ("auto", "cp932", "utf-8")

@@ -5,17 +5,17 @@ call this; `zaitaku ingest KIND PATH...` goes straight to the kind's own ingest.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from zaitaku_cli.errors import ConfigError, InputError
+from zaitaku_cli.errors import InputError
 from zaitaku_cli.geo import prefectures_naming
 from zaitaku_cli.ingest_claims import ingest_claim_extracts
 from zaitaku_cli.ingest_counts import ingest_count_table
 from zaitaku_cli.ingest_facilities import ingest_facility_list
+from zaitaku_cli.ingest_population import ingest_enrolment, ingest_population
 from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.claims_extract import read_mapping
 from zaitaku_cli.readers.count_table import read_count_table
@@ -70,30 +70,31 @@ def _facility_counts(
 
 
 def _claims(wh: Warehouse, path: Path, options: IngestOptions, progress: Progress) -> IngestSummary:
-    # The overlap rule and the refusal of header-only extracts (issue 7 §1.1, §1.7) arrive with
-    # the claims-grain work: pass them on once ingest_claim_extracts takes them. Until then a
-    # file cannot supersede months loaded from another one, and saying so beats ignoring it.
-    supported = inspect.signature(ingest_claim_extracts).parameters
-    extra: dict[str, bool] = {}
-    if options.replace:
-        if "replace" not in supported:
-            raise ConfigError(
-                "replacing claims already loaded from another file is not supported by this "
-                'zaitaku yet: use overlap = "refuse"'
-            )
-        extra["replace"] = True
-    if options.allow_empty and "allow_empty" in supported:
-        extra["allow_empty"] = True
     summaries = ingest_claim_extracts(
         wh,
         [path],
         mapping=options.claims_mapping,
         encoding=options.claims_encoding,
         max_reject_rate=options.max_reject_rate,
+        replace=options.replace,
+        allow_empty=options.allow_empty,
         progress=progress,
-        **extra,
     )
     return summaries[0]
+
+
+def _population(
+    wh: Warehouse, path: Path, options: IngestOptions, progress: Progress
+) -> IngestSummary:
+    return ingest_population(wh, path)
+
+
+def _enrolment(
+    wh: Warehouse, path: Path, options: IngestOptions, progress: Progress
+) -> IngestSummary:
+    # its date is its own 基準日 column (--as-of is a bureau list's or count table's date); a
+    # layout that needs --mapping is ingested with `zaitaku ingest enrolment`
+    return ingest_enrolment(wh, path)
 
 
 # One ingest per kind that DETECTORS recognises (and `zaitaku ingest KIND` names).
@@ -101,6 +102,8 @@ INGESTERS: dict[str, Ingester] = {
     "facilities": _facilities,
     "facility-counts": _facility_counts,
     "claims": _claims,
+    "population": _population,
+    "enrolment": _enrolment,
 }
 assert set(INGESTERS) <= {d.kind for d in DETECTORS}
 

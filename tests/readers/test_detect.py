@@ -17,14 +17,20 @@ RAW = Path(__file__).parents[2] / "data" / "raw"
 TRIED_FACILITIES = "as facilities (bureau list 届出受理医療機関名簿): "
 TRIED_COUNTS = "as facility-counts (count table 市町名 × 受理記号): "
 TRIED_CLAIMS = "as claims (KDB claims extract): "
+TRIED_POPULATION = "as population (住基 population table (population.csv columns)): "
+TRIED_ENROLMENT = "as enrolment (国保 + 後期 enrolment table): "
 NO_BUREAU_HEADER = "no row of the first 20 names 都道府県コード, 医療機関番号, 受理記号"
 NO_COUNT_HEADER = "no row of 市町名 followed by 受理記号 columns in its first 30 rows"
 NO_CLAIMS_HEADER = "the first line names no claims column (保険者番号, 被保険者番号, …)"
-HINT = " — name the kind: zaitaku ingest {facilities,facility-counts,claims} PATH"
+NO_POPULATION_HEADER = "the first line names no column of population.csv (code5, total, …)"
+NO_ENROLMENT_HEADER = "the first line names no enrolment column (市町村コード, 被保険者数, …)"
+HINT = (
+    " — name the kind: zaitaku ingest {facilities,facility-counts,claims,population,enrolment} PATH"
+)
 
 
 def test_kinds_in_ingest_order() -> None:
-    assert kinds() == ["facilities", "facility-counts", "claims"]
+    assert kinds() == ["facilities", "facility-counts", "claims", "population", "enrolment"]
 
 
 # -- each kind, as shipped in data/raw ----------------------------------------------------------
@@ -43,6 +49,12 @@ def test_kinds_in_ingest_order() -> None:
             "header row 3: a name column and 8 受理記号",
         ),
         ("kdb_claims_sample.csv", "claims", "header with 11 claims columns (cp932)"),
+        ("../../examples/enrolment.example.csv", "enrolment", "header with 6 enrolment columns"),
+        (
+            "../../src/zaitaku_cli/reference/data/population.csv",
+            "population",
+            "header with the 35 columns of population.csv",
+        ),
     ],
 )
 def test_sample_data(name: str, kind: str, reason: str) -> None:
@@ -154,7 +166,9 @@ def test_an_unrecognised_file_names_every_kind_tried(tmp_path: Path) -> None:
         f"{path}: not a kind of input zaitaku recognises — tried "
         f"{TRIED_FACILITIES}{NO_BUREAU_HEADER}; "
         f"{TRIED_COUNTS}{NO_COUNT_HEADER}; "
-        f"{TRIED_CLAIMS}{NO_CLAIMS_HEADER}{HINT}"
+        f"{TRIED_CLAIMS}{NO_CLAIMS_HEADER}; "
+        f"{TRIED_POPULATION}{NO_POPULATION_HEADER}; "
+        f"{TRIED_ENROLMENT}{NO_ENROLMENT_HEADER}{HINT}"
     )
 
 
@@ -186,7 +200,8 @@ def test_refusal_reasons(
     message = str(err.value)
     assert f"{TRIED_FACILITIES}{bureau};" in message
     assert f"{TRIED_COUNTS}{counts};" in message
-    assert f"{TRIED_CLAIMS}{claims}{HINT}" in message
+    assert f"{TRIED_CLAIMS}{claims};" in message
+    assert message.endswith(HINT)
 
 
 def test_a_refusal_never_quotes_the_data(tmp_path: Path) -> None:
@@ -196,3 +211,22 @@ def test_a_refusal_never_quotes_the_data(tmp_path: Path) -> None:
     with pytest.raises(UnrecognisedInput) as err:
         detect_kind(path)
     assert GOOD["被保険者番号"] not in str(err.value)
+
+
+def test_an_enrolment_table_is_not_taken_for_claims_or_counts(tmp_path: Path) -> None:
+    # 市町村コード and 市町村名 are claims columns too, and 市町村名 a count table's name header
+    path = tmp_path / "members.csv"
+    path.write_text(
+        "基準日,市町村コード,市町村名,制度,年齢階級,被保険者数\n"
+        "2025-03-31,032018,盛岡市,後期,75plus,40000\n",
+        encoding="utf-8",
+    )
+    found = detect_kind(path)
+    assert (found.kind, found.reason) == ("enrolment", "header with 6 enrolment columns")
+    tried = dict(found.tried)
+    assert tried["claims"].reason == (
+        "the first line names 2 claims columns but not 被保険者番号, 性別, 診療年月, "
+        "医療機関コード, 診療行為コード, 算定回数, 年齢 or 生年月日 (another layout: map its "
+        "headers with --mapping)"
+    )
+    assert not tried["facility-counts"].matched

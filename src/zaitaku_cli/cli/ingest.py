@@ -93,8 +93,9 @@ ingest_app = typer.Typer(
         "ingested (same sha256) is not loaded twice.\n\n"
         "**zaitaku ingest PATH...** recognises each file by its content — a bureau list "
         "(届出受理医療機関名簿: .xlsx, .zip or CSV with the 24-column header), a count table "
-        "(市町名 × 受理記号) or a KDB claims extract (the canonical header, its aliases or your "
-        "--mapping) — says what it took each one for, and refuses a file it does not "
+        "(市町名 × 受理記号), a KDB claims extract (the canonical header, its aliases or your "
+        "--mapping), a population table (population.csv's columns) or an enrolment table "
+        "(its canonical headers) — says what it took each one for, and refuses a file it does not "
         "recognise, naming what each kind expected. Nothing is loaded unless every file is "
         "recognised. A count table's prefecture is told from its names; --pref when they fit "
         "more than one.\n\n"
@@ -492,6 +493,14 @@ def ingest_recognised_cmd(
             help="Claims: refuse the whole file above this share of bad rows.",
         ),
     ] = 0.01,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Claims: supersede the (保険者番号, 診療年月) pairs already loaded from another "
+            "file (refused without it).",
+        ),
+    ] = False,
     allow_empty: AllowEmptyOpt = False,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
@@ -514,6 +523,7 @@ def ingest_recognised_cmd(
         claims_mapping=mapping,
         claims_encoding=encoding.value,
         max_reject_rate=max_reject_rate,
+        replace=replace,
         allow_empty=allow_empty,
     )
     by_path = {found.path: found.kind for found in detections}

@@ -3,8 +3,8 @@
 `zaitaku ingest PATH` and the drop folder of `zaitaku refresh` use this to tell a bureau list
 from a count table from a claims extract without being told. Each detector reads only the start
 of the file (readers.sample) and answers with a reason, so that a file no detector takes is
-refused with what each kind expected. A new kind (population, enrolment, survey, hubs…) adds
-its `detect(sample)` beside its reader and one line to DETECTORS.
+refused with what each kind expected. A new kind (survey, hubs…) adds its `detect(sample)`
+beside its reader and one line to DETECTORS (and its ingest to ingest_auto.INGESTERS).
 """
 
 from __future__ import annotations
@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zaitaku_cli.errors import InputError
-from zaitaku_cli.readers import bureau_list, claims_extract, count_table
+from zaitaku_cli.readers import (
+    bureau_list,
+    claims_extract,
+    count_table,
+    enrolment,
+    population_table,
+)
 from zaitaku_cli.readers.claims_extract import ClaimsMapping
 from zaitaku_cli.readers.sample import Sample, Verdict
 
@@ -33,6 +39,10 @@ DETECTORS: tuple[Detector, ...] = (
     Detector("facilities", "bureau list 届出受理医療機関名簿", bureau_list.detect),
     Detector("facility-counts", "count table 市町名 × 受理記号", count_table.detect),
     Detector("claims", "KDB claims extract", claims_extract.detect),
+    Detector(
+        "population", "住基 population table (population.csv columns)", population_table.detect
+    ),
+    Detector("enrolment", "国保 + 後期 enrolment table", enrolment.detect),
 )
 
 
