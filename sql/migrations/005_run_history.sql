@@ -2,6 +2,8 @@
 -- Grain: one row per command run (refresh, ingest, aggregate), written when it starts and
 -- completed when it ends; a row still 'running' whose process is gone is marked 'killed' by the
 -- next run. files, outputs and warnings are JSON arrays; no person key is ever part of them.
+-- zaitaku: may be applied again (numbered before 006 but merged after it: a warehouse that
+-- recorded only its schema_version may lack it, and this runs again harmlessly)
 
 create sequence if not exists run_id_seq start 1;
 
