@@ -39,13 +39,16 @@ demo: install
 	$(ZAITAKU) ingest claims data/raw/kdb_claims_sample.csv -w $(DEMO_WAREHOUSE)
 	$(ZAITAKU) ingest enrolment examples/enrolment.example.csv -w $(DEMO_WAREHOUSE)
 	$(ZAITAKU) aggregate --by prefecture -w $(DEMO_WAREHOUSE) --out data/processed
-	$(ZAITAKU) aggregate --by secondary-area -w $(DEMO_WAREHOUSE) --out data/processed
-	$(ZAITAKU) aggregate --by municipality -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) aggregate --by secondary-area -w $(DEMO_WAREHOUSE) --out data/processed --xlsx
+	$(ZAITAKU) aggregate --by municipality -w $(DEMO_WAREHOUSE) --out data/processed --xlsx
 	$(ZAITAKU) aggregate --by ward -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) project --by prefecture -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) project --by secondary-area -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) project --by secondary-area --scenario examples/scenario.example.csv -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) project --by municipality -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) report --pref 03 -w $(DEMO_WAREHOUSE) --out data/processed/report_03.html --png data/processed/report_03_png
+	@echo "Report of 岩手県 (open it in a browser): $(abspath data/processed/report_03.html)"
+	@echo "Workbooks (open them in Excel): $(abspath data/processed/municipality/municipality.xlsx) $(abspath data/processed/secondary_area/secondary_area.xlsx)"
 
 # Benchmarks are not tests: they print wall time and peak memory against the issues' targets.
 # bench_claims runs 10M lines by default (about 3 minutes with its baselines).

@@ -16,10 +16,8 @@ on) unless --levels narrows it.
 Each timed refresh runs in its own process pinned to 2 CPUs (the target machine), calling
 the same core as the command (refresh.refresh over the resolved config); wall time, peak RSS
 and the split between ingest and export (from the run's own log lines) are printed.
-Target (issue 7 §5): (b) ≤ 20 % of (a). The refresh recomputes the claims of the periods its new
-files touch only (claims_periods): the 13th month of the default history opens FY2024, which it
-alone makes up; with --first-month 202310 it joins a fiscal year of six months already loaded,
-which is computed again whole.
+Target (issue 7 §5): (b) ≤ 20 % of (a). --first-month 202310 puts the 13th month in a fiscal
+year that already holds six months (the default history makes it open FY2024).
 Run: `.venv/bin/python benchmarks/bench_refresh.py [--rows-per-month N] [--levels L ...]` or
 `make bench`.
 """

@@ -136,8 +136,8 @@ def aggregate(
     period: str = "fiscal-year",
     csv_encoding: str = "utf-8-sig",
     suppress: bool = True,
-    reuse_periods: bool = False,
     xlsx: bool = False,
+    min_facilities: int = 0,
 ) -> AggregateResult:
     """Compute every output the warehouse has data for at `level` and publish it in `out_dir`.
 
@@ -145,7 +145,14 @@ def aggregate(
     for the name): it replaces the previous set of the same name at once, or not at all. With
     `xlsx` the set also holds `<set name>.xlsx`, every output in one workbook (workbook.py).
     """
-    choice = ExportChoice(level=level, plan=plan, period=period, as_of=as_of, suppress=suppress)
+    choice = ExportChoice(
+        level=level,
+        plan=plan,
+        period=period,
+        as_of=as_of,
+        suppress=suppress,
+        min_facilities=min_facilities or None,
+    )
     result = AggregateResult(level=level, plan=plan, as_of=as_of)
     if as_of is not None and as_of not in available_snapshots(wh):
         dates = ", ".join(d.isoformat() for d in available_snapshots(wh)) or "none"
@@ -165,7 +172,7 @@ def aggregate(
             plan=plan,
             period=period,
             suppress=suppress,
-            reuse_periods=reuse_periods,
+            min_facilities=min_facilities,
         )
         result.warnings += claims.warnings
     if not facilities.num_rows and claims is None:

@@ -420,8 +420,6 @@ def _run(
                 period=choice.period,
                 csv_encoding=settings.csv_encoding,
                 suppress=choice.suppress,
-                # the nightly job recomputes only the periods its new files touch
-                reuse_periods=True,
             )
         except ZaitakuError as exc:
             result.exports.append(ExportOutcome(choice, folder, "failed"))

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from zaitaku_cli import __version__
-from zaitaku_cli.cli import aggregate, analysis, ingest, interrupts, operations, reference
+from zaitaku_cli.cli import aggregate, analysis, ingest, interrupts, operations, reference, report
 from zaitaku_cli.cli.common import EXIT_CODES_HELP
 from zaitaku_cli.console import Output, tolerate_narrow_consoles
 
@@ -38,6 +38,7 @@ app.command("refresh")(operations.refresh_cmd)
 app.command("runs")(operations.runs_cmd)
 app.command("status")(operations.status_cmd)
 app.command("remove")(operations.remove_cmd)
+app.command("report")(report.report_cmd)
 
 
 @app.callback(invoke_without_command=True)
