@@ -19,8 +19,8 @@ from zaitaku_cli.cli.common import (
     QuietOpt,
     WarehouseOpt,
     handles_errors,
-    open_warehouse,
     parse_date_option,
+    warehouse_run,
 )
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
@@ -169,8 +169,9 @@ def aggregate_cmd(
     spark = SparkOptions(
         master=spark_master, export=spark_export, conf=parse_spark_conf(spark_conf)
     )
+    command = f"zaitaku aggregate --by {by.value}"
     with (
-        open_warehouse(settings.warehouse, must_exist=True) as wh,
+        warehouse_run(settings.warehouse, command, must_exist=True) as (wh, run),
         open_engine(engine.value, wh, spark) as sql_engine,
     ):
         result = aggregate(
@@ -186,6 +187,8 @@ def aggregate_cmd(
             min_facilities=min_facilities,
             engine=sql_engine,
         )
+        run.outputs = [{"folder": str(result.folder), "files": [p.name for p in result.outputs]}]
+        run.warnings = result.warnings
     if out.as_json:
         out.json(
             {
