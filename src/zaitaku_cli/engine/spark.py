@@ -362,6 +362,7 @@ class SparkEngine:
         partitions = PARTITIONS.get(table)
         if partitions and not self.wh.con.sql(f"select 1 from {_quoted(table)} limit 1").fetchall():
             partitions = None  # no row, no partition folder: one file, so the schema is there
+        if partitions:
             relation.write_parquet(str(local), partition_by=partitions)
         else:
             local.mkdir()
