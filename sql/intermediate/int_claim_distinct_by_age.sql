@@ -33,28 +33,32 @@ present as (
     where entity_id is not null
 ),
 
-alone as (
-    select p.kind_id, p.period_id, p.indicator_id, a.area_id, p.age_group_id, count(*) as value
+-- one read of the entity rows (Spark would compute a CTE read twice twice): an area of one
+-- unit keeps entity_id null, so its rows group per cell; an area of several groups per
+-- (cell, entity), each pair counting once
+placed as (
+    select
+        p.kind_id,
+        p.period_id,
+        p.indicator_id,
+        a.area_id,
+        p.age_group_id,
+        case when a.area_units > 1 then p.entity_id end as entity_id
     from present as p
     inner join int_claim_unit_area_ids as a on a.unit_id = p.unit_id
-    where a.area_units = 1
-    group by p.kind_id, p.period_id, p.indicator_id, a.area_id, p.age_group_id
 ),
 
-merged as (
-    select p.kind_id, p.period_id, p.indicator_id, a.area_id, p.age_group_id, p.entity_id
-    from present as p
-    inner join int_claim_unit_area_ids as a on a.unit_id = p.unit_id
-    where a.area_units > 1
-    group by p.kind_id, p.period_id, p.indicator_id, a.area_id, p.age_group_id, p.entity_id
+grouped as (
+    select kind_id, period_id, indicator_id, area_id, age_group_id, entity_id, count(*) as n
+    from placed
+    group by kind_id, period_id, indicator_id, area_id, age_group_id, entity_id
 ),
 
 counted as (
-    select kind_id, period_id, indicator_id, area_id, age_group_id, value
-    from alone
-    union all
-    select kind_id, period_id, indicator_id, area_id, age_group_id, count(*) as value
-    from merged
+    select
+        kind_id, period_id, indicator_id, area_id, age_group_id,
+        sum(case when entity_id is null then n else 1 end) as value
+    from grouped
     group by kind_id, period_id, indicator_id, area_id, age_group_id
 ),
 

@@ -37,28 +37,30 @@ entities as (
     group by kind_id, period_id, indicator_id, unit_id, entity_id
 ),
 
-alone as (
-    select e.kind_id, e.period_id, e.indicator_id, a.area_id, count(*) as value
+-- one read of the entities, as in int_claim_distinct_by_age: an area of one unit keeps
+-- entity_id null (its rows group per cell), an area of several groups per (cell, entity)
+placed as (
+    select
+        e.kind_id,
+        e.period_id,
+        e.indicator_id,
+        a.area_id,
+        case when a.area_units > 1 then e.entity_id end as entity_id
     from entities as e
     inner join int_claim_unit_area_ids as a on a.unit_id = e.unit_id
-    where a.area_units = 1
-    group by e.kind_id, e.period_id, e.indicator_id, a.area_id
 ),
 
-merged as (
-    select e.kind_id, e.period_id, e.indicator_id, a.area_id, e.entity_id
-    from entities as e
-    inner join int_claim_unit_area_ids as a on a.unit_id = e.unit_id
-    where a.area_units > 1
-    group by e.kind_id, e.period_id, e.indicator_id, a.area_id, e.entity_id
+grouped as (
+    select kind_id, period_id, indicator_id, area_id, entity_id, count(*) as n
+    from placed
+    group by kind_id, period_id, indicator_id, area_id, entity_id
 ),
 
 counted as (
-    select kind_id, period_id, indicator_id, area_id, value
-    from alone
-    union all
-    select kind_id, period_id, indicator_id, area_id, count(*) as value
-    from merged
+    select
+        kind_id, period_id, indicator_id, area_id,
+        sum(case when entity_id is null then n else 1 end) as value
+    from grouped
     group by kind_id, period_id, indicator_id, area_id
 ),
 

@@ -12,16 +12,9 @@ placed as (
     inner join int_claim_areas as a on a.level_id = u.level_id and a.area_code = u.area_code
 ),
 
-sizes as (
-    select area_id, count(*) as area_units
-    from placed
-    group by area_id
-),
-
 final as (
-    select p.level_id, p.unit_id, p.area_id, s.area_units
-    from placed as p
-    inner join sizes as s on s.area_id = p.area_id
+    select level_id, unit_id, area_id, count(*) over (partition by area_id) as area_units
+    from placed
 )
 
 select level_id, unit_id, area_id, area_units from final

@@ -17,8 +17,8 @@ import pyarrow as pa
 from zaitaku_cli import claims_cache
 from zaitaku_cli.choices import LEVELS, PERIODS, PLANS, check_choice
 from zaitaku_cli.claims_suppression import HIDDEN_SCHEMA, hidden_cells, hidden_month_cells
+from zaitaku_cli.engine import Engine
 from zaitaku_cli.errors import ConfigError
-from zaitaku_cli.warehouse import Warehouse
 
 __all__ = [
     "COVERAGE",
@@ -131,11 +131,21 @@ _CELL_STEPS = (
     "int_claim_distinct_totals",
     "int_claim_cells",
 )
-# The fiscal years' relations a month pattern is computed under, kept aside (source → copy).
+_CELL_COLUMNS = [
+    "period_id",
+    "level_id",
+    "area_id",
+    "indicator_id",
+    "basis",
+    "age_group_id",
+    "unit",
+    "value",
+]
+# The fiscal years' relations a month pattern is computed under, kept aside: source → copy.
 _YEAR_COPIES = (
-    ("int_claim_cells", "year_claim_cells"),
-    ("claims_hidden", "year_claims_hidden"),
-    ("int_claim_periods", "int_claim_year_periods"),
+    ("int_claim_cells", "year_claim_cells", _CELL_COLUMNS),
+    ("claims_hidden", "year_claims_hidden", HIDDEN_SCHEMA.names),
+    ("int_claim_periods", "int_claim_year_periods", ["service_month", "period_id", "label"]),
 )
 # Intermediate tables that only feed later steps: dropped once int_claim_cells exists.
 _TRANSIENT = (
@@ -153,7 +163,7 @@ _TRANSIENT = (
 
 
 def build_claims_by_area(
-    wh: Warehouse,
+    engine: Engine,
     *,
     level: str,
     plan: str = "8th",
@@ -169,7 +179,8 @@ def build_claims_by_area(
     complementary suppression across the whole hierarchy, optionally `min_facilities`): the
     pattern of a level does not depend on which levels a run writes. Within one connection
     the cells are kept, so writing several levels computes them once; across runs they are
-    kept in the warehouse (claims_cache.py) unless `cache` is false. With `suppress` False the
+    kept in the warehouse (claims_cache.py) unless `cache` is false or the engine is not the
+    warehouse's DuckDB. With `suppress` False the
     metadata marks the table as not for publication. With no claim lines the result is empty
     (`.empty`), with a warning, and nothing is computed.
     """
@@ -189,10 +200,10 @@ def build_claims_by_area(
         "units": UNITS_NOTE,
         "basis": BASIS_NOTE,
     }
-    lines = int(wh.fetch_all("select count(*) from claim_lines")[0][0])
+    lines = engine.count_rows("claim_lines")
     if lines == 0:
         return ClaimsAggregate(
-            table=_empty_table(wh, level=level, plan=plan, suppress=suppress),
+            table=_empty_table(engine, level=level, plan=plan, suppress=suppress),
             lines=0,
             indicator_lines=0,
             unknown_facilities=0,
@@ -201,21 +212,13 @@ def build_claims_by_area(
         )
 
     cells = prepare_claim_cells(
-        wh, period=period, suppress=suppress, min_facilities=min_facilities, cache=cache
+        engine, period=period, suppress=suppress, min_facilities=min_facilities, cache=cache
     )
-    unknown = wh.fetch_all(
-        "select facility_code10, lines from stg_claim_unknown_facilities "
-        "order by lines desc, facility_code10"
-    )
-    indicator_lines = int(
-        wh.fetch_all(
-            "select count(*) from claim_lines as l "
-            "inner join (select distinct code from ref_claim_codes) as c on c.code = l.act_code"
-        )[0][0]
-    )
-    table = _mart(wh, level=level, plan=plan, suppress=suppress)
+    unknown = _unknown_facilities(engine)
+    indicator_lines = int(engine.scalar("staging/stg_claim_lines_counted"))
+    table = _mart(engine, level=level, plan=plan, suppress=suppress)
 
-    warnings = _warnings(wh, unknown, indicator_lines, suppress=suppress)
+    warnings = _warnings(engine, unknown, indicator_lines, suppress=suppress)
     metadata.update(
         lines=lines,
         indicator_lines=indicator_lines,
@@ -247,7 +250,7 @@ def suppression_note(suppress: bool, min_facilities: int = 0) -> str:
 
 
 def prepare_claim_cells(
-    wh: Warehouse,
+    engine: Engine,
     *,
     period: str,
     suppress: bool = True,
@@ -255,73 +258,68 @@ def prepare_claim_cells(
     cache: bool = True,
 ) -> str:
     """Materialise the claims cells of every level (int_claim_cells) and the suppression
-    pattern (claims_hidden) for `period` on this connection, with the small relations the marts
+    pattern (claims_hidden) for `period` on this engine, with the small relations the marts
     join them to. Returns where they came from: 'connection' (already there for the same state
     of the warehouse), 'cache' (read from claim_cells_cache, see claims_cache.py),
     'cache-cells' (the cells read, the pattern of another suppression choice computed) or
-    'computed'; what is computed is stored, unless `cache` is false or the warehouse is
-    read-only.
+    'computed'; what is computed is stored, unless `cache` is false, the warehouse is
+    read-only or the engine is not the warehouse's DuckDB (the cache is the warehouse's).
     """
+    wh = engine.warehouse
+    cache = cache and engine.name == "duckdb"
     key = claims_cache.cache_key(
         wh, period=period, suppress=suppress, min_facilities=min_facilities
     )
-    if getattr(wh, "_claim_cells_key", None) == key.entry:
+    if getattr(engine, "_claim_cells_key", None) == key.entry:
         return "connection"
     linked = period == "month" and suppress
     if linked:
         # Months are protected under the pattern their fiscal years are published with (the
         # year = the sum of its months): the years' cells and pattern first, kept aside.
         prepare_claim_cells(
-            wh, period="fiscal-year", suppress=True, min_facilities=min_facilities, cache=cache
+            engine, period="fiscal-year", suppress=True, min_facilities=min_facilities, cache=cache
         )
-        for source, copy in _YEAR_COPIES:
-            wh.con.execute(f"create or replace temp table {copy} as select * from {source}")
+        for source, copy, columns in _YEAR_COPIES:
+            engine.register(copy, engine.read(source, list(columns)))
     started = time.perf_counter()
-    wh.materialize("staging/stg_area_units", {"plan": "8th"}, table="stg_area_units_8th")
-    wh.materialize("staging/stg_area_units", {"plan": "7th"}, table="stg_area_units_7th")
-    wh.materialize("staging/stg_claim_facility_locations")
-    wh.materialize("staging/stg_claim_unknown_facilities")
+    engine.materialize("staging/stg_area_units", {"plan": "8th"}, table="stg_area_units_8th")
+    engine.materialize("staging/stg_area_units", {"plan": "7th"}, table="stg_area_units_7th")
+    engine.materialize("staging/stg_claim_facility_locations")
     for step in _AREA_STEPS:
-        wh.materialize(f"intermediate/{step}", {"period": period})
+        engine.materialize(f"intermediate/{step}", {"period": period})
     found = claims_cache.find_entry(wh, key) if cache else None
     if found is not None:
         entry, exact = found
         claims_cache.restore(wh, entry, with_pattern=exact)
         if exact:
-            wh._claim_cells_key = key.entry  # type: ignore[attr-defined]
+            engine._claim_cells_key = key.entry  # type: ignore[attr-defined]
             return "cache"
     else:
         for step in _CELL_STEPS:
             if step == "int_claim_grain":
-                wh.view("intermediate/int_claim_lines")
-            wh.materialize(f"intermediate/{step}", {"period": period})
+                engine.view("intermediate/int_claim_lines")
+            engine.materialize(f"intermediate/{step}", {"period": period})
         for step in _TRANSIENT:
-            wh.con.execute(f"drop table if exists temp.{step}")
+            engine.drop(step)
     if suppress:
-        primary = wh.arrow("intermediate/int_claim_primary", {"min_facilities": min_facilities})
-        unit_areas = wh.con.sql(
-            "select level_id, area_id, unit_id from int_claim_unit_area_ids"
-        ).to_arrow_table()
+        primary = engine.arrow("intermediate/int_claim_primary", {"min_facilities": min_facilities})
+        unit_areas = engine.read("int_claim_unit_area_ids", ["level_id", "area_id", "unit_id"])
         if linked:
             hidden = hidden_month_cells(
                 pl_frame(primary),
-                pl_frame(wh.con.sql("select * from year_claim_cells").to_arrow_table()),
-                pl_frame(wh.con.sql("select * from year_claims_hidden").to_arrow_table()),
-                pl_frame(wh.arrow("intermediate/int_claim_month_years")),
+                pl_frame(engine.read("year_claim_cells", _CELL_COLUMNS)),
+                pl_frame(engine.read("year_claims_hidden", HIDDEN_SCHEMA.names)),
+                pl_frame(engine.arrow("intermediate/int_claim_month_years")),
                 pl_frame(unit_areas),
             )
         else:
             hidden = hidden_cells(pl_frame(primary), pl_frame(unit_areas))
     else:
         hidden = HIDDEN_SCHEMA.empty_table()
-    wh.con.register("claims_hidden_arrow", hidden)
-    wh.con.execute(
-        "create or replace temp table claims_hidden as select * from claims_hidden_arrow"
-    )
-    wh.con.unregister("claims_hidden_arrow")
+    engine.register("claims_hidden", hidden)
     if cache:
         claims_cache.store(wh, key, seconds=time.perf_counter() - started)
-    wh._claim_cells_key = key.entry  # type: ignore[attr-defined]
+    engine._claim_cells_key = key.entry  # type: ignore[attr-defined]
     return "computed" if found is None else "cache-cells"
 
 
@@ -331,8 +329,8 @@ def pl_frame(table: pa.Table) -> pl.DataFrame:
     return frame
 
 
-def _mart(wh: Warehouse, *, level: str, plan: str, suppress: bool) -> pa.Table:
-    return wh.arrow(
+def _mart(engine: Engine, *, level: str, plan: str, suppress: bool) -> pa.Table:
+    return engine.arrow(
         "marts/claims_by_area",
         {
             "level": level,
@@ -343,8 +341,15 @@ def _mart(wh: Warehouse, *, level: str, plan: str, suppress: bool) -> pa.Table:
     )
 
 
+def _unknown_facilities(engine: Engine) -> list[tuple[str, int]]:
+    """(facility_code10, lines) of the billing facilities no bureau list locates, most first."""
+    table = engine.arrow("staging/stg_claim_unknown_facilities")
+    rows = zip(table["facility_code10"].to_pylist(), table["lines"].to_pylist(), strict=True)
+    return sorted(((str(code), int(n)) for code, n in rows), key=lambda r: (-r[1], r[0]))
+
+
 def _warnings(
-    wh: Warehouse, unknown: list[tuple[Any, ...]], indicator_lines: int, *, suppress: bool
+    engine: Engine, unknown: list[tuple[str, int]], indicator_lines: int, *, suppress: bool
 ) -> list[str]:
     warnings = []
     if not suppress:
@@ -358,7 +363,7 @@ def _warnings(
         )
     if not unknown:
         return warnings
-    listed = int(wh.fetch_all("select count(*) from stg_claim_facility_locations")[0][0])
+    listed = engine.count_rows("stg_claim_facility_locations")
     unknown_lines = sum(int(row[1]) for row in unknown)
     if listed == 0:
         warnings.append(
@@ -379,7 +384,7 @@ def _warnings(
     return warnings
 
 
-def _empty_table(wh: Warehouse, *, level: str, plan: str, suppress: bool) -> pa.Table:
+def _empty_table(engine: Engine, *, level: str, plan: str, suppress: bool) -> pa.Table:
     """The output schema with no rows, from the SQL itself so that the two cannot drift."""
-    prepare_claim_cells(wh, period="fiscal-year", suppress=False, cache=False)
-    return _mart(wh, level=level, plan=plan, suppress=suppress)
+    prepare_claim_cells(engine, period="fiscal-year", suppress=False, cache=False)
+    return _mart(engine, level=level, plan=plan, suppress=suppress)
