@@ -6,14 +6,20 @@
 --   res_unit_id    base unit of the patient's 市町村コード (residence basis)
 --   fac_unit_id    base unit of the billing facility (facility basis)
 --   age_group_id   1 under65, 2 65to74, 3 75plus, 9 unknown (no age on the line)
--- Reads: claim_lines, int_claim_codes, int_claim_periods, int_claim_facilities,
--- int_claim_residences.
+-- Only the lines of the months of int_claim_wanted_months are read: every month, or those of
+-- the fiscal years whose cells the warehouse's cache lacks (claims_cache.py), registered by
+-- claims_aggregate.prepare_claim_cells (one column, service_month).
+-- Reads: claim_lines, int_claim_wanted_months, int_claim_codes, int_claim_periods,
+-- int_claim_facilities, int_claim_residences.
 
 with
 
 lines as (
-    select person_id, service_month, age, residence_code5, facility_code10, act_code, times
-    from claim_lines
+    select
+        l.person_id, l.service_month, l.age, l.residence_code5, l.facility_code10, l.act_code,
+        l.times
+    from claim_lines as l
+    inner join int_claim_wanted_months as w on w.service_month = l.service_month
 ),
 
 final as (

@@ -259,20 +259,33 @@ def prepare_claim_cells(
 ) -> str:
     """Materialise the claims cells of every level (int_claim_cells) and the suppression
     pattern (claims_hidden) for `period` on this engine, with the small relations the marts
-    join them to. Returns where they came from: 'connection' (already there for the same state
-    of the warehouse), 'cache' (read from claim_cells_cache, see claims_cache.py),
-    'cache-cells' (the cells read, the pattern of another suppression choice computed) or
-    'computed'; what is computed is stored, unless `cache` is false, the warehouse is
-    read-only or the engine is not the warehouse's DuckDB (the cache is the warehouse's).
+    join them to.
+
+    With `cache` (and the warehouse's DuckDB as the engine: the cache is the warehouse's), the
+    cells and patterns of the fiscal years the warehouse keeps (claims_cache.py) are read, and
+    only the other fiscal years are computed, from their months' lines, then stored (unless the
+    warehouse is read-only). Returns where the cells came from: 'connection' (already there for
+    the same state of the warehouse), 'cache' (read), 'cache-cells' (the cells read, the
+    pattern of this suppression choice computed), 'computed', or per fiscal year when they
+    differ ('FY2023 cache, FY2024 computed').
     """
     wh = engine.warehouse
     cache = cache and engine.name == "duckdb"
-    key = claims_cache.cache_key(
-        wh, period=period, suppress=suppress, min_facilities=min_facilities
-    )
-    if getattr(engine, "_claim_cells_key", None) == key.entry:
+    memo = (period, suppress, min_facilities, cache, claims_cache.connection_state(wh))
+    if getattr(engine, "_claim_cells_key", None) == memo:
         return "connection"
-    linked = period == "month" and suppress
+    started = time.perf_counter()
+    choice = min_facilities if suppress else None
+    blocks: dict[str, claims_cache.Block] = {}
+    stored: dict[str, bool] = {}
+    if cache:
+        engine.materialize("staging/stg_claim_facility_locations")
+        blocks = claims_cache.blocks(wh, period)
+        stored = claims_cache.stored(wh, blocks, choice)
+    # fiscal years whose cells, and whose pattern, this run computes (None: all of them)
+    count = [fy for fy in blocks if fy not in stored] if cache else None
+    protect = [fy for fy in blocks if not stored.get(fy)] if cache else None
+    linked = period == "month" and suppress and (protect is None or bool(protect))
     if linked:
         # Months are protected under the pattern their fiscal years are published with (the
         # year = the sum of its months): the years' cells and pattern first, kept aside.
@@ -281,46 +294,88 @@ def prepare_claim_cells(
         )
         for source, copy, columns in _YEAR_COPIES:
             engine.register(copy, engine.read(source, list(columns)))
-    started = time.perf_counter()
     engine.materialize("staging/stg_area_units", {"plan": "8th"}, table="stg_area_units_8th")
     engine.materialize("staging/stg_area_units", {"plan": "7th"}, table="stg_area_units_7th")
     engine.materialize("staging/stg_claim_facility_locations")
     for step in _AREA_STEPS:
         engine.materialize(f"intermediate/{step}", {"period": period})
-    found = claims_cache.find_entry(wh, key) if cache else None
-    if found is not None:
-        entry, exact = found
-        claims_cache.restore(wh, entry, with_pattern=exact)
-        if exact:
-            engine._claim_cells_key = key.entry  # type: ignore[attr-defined]
-            return "cache"
+    if count is None or count:
+        _count_cells(engine, period, None if count is None else [blocks[fy] for fy in count])
+        if stored:
+            claims_cache.append_cells(wh, [blocks[fy].key for fy in stored])
     else:
-        for step in _CELL_STEPS:
-            if step == "int_claim_grain":
-                engine.view("intermediate/int_claim_lines")
-            engine.materialize(f"intermediate/{step}", {"period": period})
-        for step in _TRANSIENT:
-            engine.drop(step)
+        claims_cache.restore_cells(wh, [b.key for b in blocks.values()])
+    hidden = HIDDEN_SCHEMA.empty_table()
     if suppress:
-        primary = engine.arrow("intermediate/int_claim_primary", {"min_facilities": min_facilities})
-        unit_areas = engine.read("int_claim_unit_area_ids", ["level_id", "area_id", "unit_id"])
-        if linked:
-            hidden = hidden_month_cells(
-                pl_frame(primary),
-                pl_frame(engine.read("year_claim_cells", _CELL_COLUMNS)),
-                pl_frame(engine.read("year_claims_hidden", HIDDEN_SCHEMA.names)),
-                pl_frame(engine.arrow("intermediate/int_claim_month_years")),
-                pl_frame(unit_areas),
-            )
-        else:
-            hidden = hidden_cells(pl_frame(primary), pl_frame(unit_areas))
-    else:
-        hidden = HIDDEN_SCHEMA.empty_table()
+        hidden = _pattern(engine, min_facilities, protect, linked=linked)
+        kept = [blocks[fy].key for fy, has in stored.items() if has]
+        if kept:
+            restored = claims_cache.restore_hidden(wh, kept, min_facilities)
+            hidden = pa.concat_tables([hidden, restored.cast(HIDDEN_SCHEMA)])
     engine.register("claims_hidden", hidden)
     if cache:
-        claims_cache.store(wh, key, seconds=time.perf_counter() - started)
-    engine._claim_cells_key = key.entry  # type: ignore[attr-defined]
-    return "computed" if found is None else "cache-cells"
+        claims_cache.store(
+            wh,
+            period,
+            blocks,
+            cells=count or [],
+            patterns=protect or [],
+            min_facilities=choice,
+            seconds=time.perf_counter() - started,
+        )
+    engine._claim_cells_key = memo  # type: ignore[attr-defined]
+    if not cache:
+        return "computed"
+    where = {
+        fy: "cache" if stored.get(fy) else "cache-cells" if fy in stored else "computed"
+        for fy in blocks
+    }
+    if len(set(where.values())) <= 1:
+        return next(iter(where.values()), "computed")
+    return ", ".join(f"{fy} {how}" for fy, how in where.items())
+
+
+def _count_cells(engine: Engine, period: str, blocks: list[claims_cache.Block] | None) -> None:
+    """int_claim_cells from the lines of the months of `blocks` (None: every month)."""
+    if blocks is None:
+        months = engine.read("int_claim_periods", ["service_month"])
+    else:
+        wanted = sorted(m for b in blocks for m in b.service_months)
+        months = pa.table({"service_month": pa.array(wanted, type=pa.date32())})
+    engine.register("int_claim_wanted_months", months)
+    for step in _CELL_STEPS:
+        if step == "int_claim_grain":
+            engine.view("intermediate/int_claim_lines")
+        engine.materialize(f"intermediate/{step}", {"period": period})
+    for step in _TRANSIENT:
+        engine.drop(step)
+
+
+def _pattern(
+    engine: Engine, min_facilities: int, fiscal_years: list[str] | None, *, linked: bool
+) -> pa.Table:
+    """The hidden cells of the periods of `fiscal_years` (None: every period): the fiscal
+    years' pattern, or with `linked` the months' under their years' (kept aside)."""
+    if fiscal_years is not None and not fiscal_years:
+        return HIDDEN_SCHEMA.empty_table()
+    primary = pl_frame(
+        engine.arrow("intermediate/int_claim_primary", {"min_facilities": min_facilities})
+    )
+    if fiscal_years is not None:
+        periods = claims_cache.period_ids(engine.warehouse, fiscal_years)
+        primary = primary.filter(pl.col("period_id").is_in(periods))
+    unit_areas = pl_frame(
+        engine.read("int_claim_unit_area_ids", ["level_id", "area_id", "unit_id"])
+    )
+    if not linked:
+        return hidden_cells(primary, unit_areas)
+    return hidden_month_cells(
+        primary,
+        pl_frame(engine.read("year_claim_cells", _CELL_COLUMNS)),
+        pl_frame(engine.read("year_claims_hidden", HIDDEN_SCHEMA.names)),
+        pl_frame(engine.arrow("intermediate/int_claim_month_years")),
+        unit_areas,
+    )
 
 
 def pl_frame(table: pa.Table) -> pl.DataFrame:

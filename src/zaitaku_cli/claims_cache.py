@@ -1,33 +1,44 @@
-"""The protected claims cells kept in the warehouse between runs (tables of migration 008).
+"""The protected claims cells kept in the warehouse between runs, per fiscal year (migration 008).
 
-The claims cells of every level and their suppression pattern take tens of seconds to compute on
-millions of claim lines, and each `zaitaku aggregate`, `report` or `project` process needs them.
-They are stored under a digest of everything they depend on:
+The claims cells of every level and their suppression pattern take seconds to tens of seconds
+on millions of claim lines, and each `zaitaku aggregate`, `refresh`, `report` or `project`
+process needs them. A nightly refresh adds a month: only its fiscal year changes. So the cells
+are kept in blocks, one per period kind (fiscal-year, month) and fiscal year: the cells of that
+fiscal year (or of its months), with their suppression pattern for each --min-facilities choice.
+Each block is keyed by a digest of what its cells depend on:
 
-- the claim lines: every claims ingest (id, sha256, removed or not), the (保険者番号, 診療年月)
-  pairs each still holds (`claim_pairs`: a `--replace` or `remove` changes them), the
-  replacements, and a cheap check of the lines themselves (count and sums of integer columns,
-  for lines written by other means than the ingest, as the tests' factories do);
-- the code table (`ref_claim_codes`: the packaged codes and `claim_code_additions`);
-- the bureau lists that place facilities (facility ingests, and a check of
-  `facility_notifications`);
-- the reference tables the areas come from (municipalities, 二次医療圏) and the month table;
-- zaitaku's rules: SUPPRESSION_RULE_VERSION, the SQL of the cells and the source of the
-  suppression modules (a development change recomputes instead of reading stale cells).
+- the claim lines of its months: per service month, the number of lines and the sum of a hash
+  of every column the cells read (person, age, 市町村コード, 医療機関コード, 診療行為コード, times)
+  together with the place the bureau lists give the line's facility
+  (stg_claim_facility_locations.code5). Any ingest, `--replace` or `remove` that changes a
+  month's lines (a file of another insurer for the same month included), and a bureau list that
+  places one of the month's facilities elsewhere, change it; lines of other fiscal years do not.
+  Months do not depend on each other (every cell counts the lines of its period only); the
+  month pattern depends on its fiscal year's, whose lines are the same;
+- what every block depends on: the code table (ref_claim_codes: the packaged codes and
+  `claim_code_additions`; it numbers the indicators), the reference tables the areas come from
+  (municipalities, 二次医療圏) and the month table (they number areas and periods), and zaitaku's
+  rules (SUPPRESSION_RULE_VERSION, the SQL of the cells, the source of the suppression modules:
+  a development change recomputes instead of reading stale cells).
 
-A run with the same digest and choices (period kind, suppress, min_facilities) reads the cells
-back; any other computes them and stores them, removing the entries of any other state, in one
-transaction. A read-only connection reads but never writes.
+A run reads the blocks it finds and computes the others from their months' lines only; it
+stores them in one transaction that also drops the blocks of the same period kind that are no
+longer current (another digest for the same fiscal year, or a fiscal year without lines). A
+read-only connection reads but never writes. The cache is the warehouse's: with `--engine spark`
+nothing is read or stored (claims_aggregate.prepare_claim_cells).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+import pyarrow as pa
 
 from zaitaku_cli import __version__
 from zaitaku_cli.reference import DATA_DIR
@@ -35,13 +46,16 @@ from zaitaku_cli.sql_files import load_sql
 from zaitaku_cli.warehouse import Warehouse
 
 __all__ = [
-    "PLANS",
     "SUPPRESSION_RULE_VERSION",
-    "CacheKey",
-    "cache_key",
-    "find_entry",
-    "restore",
+    "Block",
+    "append_cells",
+    "blocks",
+    "connection_state",
+    "period_ids",
+    "restore_cells",
+    "restore_hidden",
     "store",
+    "stored",
 ]
 
 # Bump when the suppression rule or its solver changes a pattern, so that stored patterns of
@@ -50,7 +64,7 @@ SUPPRESSION_RULE_VERSION = "2026-12-2"
 # The cells hold the areas of both plans at once (the pattern holds across them).
 PLANS = "8th+7th"
 
-# The SQL the cells are computed with (sql/).
+# The SQL the cells and their pattern are computed with (sql/).
 _SQL = (
     "staging/stg_area_units",
     "staging/stg_claim_facility_locations",
@@ -70,8 +84,8 @@ _SQL = (
     "intermediate/int_claim_person_spans",
     "intermediate/int_claim_claim_values",
     "intermediate/int_claim_patient_values",
-    "intermediate/int_claim_facility_places",
     "intermediate/int_claim_facility_values",
+    "intermediate/int_claim_facility_places",
     "intermediate/int_claim_distinct_by_age",
     "intermediate/int_claim_distinct_totals",
     "intermediate/int_claim_cells",
@@ -80,166 +94,230 @@ _SQL = (
 )
 _REFERENCE_FILES = ("municipalities.csv", "secondary_areas.csv")
 
-# What the state digest reads: small tables whole, the large ones as aggregates.
-_STATE_QUERIES = {
-    "claim_ingests": (
-        "select ingest_id, sha256, removed_at from ingest_log where kind = 'claims' "
-        "order by ingest_id"
-    ),
-    "claim_pairs": (
-        "select ingest_id, insurer_no, service_month, lines from claim_pairs "
-        "order by ingest_id, insurer_no, service_month"
-    ),
-    "claim_replacements": (
-        "select ingest_id, replaced_ingest_id, insurer_no, service_month, lines "
-        "from claim_replacements "
-        "order by ingest_id, replaced_ingest_id, insurer_no, service_month"
-    ),
-    "claim_lines": (
-        "select count(*), sum(ingest_id), sum(source_row), sum(person_id), sum(times), "
-        "count(age), sum(age) from claim_lines"
-    ),
+# What every block depends on, read whole (small tables).
+_GLOBAL_QUERIES = {
     "codes": "select code, indicator from ref_claim_codes order by code, indicator",
-    "facility_ingests": (
-        "select ingest_id, sha256, as_of, removed_at from ingest_log where kind = 'facilities' "
-        "order by ingest_id"
-    ),
-    "facility_notifications": (
-        "select count(*), sum(ingest_id), sum(source_row), min(as_of), max(as_of) "
-        "from facility_notifications"
-    ),
-    "months": "select count(*), min(month_start), max(month_start) from ref_months",
+    "months": "select month_start, month_label, fy_label from ref_months order by month_start",
 }
+
+# Per service month: its lines and a digest of what the cells read of them, the facility's
+# place included. hash() is DuckDB's; the sum of 64-bit hashes is kept exactly (hugeint). Lines
+# of a month outside ref_months are not counted by the cells and belong to no block.
+_MONTHS_QUERY = """
+select
+    m.fy_label,
+    m.month_label,
+    l.service_month,
+    count(*) as lines,
+    sum(hash(l.person_id, l.age, l.residence_code5, l.facility_code10, l.act_code, l.times,
+        f.code5)) as content
+from claim_lines as l
+inner join ref_months as m on m.month_start = l.service_month
+left join stg_claim_facility_locations as f on f.facility_code10 = l.facility_code10
+group by m.fy_label, m.month_label, l.service_month
+order by l.service_month
+"""
+
+# The periods of the int_claim_periods of this connection that lie in each fiscal year.
+_PERIOD_YEARS = """
+select distinct p.period_id, m.fy_label as fiscal_year
+from int_claim_periods as p
+inner join ref_months as m on m.month_start = p.service_month
+"""
+
+_CELL_COLUMNS = "period_id, level_id, area_id, indicator_id, basis, age_group_id, unit"
 
 
 @dataclass(frozen=True)
-class CacheKey:
-    """The digests of one request: the warehouse state, and the entry of these choices."""
+class Block:
+    """The cells of one period kind and fiscal year, as the claim lines are now."""
 
-    state: str
-    entry: str
-    period: str
-    suppress: bool
-    min_facilities: int
-    parts: dict[str, str]  # part name → its digest (kept in the entry, to tell what changed)
+    period: str  # fiscal-year | month
+    fiscal_year: str  # 'FY2023'
+    key: str  # digest of the period kind, the fiscal year and all it depends on
+    service_months: tuple[Any, ...]  # the months (date) of the fiscal year that have lines
+    parts: str  # JSON: the month digests and the global digest the key was made of
 
 
-def cache_key(wh: Warehouse, *, period: str, suppress: bool, min_facilities: int) -> CacheKey:
-    """The digest of what the cells of `period` depend on, and of the suppression choice."""
-    parts = {name: _digest(wh.fetch_all(query)) for name, query in _STATE_QUERIES.items()}
-    parts["reference"] = _digest([_reference_sha256(name) for name in _REFERENCE_FILES])
-    parts["rules"] = _rules_digest()
-    state = _digest(sorted(parts.items()))
-    entry = _digest([state, period, PLANS, suppress, min_facilities if suppress else 0])
-    return CacheKey(
-        state=state,
-        entry=entry,
-        period=period,
-        suppress=suppress,
-        min_facilities=min_facilities if suppress else 0,
-        parts=parts,
+def connection_state(wh: Warehouse) -> tuple[Any, ...]:
+    """What the cells depend on, cheaply: a change of claim lines, bureau lists or codes
+    changes it. For what one connection has already computed, not for the stored blocks."""
+    return (
+        *wh.fetch_all(
+            "select count(*), coalesce(sum(ingest_id), 0), coalesce(sum(source_row), 0) "
+            "from claim_lines"
+        )[0],
+        *wh.fetch_all("select count(*), coalesce(sum(ingest_id), 0) from facility_notifications")[
+            0
+        ],
+        *wh.fetch_all("select count(*) from claim_code_additions")[0],
     )
 
 
-def find_entry(wh: Warehouse, key: CacheKey) -> tuple[str, bool] | None:
-    """A stored entry to read for `key`: (entry_key, True) when its pattern is the one asked
-    for, (entry_key, False) when only its cells are (same state and period, another
-    suppression choice: the pattern is computed again), None when there is none."""
+def blocks(wh: Warehouse, period: str) -> dict[str, Block]:
+    """fiscal year → its block of `period`, for every fiscal year that has claim lines.
+
+    Reads stg_claim_facility_locations of this connection (the caller materialises it)."""
+    state = connection_state(wh)
+    memo = getattr(wh, "_claims_cache_months", None)
+    if memo is None or memo[0] != state:
+        memo = (state, wh.fetch_all(_MONTHS_QUERY))
+        wh._claims_cache_months = memo  # type: ignore[attr-defined]
+    by_year: dict[str, list[tuple[Any, ...]]] = {}
+    for fiscal_year, label, month, lines, content in memo[1]:
+        by_year.setdefault(str(fiscal_year), []).append((label, month, int(lines), str(content)))
+    common = _global_digest(wh)
+    found = {}
+    for fiscal_year, months in sorted(by_year.items()):
+        parts = json.dumps(
+            {"global": common, "months": {label: [n, c] for label, _, n, c in months}},
+            sort_keys=True,
+        )
+        found[fiscal_year] = Block(
+            period=period,
+            fiscal_year=fiscal_year,
+            key=_digest([period, fiscal_year, PLANS, parts]),
+            service_months=tuple(month for _, month, _, _ in months),
+            parts=parts,
+        )
+    return found
+
+
+def stored(wh: Warehouse, current: dict[str, Block], min_facilities: int | None) -> dict[str, bool]:
+    """fiscal year → True when its block's cells and the pattern of `min_facilities` are
+    stored (None: no suppression, the cells are enough), False when only its cells are;
+    fiscal years whose cells are not stored are absent."""
+    keys = {b.key: fy for fy, b in current.items()}
+    if not keys:
+        return {}
     rows = wh.fetch_all(
-        "select entry_key, entry_key = $entry as exact from claim_cells_entries "
-        "where state_key = $state and period = $period and plans = $plans "
-        "order by exact desc, created_at desc limit 1",
-        {"entry": key.entry, "state": key.state, "period": key.period, "plans": PLANS},
+        "select b.block_key, p.block_key is not null "
+        "from claim_cell_blocks as b "
+        "left join claim_cell_patterns as p "
+        "on p.block_key = b.block_key and p.min_facilities = $min_facilities "
+        "where list_contains($keys, b.block_key)",
+        {"keys": list(keys), "min_facilities": -1 if min_facilities is None else min_facilities},
     )
-    if not rows:
-        return None
-    return str(rows[0][0]), bool(rows[0][1])
+    return {keys[key]: bool(has) or min_facilities is None for key, has in rows}
 
 
-def restore(wh: Warehouse, entry_key: str, *, with_pattern: bool) -> None:
-    """The temp tables int_claim_cells and claims_hidden from a stored entry (claims_hidden
-    empty when `with_pattern` is false: the caller computes it)."""
-    params = {"entry": entry_key}
+def restore_cells(wh: Warehouse, keys: Iterable[str]) -> None:
+    """The temp table int_claim_cells from the stored cells of these blocks."""
     wh.con.execute(
-        "create or replace temp table int_claim_cells as "
-        "select period_id, level_id, area_id, indicator_id, basis, age_group_id, unit, value "
-        "from claim_cells_cache where entry_key = $entry and value is not null",
-        params,
+        f"create or replace temp table int_claim_cells as select {_CELL_COLUMNS}, value "
+        "from claim_cell_values where list_contains($keys, block_key)",
+        {"keys": list(keys)},
     )
+
+
+def append_cells(wh: Warehouse, keys: Iterable[str]) -> None:
+    """The stored cells of these blocks added to int_claim_cells computed by this run."""
     wh.con.execute(
-        "create or replace temp table claims_hidden as "
-        "select period_id, level_id, area_id, indicator_id, basis, age_group_id, unit "
-        "from claim_cells_cache where entry_key = $entry and hidden and $with_pattern",
-        {**params, "with_pattern": with_pattern},
+        f"insert into int_claim_cells by name select {_CELL_COLUMNS}, value "
+        "from claim_cell_values where list_contains($keys, block_key)",
+        {"keys": list(keys)},
     )
 
 
-def store(wh: Warehouse, key: CacheKey, *, seconds: float) -> bool:
-    """Keep int_claim_cells and claims_hidden of this connection under `key`, in one
-    transaction that also removes the entries of any other warehouse state and the previous
-    entry of the same key. Nothing is written on a read-only connection (returns False)."""
+def restore_hidden(wh: Warehouse, keys: Iterable[str], min_facilities: int) -> pa.Table:
+    """The stored hidden cells of these blocks for `min_facilities` (claims_hidden rows)."""
+    return wh.con.sql(
+        f"select {_CELL_COLUMNS} from claim_cell_hidden "
+        "where list_contains($keys, block_key) and min_facilities = $min_facilities",
+        params={"keys": list(keys), "min_facilities": min_facilities},
+    ).to_arrow_table()
+
+
+def period_ids(wh: Warehouse, fiscal_years: Iterable[str]) -> list[int]:
+    """The period ids of this connection's int_claim_periods that lie in these fiscal years."""
+    wanted = set(fiscal_years)
+    return sorted(int(p) for p, fy in wh.fetch_all(_PERIOD_YEARS) if fy in wanted)
+
+
+def store(
+    wh: Warehouse,
+    period: str,
+    current: dict[str, Block],
+    *,
+    cells: Iterable[str],
+    patterns: Iterable[str],
+    min_facilities: int | None,
+    seconds: float,
+) -> bool:
+    """Keep what this run computed: the cells (int_claim_cells) of the fiscal years `cells`
+    and the pattern (claims_hidden) of `min_facilities` of the fiscal years `patterns`, in
+    one transaction that first drops the stored blocks of `period` not in `current`. Nothing
+    is written on a read-only connection (returns False)."""
     if _read_only(wh):
         return False
+    cells, patterns = list(cells), list(patterns)
+    periods = {fy: period_ids(wh, [fy]) for fy in {*cells, *patterns}}
     with wh.transaction() as con:
+        stale = {
+            "period": period,
+            "current": [b.key for b in current.values()],
+        }
+        for table in ("claim_cell_values", "claim_cell_patterns", "claim_cell_hidden"):
+            con.execute(
+                f"delete from {table} where block_key in (select block_key "
+                "from claim_cell_blocks where period = $period "
+                "and not list_contains($current, block_key))",
+                stale,
+            )
         con.execute(
-            "delete from claim_cells_cache where entry_key in ("
-            "select entry_key from claim_cells_entries "
-            "where state_key <> $state or entry_key = $entry)",
-            {"state": key.state, "entry": key.entry},
+            "delete from claim_cell_blocks where period = $period "
+            "and not list_contains($current, block_key)",
+            stale,
         )
-        con.execute(
-            "delete from claim_cells_entries where state_key <> $state or entry_key = $entry",
-            {"state": key.state, "entry": key.entry},
-        )
-        con.execute(
-            """
-            insert into claim_cells_cache
-            select $entry,
-                coalesce(c.period_id, h.period_id), coalesce(c.level_id, h.level_id),
-                coalesce(c.area_id, h.area_id), coalesce(c.indicator_id, h.indicator_id),
-                coalesce(c.basis, h.basis), coalesce(c.age_group_id, h.age_group_id),
-                coalesce(c.unit, h.unit), c.value, h.unit is not null
-            from int_claim_cells as c
-            full outer join claims_hidden as h
-                on h.period_id = c.period_id
-                and h.level_id = c.level_id
-                and h.area_id = c.area_id
-                and h.indicator_id = c.indicator_id
-                and h.basis = c.basis
-                and h.age_group_id = c.age_group_id
-                and h.unit = c.unit
-            """,
-            {"entry": key.entry},
-        )
-        counts = con.execute(
-            "select count(*), count(*) filter (where hidden) from claim_cells_cache "
-            "where entry_key = $entry",
-            {"entry": key.entry},
-        ).fetchall()[0]
-        con.execute(
-            """
-            insert into claim_cells_entries values ($entry, $state, $period, $plans, $suppress,
-                $min_facilities, $cells, $hidden, $seconds, current_localtimestamp(), $version,
-                $parts)
-            """,
-            _entry_row(key, cells=int(counts[0]), hidden=int(counts[1]), seconds=seconds),
-        )
+        for fy in cells:
+            block = current[fy]
+            for table in ("claim_cell_values", "claim_cell_blocks"):
+                con.execute(f"delete from {table} where block_key = $key", {"key": block.key})
+            con.execute(
+                f"insert into claim_cell_values select $key, {_CELL_COLUMNS}, value "
+                "from int_claim_cells where list_contains($periods, period_id)",
+                {"key": block.key, "periods": periods[fy]},
+            )
+            count = con.execute(
+                "select count(*) from claim_cell_values where block_key = $key",
+                {"key": block.key},
+            ).fetchall()[0][0]
+            con.execute(
+                "insert into claim_cell_blocks values ($key, $period, $fy, $cells, $seconds, "
+                "current_localtimestamp(), $version, $parts)",
+                _block_row(block, cells=int(count), seconds=seconds),
+            )
+        for fy in patterns if min_facilities is not None else ():
+            params = {"key": current[fy].key, "min_facilities": min_facilities}
+            for table in ("claim_cell_hidden", "claim_cell_patterns"):
+                con.execute(
+                    f"delete from {table} "
+                    "where block_key = $key and min_facilities = $min_facilities",
+                    params,
+                )
+            con.execute(
+                f"insert into claim_cell_hidden select $key, $min_facilities, {_CELL_COLUMNS} "
+                "from claims_hidden where list_contains($periods, period_id)",
+                {**params, "periods": periods[fy]},
+            )
+            con.execute(
+                "insert into claim_cell_patterns select $key, $min_facilities, count(*), "
+                "current_localtimestamp() from claim_cell_hidden "
+                "where block_key = $key and min_facilities = $min_facilities",
+                params,
+            )
     return True
 
 
-def _entry_row(key: CacheKey, *, cells: int, hidden: int, seconds: float) -> dict[str, Any]:
+def _block_row(block: Block, *, cells: int, seconds: float) -> dict[str, Any]:
     return {
-        "entry": key.entry,
-        "state": key.state,
-        "period": key.period,
-        "plans": PLANS,
-        "suppress": key.suppress,
-        "min_facilities": key.min_facilities,
+        "key": block.key,
+        "period": block.period,
+        "fy": block.fiscal_year,
         "cells": cells,
-        "hidden": hidden,
         "seconds": seconds,
         "version": __version__,
-        "parts": json.dumps(key.parts, sort_keys=True),
+        "parts": block.parts,
     }
 
 
@@ -248,6 +326,13 @@ def _read_only(wh: Warehouse) -> bool:
         "select readonly from duckdb_databases() where database_name = current_database()"
     )
     return bool(rows and rows[0][0])
+
+
+def _global_digest(wh: Warehouse) -> str:
+    parts = {name: _digest(wh.fetch_all(query)) for name, query in _GLOBAL_QUERIES.items()}
+    parts["reference"] = _digest([_reference_sha256(name) for name in _REFERENCE_FILES])
+    parts["rules"] = _rules_digest()
+    return _digest(sorted(parts.items()))
 
 
 def _digest(value: Any) -> str:

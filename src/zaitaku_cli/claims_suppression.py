@@ -223,7 +223,8 @@ def hidden_month_cells(
     """The month cells to hide so that no hidden cell follows from the month files and the
     fiscal-year files together (suppression_months.py): months are linked to their year.
 
-    primary: int_claim_primary of the months; year_cells / year_hidden: int_claim_cells and
+    primary: int_claim_primary of the months (of the fiscal years to protect: only their
+    years are looked at); year_cells / year_hidden: int_claim_cells and
     the pattern (hidden_cells) of the fiscal years, kept as they are; month_years:
     int_claim_month_years (month period → year period and its place 1–12 in it);
     unit_areas: int_claim_unit_area_ids. Rows in HIDDEN_SCHEMA, with month period ids; a zero
@@ -269,6 +270,8 @@ def hidden_month_cells(
             "value",
             pl.col("is_primary").fill_null(False),  # here: hidden in the year's pattern
         )
+        # the years of the months given only (a run computes the months of some years)
+        .join(months.select("year_period_id").unique(), on="year_period_id", how="semi")
     )
     cells = (
         pl.concat([years, months.with_columns(pl.col("value").cast(years["value"].dtype))])
