@@ -200,6 +200,7 @@ def aggregate(
         plan=plan,
         facilities=facilities if facilities.num_rows else None,
         claims=claims.table if claims is not None else None,
+        population_prepared=True,  # by build_population_by_area just above
     )
     result.warnings += rates.warnings
 

@@ -214,8 +214,7 @@ def build_claims_by_area(
     cells = prepare_claim_cells(
         engine, period=period, suppress=suppress, min_facilities=min_facilities, cache=cache
     )
-    unknown = _unknown_facilities(engine)
-    indicator_lines = int(engine.scalar("staging/stg_claim_lines_counted"))
+    unknown, indicator_lines = _line_facts(engine)
     table = _mart(engine, level=level, plan=plan, suppress=suppress)
 
     warnings = _warnings(engine, unknown, indicator_lines, suppress=suppress)
@@ -278,8 +277,8 @@ def prepare_claim_cells(
     choice = min_facilities if suppress else None
     blocks: dict[str, claims_cache.Block] = {}
     stored: dict[str, bool] = {}
+    engine.materialize("staging/stg_claim_facility_locations")
     if cache:
-        engine.materialize("staging/stg_claim_facility_locations")
         blocks = claims_cache.blocks(wh, period)
         stored = claims_cache.stored(wh, blocks, choice)
     # fiscal years whose cells, and whose pattern, this run computes (None: all of them)
@@ -296,7 +295,6 @@ def prepare_claim_cells(
             engine.register(copy, engine.read(source, list(columns)))
     engine.materialize("staging/stg_area_units", {"plan": "8th"}, table="stg_area_units_8th")
     engine.materialize("staging/stg_area_units", {"plan": "7th"}, table="stg_area_units_7th")
-    engine.materialize("staging/stg_claim_facility_locations")
     for step in _AREA_STEPS:
         engine.materialize(f"intermediate/{step}", {"period": period})
     if count is None or count:
@@ -394,6 +392,18 @@ def _mart(engine: Engine, *, level: str, plan: str, suppress: bool) -> pa.Table:
             "suppression": "ndb" if suppress else "off",
         },
     )
+
+
+def _line_facts(engine: Engine) -> tuple[list[tuple[str, int]], int]:
+    """(_unknown_facilities, lines of a code of the code table): two scans of the claim lines,
+    made once per state of the warehouse on this engine (every level of a run asks)."""
+    state = claims_cache.connection_state(engine.warehouse)
+    memo = getattr(engine, "_claim_line_facts", None)
+    if memo is None or memo[0] != state:
+        counted = int(engine.scalar("staging/stg_claim_lines_counted"))
+        memo = (state, _unknown_facilities(engine), counted)
+        engine._claim_line_facts = memo  # type: ignore[attr-defined]
+    return memo[1], memo[2]
 
 
 def _unknown_facilities(engine: Engine) -> list[tuple[str, int]]:

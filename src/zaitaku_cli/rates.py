@@ -100,13 +100,17 @@ def build_rates_by_area(
     plan: str = "8th",
     facilities: pa.Table | None = None,
     claims: pa.Table | None = None,
+    population_prepared: bool = False,
 ) -> RatesTable:
     """Rates of the facilities and claims outputs of one run at `level`.
 
     `facilities` is build_facilities_by_area's table, `claims` build_claims_by_area's (with its
     suppression applied); either may be None. Returns every rate, long form (rates_by_area.sql).
+    `population_prepared`: the caller has just run prepare_population for the same level and
+    plan with nothing written since (aggregate does), so its relations are read as they are.
     """
-    prepare_population(wh, level=level, plan=plan)
+    if not population_prepared:
+        prepare_population(wh, level=level, plan=plan)
     wh.con.register("rates_claims_input", _input(claims, _CLAIMS_SCHEMA))
     wh.con.register("rates_facilities_input", _input(facilities, _FACILITIES_SCHEMA))
     try:
