@@ -112,6 +112,18 @@ def test_months_7th_plan_and_no_suppression_agree_too(
     assert files_of(spark) == files_of(duck)
 
 
+def test_months_protected_under_their_fiscal_years_agree_too(
+    engines: tuple[Warehouse, Any], tmp_path: Path
+) -> None:
+    # the month pattern is computed under the fiscal years' (claims_suppression.
+    # hidden_month_cells): the years' cells and pattern go aside through the engine first
+    wh, engine = engines
+    duck, spark = both(wh, engine, tmp_path, level="municipality", period="month")
+    assert duck.claims is not None and any(duck.claims["suppressed"].to_pylist())
+    same_table(duck.claims, spark.claims, "claims (monthly, suppressed)")
+    assert files_of(spark) == files_of(duck)
+
+
 def test_claim_lines_go_to_spark_by_service_month_and_person_keys_never(
     engines: tuple[Warehouse, Any],
 ) -> None:
@@ -197,3 +209,27 @@ def test_a_warehouse_without_claims_gives_the_same_facilities(
     assert duck.claims is None and spark_run.claims is None
     same_table(duck.facilities, spark_run.facilities, "facilities_by_prefecture")
     assert files_of(spark_run) == files_of(duck)
+
+
+def test_the_warehouses_cells_cache_is_neither_read_nor_written_by_spark(
+    spark: Any, demo_warehouse: Path, tmp_path: Path
+) -> None:
+    # claims_cache.py keeps the cells in the DuckDB warehouse for the DuckDB engine; Spark
+    # counts every cell from the lines and leaves the stored blocks as they are
+    from zaitaku_cli.engine.spark import spark_engine
+
+    path = tmp_path / "demo.duckdb"
+    path.write_bytes(demo_warehouse.read_bytes())
+    with Warehouse(path) as wh:
+        duck = aggregate(wh, level="prefecture", out_dir=tmp_path / "duckdb")
+        assert duck.claims_cells in ("computed", "cache")
+        # stored cells that would show if Spark read them
+        wh.con.execute("update claim_cell_values set value = value + 100000")
+        stored = wh.fetch_all("select * from claim_cell_blocks order by block_key")
+        assert stored
+    with Warehouse(path) as wh, spark_engine(wh, SparkOptions(), session=spark) as engine:
+        run = aggregate(wh, level="prefecture", out_dir=tmp_path / "spark", engine=engine)
+        assert run.claims_cells == "computed"
+        assert wh.fetch_all("select * from claim_cell_blocks order by block_key") == stored
+    same_table(duck.claims, run.claims, "claims_by_prefecture (cache not read)")
+    assert files_of(run) == files_of(duck)
