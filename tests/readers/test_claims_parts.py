@@ -115,6 +115,54 @@ def test_parallel_parts_decode_to_the_same_text(tmp_path: Path) -> None:
     assert (prepared.lines, prepared.blank_lines) == (301, 1)
 
 
+class Recorder:
+    """A Progress that keeps what it was told, and when."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any, Any]] = []
+
+    def start(self, description: str, total: int | None = None, *, unit: str = "steps") -> None:
+        self.events.append(("start", description, (total, unit)))
+
+    def advance(self, amount: int = 1, *, lines: int = 0) -> None:
+        self.events.append(("advance", amount, lines))
+
+    def finish(self) -> None:
+        self.events.append(("finish", None, None))
+
+
+def test_progress_moves_while_the_parts_are_read(tmp_path: Path) -> None:
+    # 3,000 CP932 lines (~200 KB) in two parts read 16 KB at a time: each worker tells every
+    # block it reads, so the bar moves many times before the parts are done, not once per
+    # part at their end; bytes add up to the file and lines to its line ends.
+    rows = [claim(被保険者番号=f"P{i:09d}", 市町村名="宮古市") for i in range(3_000)]
+    path = write_extract(tmp_path / "a.csv", rows)
+    size = path.stat().st_size
+    recorder = Recorder()
+    parsed = parse_extract(
+        layout_of(path), tmp_path, progress=recorder, workers=2, block_bytes=16 << 10
+    )
+    assert parsed.decoded.workers == 2 and parsed.rows == 3_000
+    assert recorder.events[0] == ("start", "a.csv: reading cp932", (size, "bytes"))
+    assert recorder.events[-1] == ("finish", None, None)
+    advances = [(n, lines) for kind, n, lines in recorder.events if kind == "advance"]
+    assert len(advances) >= size // (16 << 10)  # every block, ~12 of them
+    assert sum(n for n, _ in advances) == size
+    assert sum(lines for _, lines in advances) == 3_001  # header + rows, each ends in CR LF
+
+
+def test_progress_of_a_file_read_here_moves_too(tmp_path: Path) -> None:
+    # One part (a small file, or one CPU) is read in this process: the same reports.
+    rows = [claim(被保険者番号=f"P{i:09d}") for i in range(500)]
+    path = write_extract(tmp_path / "a.csv", rows)
+    recorder = Recorder()
+    prepare_utf8(layout_of(path), tmp_path, progress=recorder, workers=1, block_bytes=4 << 10)
+    advances = [(n, lines) for kind, n, lines in recorder.events if kind == "advance"]
+    assert len(advances) > 1
+    assert sum(n for n, _ in advances) == path.stat().st_size
+    assert sum(lines for _, lines in advances) == 501
+
+
 def parsed_rows(path: Path, parsed: ParsedExtract) -> list[tuple[int, str, str]]:
     """(line, 被保険者番号, 性別) of every row of the Parquet parts, as DuckDB numbers them."""
     import duckdb

@@ -14,7 +14,9 @@ import typer
 from zaitaku_cli import __version__
 from zaitaku_cli.cli import aggregate, analysis, ingest, interrupts, operations, reference, report
 from zaitaku_cli.cli.common import EXIT_CODES_HELP
+from zaitaku_cli.cli.localize import localize
 from zaitaku_cli.console import Output, tolerate_narrow_consoles
+from zaitaku_cli.i18n import t, unknown_setting
 
 app = typer.Typer(
     name="zaitaku",
@@ -47,9 +49,22 @@ def main_callback(
         raise typer.Exit(0)
 
 
+# Help texts in the run's language: Typer reads them when the command is built, after this.
+localize(app)
+
+
 def main() -> None:
     tolerate_narrow_consoles()
     interrupts.install()
+    setting = unknown_setting()
+    if setting is not None:
+        Output().warn(
+            t(
+                "ZAITAKU_LANG={value!r} names no language zaitaku speaks (ja, en): "
+                "the locale decides",
+                value=setting,
+            )
+        )
     try:
         app()
     except interrupts.Interrupted as exc:

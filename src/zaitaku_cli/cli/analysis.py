@@ -20,6 +20,7 @@ from zaitaku_cli.cli.common import (
 )
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
+from zaitaku_cli.i18n import t
 
 
 def parse_years(value: str) -> tuple[int, ...]:
@@ -27,7 +28,8 @@ def parse_years(value: str) -> tuple[int, ...]:
     parts = [p.strip() for p in value.split(",") if p.strip()]
     if not parts or not all(p.isdigit() for p in parts):
         raise typer.BadParameter(
-            f"{value!r} is not a list of years like 2030,2035,2040", param_hint="--years"
+            t("{value!r} is not a list of years like 2030,2035,2040", value=value),
+            param_hint="--years",
         )
     return tuple(int(p) for p in parts)
 
@@ -153,10 +155,10 @@ def project_cmd(
         # totals withheld for a small under-75 group often leave the 75+ projection publishable
         out.print(projection_overview(projection.table, by.value, indicator, age_group="75plus"))
     if no_suppress:
-        out.warn("small-cell suppression is OFF: these files are for internal use only.")
+        out.warn(t("small-cell suppression is OFF: these files are for internal use only."))
     for w in projection.warnings:
         out.warn(w)
-    out.print(f"Wrote {result.folder}:")
+    out.print(t("Wrote {folder}:", folder=result.folder))
     for p in [*result.outputs, result.manifest]:
         out.print(f"  {p.name if p else p}")
 
@@ -178,14 +180,26 @@ def projection_overview(table: Any, level: str, indicator: str, *, age_group: st
     assert isinstance(frame, pl.DataFrame)
     totals = frame.filter(pl.col("age_group") == age_group)
     if totals.is_empty():
-        return f"projection_by_{level}: no areas"
-    base = f"{totals['base_period'][0]} (population {totals['base_population_year'][0]})"
-    ages = (
-        "all ages" if age_group == "total" else "aged 75+" if age_group == "75plus" else age_group
+        return t("projection_by_{level}: no areas", level=level)
+    base = t(
+        "{period} (population {year})",
+        period=totals["base_period"][0],
+        year=totals["base_population_year"][0],
     )
-    title = (
-        f"{indicator}: projected patients by {level}, {ages}, base {base} — "
-        "国保・後期高齢者のみ (KDB); '-' = withheld or missing (see status)"
+    ages = (
+        t("all ages")
+        if age_group == "total"
+        else t("aged 75+")
+        if age_group == "75plus"
+        else age_group
+    )
+    title = t(
+        "{indicator}: projected patients by {level}, {ages}, base {base} — "
+        "国保・後期高齢者のみ (KDB); '-' = withheld or missing (see status)",
+        indicator=indicator,
+        level=level,
+        ages=ages,
+        base=base,
     )
     years = sorted(set(totals["year"].to_list()))
     rows = []
@@ -198,5 +212,5 @@ def projection_overview(table: Any, level: str, indicator: str, *, age_group: st
             )
         )
     if len(rows) > MAX_TABLE_ROWS:
-        return f"{title}: {len(rows)} areas (see the files below)"
-    return frame_table(title, ["area", *map(str, years)], sorted(rows))
+        return t("{title}: {areas} areas (see the files below)", title=title, areas=len(rows))
+    return frame_table(title, [t("area"), *map(str, years)], sorted(rows))

@@ -23,6 +23,7 @@ from zaitaku_cli.cli import interrupts
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, RunLog, use_log
 from zaitaku_cli.errors import EXIT_BUSY, ConfigError, WarehouseError, ZaitakuError
+from zaitaku_cli.i18n import t
 from zaitaku_cli.warehouse import Warehouse
 
 # Wider results are only written to files: a terminal table of 200 municipalities helps no one.
@@ -155,13 +156,16 @@ def _run_log(option: Path | None) -> RunLog | None:
         return None
     if not path.parent.is_dir():
         raise ConfigError(
-            f"the folder of the log {path} does not exist: create it, or check --log / $ZAITAKU_LOG"
+            "the folder of the log {path} does not exist: create it, or check --log / $ZAITAKU_LOG",
+            path=path,
         )
     try:
         with path.open("a", encoding="utf-8"):
             pass
     except OSError as exc:
-        raise ConfigError(f"cannot write the log {path}: {exc.strerror or exc}") from exc
+        raise ConfigError(
+            "cannot write the log {path}: {reason}", path=path, reason=exc.strerror or exc
+        ) from exc
     # the command line as cron ran it: which command, on which files
     return RunLog(path, shlex.join(["zaitaku", *sys.argv[1:]]))
 
@@ -169,9 +173,10 @@ def _run_log(option: Path | None) -> RunLog | None:
 def _out_of_memory(exc: duckdb.OutOfMemoryException) -> ZaitakuError:
     """DuckDB's out-of-memory outside an open warehouse (inside one, Warehouse says more)."""
     return ZaitakuError(
-        f"DuckDB ran out of memory ({str(exc).splitlines()[0]}). Raise the limit with "
+        "DuckDB ran out of memory ({detail}). Raise the limit with "
         "ZAITAKU_MEMORY_LIMIT or memory_limit in zaitaku.toml (e.g. 4GB); beyond it DuckDB "
-        "spills beside the warehouse: check the free disk space there"
+        "spills beside the warehouse: check the free disk space there",
+        detail=str(exc).splitlines()[0],
     )
 
 
@@ -182,7 +187,7 @@ def parse_date_option(value: str | None, option: str = "--as-of") -> date | None
         return date.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(
-            f"{value!r} is not a date like 2025-10-01", param_hint=option
+            t("{value!r} is not a date like 2025-10-01", value=value), param_hint=option
         ) from exc
 
 
@@ -198,15 +203,19 @@ def open_warehouse(path: Path | None, *, must_exist: bool = False) -> Warehouse:
     source = settings.sources.get("warehouse", "default")
     if must_exist and not target.exists():
         raise WarehouseError(
-            f"no warehouse at {target}: check --warehouse / $ZAITAKU_WAREHOUSE, "
-            "or load data first with `zaitaku ingest …`"
+            "no warehouse at {path}: check --warehouse / $ZAITAKU_WAREHOUSE, "
+            "or load data first with `zaitaku ingest …`",
+            path=target,
         )
     if not target.parent.is_dir():
         if source != "default":
             raise WarehouseError(
-                f"the folder {target.parent} of the warehouse {target} (from {source}) does not "
+                "the folder {folder} of the warehouse {path} (from {source}) does not "
                 "exist: check the path for a typo, or create the folder first if a new "
-                "warehouse there is what you want"
+                "warehouse there is what you want",
+                folder=target.parent,
+                path=target,
+                source=source,
             )
         target.parent.mkdir(parents=True)
     return Warehouse(target, memory_limit=settings.memory_limit)

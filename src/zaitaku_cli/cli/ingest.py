@@ -23,6 +23,7 @@ from zaitaku_cli.cli.common import (
 )
 from zaitaku_cli.console import Output, ingest_table, reject_lines
 from zaitaku_cli.errors import ClaimsOverlap, ZaitakuError
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse
 
@@ -48,9 +49,15 @@ def render_ingest(out: Output, summaries: list[IngestSummary]) -> None:
     out.print(ingest_table(summaries))
     for s in summaries:
         if s.status == "unchanged":
-            out.print(f"{s.file}: already ingested (same sha256), nothing changed.")
+            out.print(t("{file}: already ingested (same sha256), nothing changed.", file=s.file))
         if s.rows_rejected:
-            out.print(f"{s.file}: {s.rows_rejected:,} rows rejected (kept in table `rejects`):")
+            out.print(
+                t(
+                    "{file}: {rows:,} rows rejected (kept in table `rejects`):",
+                    file=s.file,
+                    rows=s.rows_rejected,
+                )
+            )
             for line in reject_lines(s):
                 out.print(line, markup=False)
         for warning in file_warnings(s):
@@ -62,11 +69,18 @@ def file_warnings(s: IngestSummary) -> list[str]:
     found = [w if Path(s.file).name in w else f"{s.file}: {w}" for w in s.warnings]
     unmapped = s.details.get("unmapped_codes") or []
     if unmapped:
-        shown = ", ".join(f"{u['code']} ({u['lines']:,} lines)" for u in unmapped[:5])
+        shown = join(
+            t("{code} ({lines:,} lines)", code=u["code"], lines=u["lines"]) for u in unmapped[:5]
+        )
         found.append(
-            f"{s.file}: {len(unmapped)} 在宅医療 codes are not in the code table and count "
-            f"towards no indicator: {shown}. Check them with "
-            "`zaitaku reference update-codes MASTER` (a newer 医科診療行為マスター)."
+            t(
+                "{file}: {count} 在宅医療 codes are not in the code table and count "
+                "towards no indicator: {codes}. Check them with "
+                "`zaitaku reference update-codes MASTER` (a newer 医科診療行為マスター).",
+                file=s.file,
+                count=len(unmapped),
+                codes=shown,
+            )
         )
     return found
 
@@ -115,30 +129,42 @@ def _after_interrupt(wh: Warehouse, mark: int, paths: list[Path], current: Path 
     try:
         committed = {path: ingest_id for ingest_id, path in wh.ingests_after(mark)}
     except duckdb.Error:
-        where = current.name if current else "the files"
-        return f"whether {where} was kept cannot be told now: see `zaitaku status`"
+        if current is None:
+            return t("whether the files were kept cannot be told now: see `zaitaku status`")
+        return t(
+            "whether {file} was kept cannot be told now: see `zaitaku status`", file=current.name
+        )
     at = paths.index(current) if current is not None else len(paths)
 
     def loaded(ps: list[Path]) -> str:
-        return ", ".join(f"{p.name} (ingest #{committed[str(p)]})" for p in ps)
+        return join(
+            t("{file} (ingest #{ingest_id})", file=p.name, ingest_id=committed[str(p)]) for p in ps
+        )
 
     before = [p for p in paths[:at] if str(p) in committed]
     if current is None:
         if not before:
-            return "nothing needed loading (already in the warehouse); the interrupt came after"
-        were = "was" if len(before) == 1 else "were"
-        return f"{loaded(before)} {were} loaded; the interrupt came after"
+            return t("nothing needed loading (already in the warehouse); the interrupt came after")
+        if len(before) == 1:
+            return t("{files} was loaded; the interrupt came after", files=loaded(before))
+        return t("{files} were loaded; the interrupt came after", files=loaded(before))
+    # the story's clauses, each a sentence of its own in Japanese
     if str(current) in committed:
-        ingest_id = committed[str(current)]
-        story = f"{current.name} was loaded (ingest #{ingest_id}); the interrupt came after"
+        story = [
+            t(
+                "{file} was loaded (ingest #{ingest_id}); the interrupt came after",
+                file=current.name,
+                ingest_id=committed[str(current)],
+            )
+        ]
     else:
-        story = f"nothing of {current.name} was kept"
+        story = [t("nothing of {file} was kept", file=current.name)]
     if before:
-        story += f"; loaded before it: {loaded(before)}"
+        story.append(t("loaded before it: {files}", files=loaded(before)))
     rest = paths[at + 1 :]
     if rest:
-        story += f"; not started: {', '.join(p.name for p in rest)}"
-    return story
+        story.append(t("not started: {files}", files=join(p.name for p in rest)))
+    return t("; ").join(story)
 
 
 @ingest_app.command("facilities")
@@ -205,7 +231,9 @@ def ingest_facility_counts_cmd(
     from zaitaku_cli.ingest_counts import ingest_count_table
 
     if not (pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47):
-        raise typer.BadParameter(f"{pref!r} is not a 都道府県コード 01–47", param_hint="--pref")
+        raise typer.BadParameter(
+            t("{value!r} is not a 都道府県コード 01–47", value=pref), param_hint="--pref"
+        )
     out = Output(quiet=quiet, as_json=as_json)
     day = parse_date_option(as_of)
     with open_warehouse(warehouse) as wh:

@@ -15,6 +15,7 @@ from zaitaku_cli.cli.common import (
     open_warehouse,
 )
 from zaitaku_cli.console import Output, frame_table
+from zaitaku_cli.i18n import N_, t
 
 
 @handles_errors
@@ -32,17 +33,23 @@ def status_cmd(
     if as_json:
         out.json(rows)
         return
-    cols = [
-        "ingest_id",
-        "kind",
-        "file_name",
-        "as_of",
-        "rows_read",
-        "rows_loaded",
-        "rows_rejected",
-        "state",
-    ]
-    out.print(frame_table("Ingested files", cols, [[r[c] for c in cols] for r in rows]))
+    cols = {
+        "ingest_id": N_("ingest_id"),
+        "kind": N_("kind"),
+        "file_name": N_("file_name"),
+        "as_of": N_("as_of"),
+        "rows_read": N_("rows_read"),
+        "rows_loaded": N_("rows_loaded"),
+        "rows_rejected": N_("rows_rejected"),
+        "state": N_("state"),
+    }
+    out.print(
+        frame_table(
+            t("Ingested files"),
+            [t(header) for header in cols.values()],
+            [[r[c] for c in cols] for r in rows],
+        )
+    )
 
 
 @handles_errors
@@ -78,23 +85,54 @@ def remove_cmd(
     if as_json:
         out.json({"removal": removal.to_dict()})
         return
-    what = f"{removal.file_name} (ingest {removal.ingest_id}, {removal.kind})"
+    what = t(
+        "{file} (ingest {ingest_id}, {kind})",
+        file=removal.file_name,
+        ingest_id=removal.ingest_id,
+        kind=removal.kind,
+    )
     if removal.status == "already removed":
         assert removal.removed_at is not None
         out.print(
-            f"{what} was already removed on {removal.removed_at:%Y-%m-%d %H:%M}; nothing to do."
+            t(
+                "{what} was already removed on {when}; nothing to do.",
+                what=what,
+                when=f"{removal.removed_at:%Y-%m-%d %H:%M}",
+            )
         )
         return
-    unit = {"claims": "claim lines", "facilities": "notifications"}.get(removal.kind, "rows")
-    counted = f"{removal.rows:,} {unit}, {removal.rejects:,} rejects"
-    if removal.status == "would remove":
-        out.print(f"Would remove {what}: {counted}. Nothing was changed (--dry-run).")
-    else:
-        pruned = (
-            f"; {removal.persons_pruned:,} persons no longer referenced"
-            if removal.kind == "claims"
-            else ""
+    if removal.kind == "claims":
+        counted = t(
+            "{rows:,} claim lines, {rejects:,} rejects", rows=removal.rows, rejects=removal.rejects
         )
-        out.print(f"Removed {what}: {counted}{pruned}.")
+    elif removal.kind == "facilities":
+        counted = t(
+            "{rows:,} notifications, {rejects:,} rejects",
+            rows=removal.rows,
+            rejects=removal.rejects,
+        )
+    else:
+        counted = t(
+            "{rows:,} rows, {rejects:,} rejects", rows=removal.rows, rejects=removal.rejects
+        )
+    if removal.status == "would remove":
+        out.print(
+            t(
+                "Would remove {what}: {counted}. Nothing was changed (--dry-run).",
+                what=what,
+                counted=counted,
+            )
+        )
+    elif removal.kind == "claims":
+        out.print(
+            t(
+                "Removed {what}: {counted}; {persons:,} persons no longer referenced.",
+                what=what,
+                counted=counted,
+                persons=removal.persons_pruned,
+            )
+        )
+    else:
+        out.print(t("Removed {what}: {counted}.", what=what, counted=counted))
     for warning in removal.warnings:
         out.warn(warning)

@@ -24,6 +24,7 @@ import fastexcel
 import polars as pl
 
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
+from zaitaku_cli.i18n import N_, join, t
 from zaitaku_cli.readers.encoding import decode_bytes
 from zaitaku_cli.readers.wareki import find_as_of
 
@@ -179,9 +180,10 @@ def _locate_header(
     if best is not None:
         _check_required(best[2], source, best[0])
     raise InputError(
-        f"no header row in the first {HEADER_SEARCH_ROWS} rows: expected a row with the "
-        f"columns {', '.join(HEADER_KEYS)}",
+        "no header row in the first {rows} rows: expected a row with the columns {columns}",
         file=source,
+        rows=HEADER_SEARCH_ROWS,
+        columns=join(HEADER_KEYS),
         hint="is this a 届出受理医療機関名簿 (医科) from a 地方厚生局? Export it again from the "
         "bureau's site without editing the header",
     )
@@ -200,10 +202,12 @@ def _check_unique(
     twice = {header: cols for header, cols in places.items() if len(cols) > 1}
     if twice:
         header, cols = next(iter(twice.items()))
-        letters = " and ".join(_column_letter(c) for c in cols)
+        letters = t(" and ").join(_column_letter(c) for c in cols)
         raise InputError(
-            f"the header names column {header} more than once (columns {letters})",
+            "the header names column {header} more than once (columns {letters})",
             file=source,
+            header=header,
+            letters=letters,
             row=row + 1,
             column=header,
             hint="restore the header as published: each of the 24 columns once, in order",
@@ -225,8 +229,9 @@ def _check_required(found: dict[int, BureauColumn], source: str, row: int) -> No
     missing = [c.header for c in bureau_columns() if c.required and c.name not in have]
     if missing:
         raise InputError(
-            f"missing column(s) {', '.join(missing)} in the header row",
+            "missing column(s) {columns} in the header row",
             file=source,
+            columns=join(missing),
             row=row + 1,
             hint="restore the original column names of the 届出受理医療機関名簿 "
             "(all 24 columns as published by the bureau)",
@@ -302,14 +307,16 @@ def _read_xlsx(data: bytes | Path, source: str) -> Iterator[tuple[pl.DataFrame, 
             del batch
         except fastexcel.FastExcelError as exc:
             raise InputError(
-                f"cannot read sheet {name!r} ({exc})",
+                "cannot read sheet {sheet!r} ({reason})",
                 file=source,
+                sheet=name,
+                reason=exc,
                 hint="open it in Excel and save it again as .xlsx",
             ) from exc
         if grid.height == 0:
             continue
         probe = grid.head(HEADER_SEARCH_ROWS).rows()
-        label = source if len(names) == 1 else f"{source} (sheet {name})"
+        label = source if len(names) == 1 else t("{file} (sheet {sheet})", file=source, sheet=name)
         try:
             header, mapping = _locate_header(probe, label)
         except InputError as exc:
@@ -340,17 +347,21 @@ def _unreadable_workbook(data: bytes | Path, source: str, exc: Exception) -> Inp
         head = data[:512]
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if not head:
-        what = "the file is empty"
+        what = N_("the file is empty [{detail}]")
     elif stripped.startswith((b"<!doctype html", b"<html", b"<?xml", b"<table")):
-        what = "this is a web page (HTML), not an .xlsx workbook: it was saved with an .xlsx name"
+        what = N_(
+            "this is a web page (HTML), not an .xlsx workbook: it was saved with an .xlsx name "
+            "[{detail}]"
+        )
     elif head.startswith(b"PK\x03\x04"):
-        what = "the workbook is damaged or incomplete (a truncated download?)"
+        what = N_("the workbook is damaged or incomplete (a truncated download?) [{detail}]")
     else:
-        what = "this is not an .xlsx workbook (its bytes are not a zip archive)"
+        what = N_("this is not an .xlsx workbook (its bytes are not a zip archive) [{detail}]")
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return InputError(
-        f"{what} [{detail}]",
+        what,
         file=source,
+        detail=detail,
         hint="download the list again, or open it in Excel and save it as .xlsx (Excel ブック)",
     )
 
@@ -415,7 +426,7 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise InputError(f"not a valid zip archive ({exc})", file=path.name) from exc
+        raise InputError("not a valid zip archive ({reason})", file=path.name, reason=exc) from exc
     with archive:
         members = [(info, _member_name(info)) for info in archive.infolist()]
         read_any = False
@@ -434,7 +445,7 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
                 read_any = True
                 yield from _read_csv(_read_member(archive, info, source), source)
             else:
-                warnings.append(f"{source}: skipped (not .xlsx or .csv)")
+                warnings.append(t("{file}: skipped (not .xlsx or .csv)", file=source))
         if not read_any:
             raise InputError(
                 "the archive holds no .xlsx or .csv bureau list",
@@ -458,17 +469,20 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -
         info.file_size > _RATIO_FROM_BYTES and ratio > _MAX_RATIO
     ):
         raise InputError(
-            f"the member inflates to {info.file_size / (1 << 20):,.0f} MB "
-            f"({ratio:,.0f} times its packed size): refused as a likely zip bomb",
+            "the member inflates to {mb:,.0f} MB ({ratio:,.0f} times its packed size): "
+            "refused as a likely zip bomb",
             file=source,
+            mb=info.file_size / (1 << 20),
+            ratio=ratio,
             hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
         )
     with archive.open(info) as member:
         data = member.read(_MAX_MEMBER_BYTES + 1)
     if len(data) > _MAX_MEMBER_BYTES:
         raise InputError(
-            f"the member inflates to more than {_MAX_MEMBER_BYTES >> 20} MB: refused",
+            "the member inflates to more than {mb} MB: refused",
             file=source,
+            mb=_MAX_MEMBER_BYTES >> 20,
             hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
         )
     return data
@@ -499,8 +513,9 @@ def _tables(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, She
         yield from _read_csv(path.read_bytes(), path.name)
         return
     raise UnsupportedFormatError(
-        f"unsupported file type {path.suffix or '(no extension)'!r}",
+        "unsupported file type {suffix!r}",
         file=path.name,
+        suffix=path.suffix or t("(no extension)"),
         hint="give the bureau list as .xlsx, a .zip of .xlsx, or a CSV saved from Excel",
     )
 
@@ -532,30 +547,41 @@ def read_bureau_list(
     if as_of is not None:
         source = "option"
         if titled and titled != [as_of]:
-            shown = ", ".join(d.isoformat() for d in titled)
-            warnings.append(f"{path.name}: the title says {shown}; using --as-of {as_of}")
+            warnings.append(
+                t(
+                    "{file}: the title says {dates}; using --as-of {as_of}",
+                    file=path.name,
+                    dates=join(d.isoformat() for d in titled),
+                    as_of=as_of,
+                )
+            )
     elif len(titled) == 1:
         as_of, source = titled[0], "title"
         untitled = [s.source_file for s in sheets if s.title_as_of is None]
         if untitled:
             warnings.append(
-                f"no list date in the title of {', '.join(untitled)}; using {as_of} "
-                "from the other sheets"
+                t(
+                    "no list date in the title of {sheets}; using {as_of} from the other sheets",
+                    sheets=join(untitled),
+                    as_of=as_of,
+                )
             )
     elif len(titled) > 1:
-        shown = ", ".join(
+        shown = join(
             f"{s.source_file} {s.title_as_of}" for s in sheets if s.title_as_of is not None
         )
         raise InputError(
-            f"the sheets carry different list dates ({shown})",
+            "the sheets carry different list dates ({dates})",
             file=path.name,
+            dates=shown,
             hint="ingest each list separately, or pass --as-of if they are one list",
         )
     elif require_as_of:
         raise InputError(
-            f"no list date: the rows above the header (row {sheets[0].header_row}) carry no "
+            "no list date: the rows above the header (row {header_row}) carry no "
             "title such as '[令和７年１０月１日 現在 ]'",
             file=path.name,
+            header_row=sheets[0].header_row,
             hint="pass --as-of YYYY-MM-DD with the date the list is valid for",
         )
     else:
@@ -576,9 +602,12 @@ def _check_list_date(as_of: date, path: Path, sheets: Sequence[SheetInfo]) -> No
         return
     titled = next(s for s in sheets if s.title_as_of == as_of)
     raise InputError(
-        f"the title's list date {as_of.isoformat()} ({titled.title!r}) is "
-        + ("in the future" if as_of > date.today() else "before any bureau list (2006-04)"),
+        "the title's list date {as_of} ({title!r}) is in the future"
+        if as_of > date.today()
+        else "the title's list date {as_of} ({title!r}) is before any bureau list (2006-04)",
         file=path.name,
+        as_of=as_of.isoformat(),
+        title=titled.title,
         hint="correct the title, or pass --as-of YYYY-MM-DD with the date the list is valid for",
     )
 

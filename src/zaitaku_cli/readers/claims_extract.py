@@ -18,6 +18,7 @@ from functools import cache
 from pathlib import Path
 
 from zaitaku_cli.errors import EncodingDetectionError, InputError
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.readers.encoding import SAMPLE_BYTES, detect_encoding
 
 __all__ = [
@@ -128,29 +129,36 @@ def read_mapping(path: Path | None) -> ClaimsMapping:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", file=path) from exc
+        raise InputError("not valid TOML ({reason})", file=path, reason=exc) from exc
     except OSError as exc:
-        raise InputError(f"cannot read the mapping file ({exc.strerror})", file=path) from exc
+        raise InputError(
+            "cannot read the mapping file ({reason})", file=path, reason=exc.strerror
+        ) from exc
 
     known = {"columns", "values", "encoding", "delimiter"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise InputError(
-            f"unknown setting(s) {', '.join(unknown)}",
+            "unknown setting(s) {settings}",
             file=path,
-            hint=f"a mapping file has {', '.join(sorted(known))}",
+            hint="a mapping file has {known}",
+            settings=join(unknown),
+            known=join(sorted(known)),
         )
 
     canon = canonical_columns()
-    names = ", ".join(c.ja for c in canon.values())
+    names = join(c.ja for c in canon.values())
     columns: dict[str, str] = {}
     for header, target in (data.get("columns") or {}).items():
         key = _canonical_key(str(target))
         if key is None:
             raise InputError(
-                f"[columns] maps {header!r} to {target!r}, which is not a canonical column",
+                "[columns] maps {header!r} to {target!r}, which is not a canonical column",
                 file=path,
-                hint=f"map to one of {names}",
+                hint="map to one of {names}",
+                header=header,
+                target=target,
+                names=names,
             )
         columns[normalize_header(header)] = key
 
@@ -158,14 +166,17 @@ def read_mapping(path: Path | None) -> ClaimsMapping:
     for target, table in (data.get("values") or {}).items():
         key = _canonical_key(str(target))
         if key is None or not canon[key].values:
-            allowed = ", ".join(c.ja for c in canon.values() if c.values)
             raise InputError(
-                f"[values.{target}] cannot be mapped",
+                "[values.{target}] cannot be mapped",
                 file=path,
-                hint=f"value codes can be mapped for {allowed}",
+                hint="value codes can be mapped for {allowed}",
+                target=target,
+                allowed=join(c.ja for c in canon.values() if c.values),
             )
         if not isinstance(table, dict):
-            raise InputError(f'[values.{target}] must be a table of "raw" = "code"', file=path)
+            raise InputError(
+                '[values.{target}] must be a table of "raw" = "code"', file=path, target=target
+            )
         values[key] = {str(raw).strip(): str(code).strip() for raw, code in table.items()}
 
     encoding = data.get("encoding")
@@ -173,17 +184,19 @@ def read_mapping(path: Path | None) -> ClaimsMapping:
         encoding = _ENCODING_NAMES.get(str(encoding).strip().lower())
         if encoding is None:
             raise InputError(
-                f"encoding {data['encoding']!r} is not supported",
+                "encoding {encoding!r} is not supported",
                 file=path,
                 hint="use auto, cp932 or utf-8",
+                encoding=data["encoding"],
             )
     delimiter = data.get("delimiter")
     if delimiter is not None:
         delimiter = _DELIMITER_NAMES.get(str(delimiter).lower(), str(delimiter))
         if delimiter not in DELIMITERS:
             raise InputError(
-                f"delimiter {data['delimiter']!r} is not supported",
+                "delimiter {delimiter!r} is not supported",
                 file=path,
+                delimiter=data["delimiter"],
                 hint='use ",", "\\t" (or "tab"), ";" or "|"',
             )
     return ClaimsMapping(
@@ -218,7 +231,9 @@ def _resolve_encoding(requested: str, mapping: ClaimsMapping) -> str:
     name = _ENCODING_NAMES.get(requested.strip().lower())
     if name is None:
         raise InputError(
-            f"encoding {requested!r} is not supported", hint="use auto, cp932 or utf-8"
+            "encoding {encoding!r} is not supported",
+            hint="use auto, cp932 or utf-8",
+            encoding=requested,
         )
     # Precedence: an explicit --encoding > the mapping file's encoding > detection.
     if name == "auto" and mapping.encoding:
@@ -259,8 +274,9 @@ def read_layout(path: Path, mapping: ClaimsMapping, *, encoding: str = "auto") -
         header_line = line_bytes.decode("utf-8" if chosen == "ascii" else chosen)
     except UnicodeDecodeError as exc:
         raise EncodingDetectionError(
-            f"the header is not valid {chosen}",
+            "the header is not valid {encoding}",
             file=path,
+            encoding=chosen,
             row=1,
             hint="pass --encoding cp932 or --encoding utf-8 to match how the file was saved",
         ) from exc
@@ -292,11 +308,14 @@ def _match_headers(
         key = mapping.columns.get(norm) or _alias_index().get(norm)
         if key is not None and key in claimed:
             raise InputError(
-                f"headers {claimed[key]!r} and {header!r} both map to {canon[key].ja}",
+                "headers {first!r} and {second!r} both map to {canonical}",
                 file=path,
                 row=1,
                 column=header,
                 hint="map one of them to another column in --mapping [columns], or remove it",
+                first=claimed[key],
+                second=header,
+                canonical=canon[key].ja,
             )
         if key is not None:
             claimed[key] = header
@@ -305,15 +324,19 @@ def _match_headers(
     missing = [c.ja for c in canon.values() if c.required and c.key not in claimed]
     for group in _one_of():
         if not any(key in claimed for key in group):
-            missing.append(" or ".join(canon[key].ja for key in group))
+            missing.append(t(" or ").join(canon[key].ja for key in group))
     if missing:
-        source = f" in {mapping.source}" if mapping.source else " with --mapping"
         raise InputError(
-            f"required column(s) missing: {', '.join(missing)} (headers found: "
-            f"{', '.join(headers)})",
+            "required column(s) missing: {missing} (headers found: {headers})",
             file=path,
             row=1,
-            hint=f"map your headers to the canonical names{source} [columns], e.g. "
-            f'"被保番" = "被保険者番号"',
+            hint="map your headers to the canonical names in {mapping} [columns], e.g. "
+            '"被保番" = "被保険者番号"'
+            if mapping.source
+            else "map your headers to the canonical names with --mapping [columns], e.g. "
+            '"被保番" = "被保険者番号"',
+            missing=join(missing),
+            headers=join(headers),
+            mapping=mapping.source,
         )
     return tuple(keys)

@@ -14,17 +14,21 @@ block of the file in memory. prepare_utf8 stops after decoding, for readers that
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import itertools
 import json
 import os
+import queue
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -33,6 +37,7 @@ import duckdb
 import pyarrow as pa
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import t
 from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.claims_extract import DELIMITERS, ExtractLayout, canonical_columns
 from zaitaku_cli.readers.encoding import SAMPLE_BYTES, detect_encoding
@@ -53,6 +58,9 @@ _MAX_MALFORMED = 100_000
 _BLOCK_BYTES = 16 << 20
 _MIN_PART_BYTES = 32 << 20
 _MAX_WORKERS = 8
+
+# report(bytes read, lines read) as a worker reads its part: how the progress bar moves
+Report = Callable[[int, int], None]
 
 
 # -- shapes: what a reject may keep of a field -------------------------------------------------
@@ -132,7 +140,7 @@ class PreparedExtract:
 
 
 def _blocks(
-    path: Path, progress: Progress | None = None, start: int = 0, end: int | None = None
+    path: Path, start: int = 0, end: int | None = None, block_bytes: int = _BLOCK_BYTES
 ) -> Iterator[bytes]:
     """Bytes [start, end) of the file in newline-aligned blocks (all but the last end in \\n)."""
     carry = b""
@@ -140,13 +148,11 @@ def _blocks(
         fh.seek(start)
         left = (end - start) if end is not None else None
         while left is None or left > 0:
-            block = fh.read(_BLOCK_BYTES if left is None else min(_BLOCK_BYTES, left))
+            block = fh.read(block_bytes if left is None else min(block_bytes, left))
             if not block:
                 break
             if left is not None:
                 left -= len(block)
-            if progress is not None:
-                progress.advance(len(block))
             cut = block.rfind(b"\n") + 1
             if cut == 0:
                 carry += block
@@ -195,23 +201,28 @@ def _utf8_blocks(
     header: str,
     transport: bool,
     found: _Streamed,
+    report: Report | None = None,
+    block_bytes: int = _BLOCK_BYTES,
 ) -> Iterator[bytes]:
     """Bytes [start, end) of `src`, newline-aligned, as UTF-8 blocks.
 
     A range that does not start the file gets `header` (the header line) first, so that each
     part is a CSV text of its own. With `transport`, non-ASCII bytes are not decoded but carried
     as Latin-1 characters (one per byte, 3× faster than CP932 decoding); _from_transport decodes
-    them later, once per distinct value.
+    them later, once per distinct value. `report(bytes, lines)` hears of each block read.
     """
     fill = filler.encode("utf-8")
     if start > 0:
         yield header.encode("utf-8")
     first = start == 0
-    for block in _blocks(Path(src), start=start, end=end):
+    for block in _blocks(Path(src), start=start, end=end, block_bytes=block_bytes):
         started = time.perf_counter()
+        newlines = block.count(b"\n")
+        if report is not None:
+            report(len(block), newlines)
         if first and block.startswith(codecs.BOM_UTF8):
             block = block[len(codecs.BOM_UTF8) :]
-        found.newlines += block.count(b"\n")
+        found.newlines += newlines
         if _has_blank_line(block, first):
             block, n = _fill_blank_lines(block, fill)
             found.blank_lines += n
@@ -234,16 +245,28 @@ def _utf8_blocks(
 
 
 def _transcode_range(
-    src: str, start: int, end: int, dst: str, encoding: str, filler: str, header: str
+    src: str,
+    start: int,
+    end: int,
+    dst: str,
+    encoding: str,
+    filler: str,
+    header: str,
+    block_bytes: int = _BLOCK_BYTES,
+    *,
+    report: Report | None = None,
 ) -> tuple[int, int, bool]:
     """Bytes [start, end) of `src` as a UTF-8 file `dst` (see _utf8_blocks).
 
     Returns (newlines, blank lines filled, whether bytes were replaced). Runs in worker
-    processes: plain, JSON-able arguments only.
+    processes: plain, JSON-able arguments only (and `report`, see _run_jobs).
     """
     found = _Streamed()
+    blocks = _utf8_blocks(
+        src, start, end, encoding, filler, header, False, found, report, block_bytes
+    )
     with open(dst, "wb") as out:
-        for block in _utf8_blocks(src, start, end, encoding, filler, header, False, found):
+        for block in blocks:
             out.write(block)
     return found.newlines, found.blank_lines, found.replaced
 
@@ -306,6 +329,8 @@ def _workers_for(size: int) -> int:
 # `if __name__` guard. It leaves Ctrl-C to its parent (which stops it; the terminal sends
 # SIGINT to the whole group) and exits as soon as its parent is gone (SIGKILL), so that no
 # orphan goes on writing beside the warehouse.
+# It tells its progress as it reads, one line per block on stdout ("progress BYTES LINES"), and
+# its result as the last line (JSON).
 _WORKER = (
     "import json, os, signal, sys, threading, time\n"
     "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
@@ -314,26 +339,33 @@ _WORKER = (
     "        time.sleep(0.2)\n"
     "    os._exit(1)\n"
     "threading.Thread(target=_watch, args=(int(sys.argv[3]),), daemon=True).start()\n"
+    "def _report(done, lines):\n"
+    "    sys.stdout.write(f'progress {done} {lines}\\n')\n"
+    "    sys.stdout.flush()\n"
     "from zaitaku_cli.readers import claims_parts\n"
     "job = getattr(claims_parts, sys.argv[1])\n"
-    "print(json.dumps(job(*json.loads(sys.argv[2]))))\n"
+    "print(json.dumps(job(*json.loads(sys.argv[2]), report=_report)))\n"
 )
+_PROGRESS = b"progress "
 _JOBS = ("_transcode_range", "_parse_range")
 
 
 def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progress) -> list[Any]:
     """Run `job` (a function of this module) once per argument tuple, each in its own process
-    (one job runs here), and return the results in order. A job's arguments are
-    (source, start, end, …): progress advances by end - start as each finishes. However this
-    ends — an error, an interrupt — no worker outlives it."""
+    (one job runs here), and return the results in order. Progress advances by the bytes and
+    lines each job reports as it reads a block, so that the bar moves while the parts are read,
+    not as each one ends. However this ends — an error, an interrupt — no worker outlives it."""
     assert job in _JOBS, job
+
+    def advance(done: int, lines: int) -> None:
+        progress.advance(done, lines=lines)
+
     if len(jobs) == 1:
         # Small files (and one-CPU machines) are done in this process.
         try:
-            result = globals()[job](*jobs[0])
+            result = globals()[job](*jobs[0], report=advance)
         except pa.ArrowException as exc:
             raise _reading_failed(path, [str(exc)]) from exc
-        progress.advance(jobs[0][2] - jobs[0][1])
         return [json.loads(json.dumps(result))]
     package_root = str(Path(__file__).resolve().parents[2])
     env = {
@@ -341,30 +373,60 @@ def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progr
         "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p),
     }
     procs: list[subprocess.Popen[bytes]] = []
+    errors: list[Any] = []  # each worker's stderr, kept in a file: its last line says why
+    heard: queue.Queue[tuple[int, bytes | None]] = queue.Queue()
+    printed: list[list[bytes]] = [[] for _ in jobs]
     results = []
     failure = None
+    files = contextlib.ExitStack()
     try:
-        for args in jobs:
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-c", _WORKER, job, json.dumps(args), str(os.getpid())],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    env=env,
-                )
+        for i, args in enumerate(jobs):
+            err = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `files`, however this ends)
+            errors.append(files.enter_context(err))
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _WORKER, job, json.dumps(args), str(os.getpid())],
+                stdout=subprocess.PIPE,
+                stderr=errors[-1],
+                env=env,
             )
-        for args, proc in zip(jobs, procs, strict=True):
-            out, err = proc.communicate()
-            progress.advance(args[2] - args[1])
-            if proc.returncode != 0:
-                failure = failure or err.decode("utf-8", "replace").strip().splitlines()[-1:]
+            procs.append(proc)
+            threading.Thread(target=_listen, args=(i, proc.stdout, heard), daemon=True).start()
+        talking = len(jobs)
+        while talking:
+            try:
+                i, line = heard.get(timeout=0.5)
+            except queue.Empty:
                 continue
-            results.append(json.loads(out))
+            if line is None:
+                talking -= 1
+            elif line.startswith(_PROGRESS):
+                done, lines = line[len(_PROGRESS) :].split()
+                advance(int(done), int(lines))
+            else:
+                printed[i].append(line)
+        for proc, said, err in zip(procs, printed, errors, strict=True):
+            if proc.wait() != 0:
+                err.seek(0)
+                text = err.read().decode("utf-8", "replace").strip()
+                failure = failure or text.splitlines()[-1:]
+                continue
+            results.append(json.loads(b"".join(said)))
     finally:
         _stop(procs)
+        files.close()
     if failure is not None:
         raise _reading_failed(path, failure)
     return results
+
+
+def _listen(index: int, stream: Any, heard: queue.Queue[tuple[int, bytes | None]]) -> None:
+    """Hand each line worker `index` prints to the parent's loop; None when it is done."""
+    try:
+        for line in stream:
+            heard.put((index, line))
+    except (OSError, ValueError):  # the stream closed under us: the run is being stopped
+        pass
+    heard.put((index, None))
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -390,8 +452,9 @@ def _reading_failed(path: Path, failure: list[str]) -> InputError:
             hint="check that the file is the KDB extract and that its lines end with CR LF or LF",
         )
     return InputError(
-        f"reading failed ({text or 'worker exited'})",
+        "reading failed ({reason})",
         file=path,
+        reason=text or t("worker exited"),
         hint="check the delimiter, quotes and line ends (no line may exceed 8 MB), and the "
         "free space beside the warehouse",
     )
@@ -402,7 +465,11 @@ def _settled_encoding(layout: ExtractLayout, progress: Progress) -> tuple[str, _
     that settled it."""
     if layout.encoding not in ("utf-8", "ascii"):
         return layout.encoding, None
-    progress.start(f"{layout.path.name}: checking text", total=layout.path.stat().st_size)
+    progress.start(
+        t("{file}: checking text", file=layout.path.name),
+        total=layout.path.stat().st_size,
+        unit="bytes",
+    )
     scan = _scan(layout, progress)
     progress.finish()
     return scan.encoding, scan
@@ -463,6 +530,7 @@ def prepare_utf8(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
+    block_bytes: int | None = None,
 ) -> PreparedExtract:
     """The extract as UTF-8 CSV part files under `workdir`, decoded in parallel processes.
 
@@ -487,8 +555,13 @@ def prepare_utf8(
             seconds=time.perf_counter() - started,
         )
     jobs = _part_jobs(layout, workdir, encoding, workers, ".csv")
-    progress.start(f"{layout.path.name}: decoding {encoding}", total=layout.path.stat().st_size)
-    results = _run_jobs(layout.path, "_transcode_range", jobs, progress)
+    progress.start(
+        t("{file}: decoding {encoding}", file=layout.path.name, encoding=encoding),
+        total=layout.path.stat().st_size,
+        unit="bytes",
+    )
+    block = block_bytes or _BLOCK_BYTES
+    results = _run_jobs(layout.path, "_transcode_range", [(*j, block) for j in jobs], progress)
     progress.finish()
     counts = [(int(r[0]), int(r[1]), bool(r[2])) for r in results]
     return _decoded(layout, encoding, jobs, counts, started)
@@ -508,8 +581,10 @@ def _scan(layout: ExtractLayout, progress: Progress) -> _Scan:
     clean = True
     first = True
     utf8 = codecs.getincrementaldecoder("utf-8")()
-    for block in _blocks(layout.path, progress):
-        lines += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    for block in _blocks(layout.path):
+        newlines = block.count(b"\n")
+        progress.advance(len(block), lines=newlines)
+        lines += newlines + (0 if block.endswith(b"\n") else 1)
         if _has_blank_line(block, first):
             clean = False
         first = False
@@ -576,6 +651,9 @@ def _parse_range(
     delimiter: str,
     n_columns: int,
     plain: list[str],
+    block_bytes: int = _BLOCK_BYTES,
+    *,
+    report: Report | None = None,
 ) -> tuple[int, int, bool, float, int, list[tuple[int, int, int, str]]]:
     """Bytes [start, end) of `src` decoded and parsed into Parquet `dst`.
 
@@ -586,14 +664,16 @@ def _parse_range(
     CP932 is decoded after the split into fields, once per distinct non-ASCII value of a column
     (a few dozen 市町村名 or 和暦 months), not byte by byte: the bytes travel as Latin-1 text
     until then (see _utf8_blocks). Runs in worker processes: plain, JSON-able
-    arguments only.
+    arguments only (and `report`, see _run_jobs).
     """
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
     transport = encoding == "cp932" and delimiter in _SPLIT_BEFORE_DECODING
     found = _Streamed()
-    blocks = _utf8_blocks(src, start, end, encoding, filler, header, transport, found)
+    blocks = _utf8_blocks(
+        src, start, end, encoding, filler, header, transport, found, report, block_bytes
+    )
     replaced = False
     decode_s = 0.0
     names = [f"c{i + 1}" for i in range(n_columns)]
@@ -729,6 +809,7 @@ def parse_extract(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
+    block_bytes: int | None = None,
 ) -> ParsedExtract:
     """The extract as Parquet parts under `workdir`: decoded and parsed in parallel processes.
 
@@ -744,11 +825,16 @@ def parse_extract(
     jobs = _part_jobs(layout, workdir, encoding, workers, ".parquet")
     person = layout.position("person_id")
     plain = [f"c{person + 1}"] if person is not None else []
-    progress.start(f"{layout.path.name}: reading {encoding}", total=layout.path.stat().st_size)
+    progress.start(
+        t("{file}: reading {encoding}", file=layout.path.name, encoding=encoding),
+        total=layout.path.stat().st_size,
+        unit="bytes",
+    )
+    block = block_bytes or _BLOCK_BYTES
     results = _run_jobs(
         layout.path,
         "_parse_range",
-        [(*job, layout.delimiter, len(layout.headers), plain) for job in jobs],
+        [(*job, layout.delimiter, len(layout.headers), plain, block) for job in jobs],
         progress,
     )
     progress.finish()
@@ -767,9 +853,11 @@ def parse_extract(
         # Not worth loading, and each such line would be held in memory here: the delimiter or
         # the header is probably wrong.
         raise InputError(
-            f"more than {_MAX_MALFORMED:,} lines have a number of fields other than the "
-            f"header's (the first is line {min(malformed).line})",
+            "more than {limit:,} lines have a number of fields other than the "
+            "header's (the first is line {line})",
             file=layout.path,
+            limit=_MAX_MALFORMED,
+            line=min(malformed).line,
             hint="check the delimiter (mapping file: delimiter) and that the header names "
             "every column",
         )
