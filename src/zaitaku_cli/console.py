@@ -20,7 +20,7 @@ from rich.progress import Progress as RichProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from zaitaku_cli.i18n import N_, join, t
+from zaitaku_cli.i18n import N_, join, stored, t
 from zaitaku_cli.progress import NoProgress, Progress, Unit
 from zaitaku_cli.summary import IngestSummary
 
@@ -272,7 +272,7 @@ def reject_lines(summary: IngestSummary, limit: int = 5) -> Iterable[str]:
     """The reasons of the rejected rows and a few examples. A reason is kept in English in the
     warehouse (queries group by it); it is shown in the run's language."""
     for reason, count in sorted(summary.reject_reasons.items(), key=lambda kv: -kv[1]):
-        yield f"  {count:,} × {t(reason)}"
+        yield f"  {count:,} × {stored(reason)}"
     for ex in summary.reject_examples[:limit]:
         where = []
         if ex.get("row") not in (None, ""):
@@ -281,7 +281,7 @@ def reject_lines(summary: IngestSummary, limit: int = 5) -> Iterable[str]:
             where.append(t("column {column}", column=ex["column"]))
         if ex.get("value") not in (None, ""):
             where.append(t("value {value}", value=ex["value"]))
-        reason = t(ex.get("reason") or "")
+        reason = stored(ex.get("reason") or "")
         yield "    " + t("e.g. {where}: {reason}", where=join(where), reason=reason)
 
 

@@ -14,6 +14,7 @@ are literal.
 from __future__ import annotations
 
 import os
+import re
 import string
 import sys
 import tomllib
@@ -119,9 +120,55 @@ def render(template: str, values: Mapping[str, object], lang: Language) -> str:
     return f"{template} {dict(values)!r}"
 
 
+def stored(text: str) -> str:
+    """A message kept in English where it is stored (a reject's reason in the warehouse, which
+    queries group by) in the run's language: the catalogue entry it is, or whose template it
+    fills ('no municipality of 岩手県 (03) matches …' fills 'no municipality of {pref_name}
+    ({pref}) matches …')."""
+    if language() == "en" or not text:
+        return text
+    exact = catalogue().get(text)
+    if exact is not None:
+        return exact
+    for pattern, japanese in _patterns():
+        found = pattern.fullmatch(text)
+        if found is not None:
+            return japanese.format(**found.groupdict())
+    return text
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
+
+
+@cache
+def _patterns() -> list[tuple[re.Pattern[str], str]]:
+    """Templates that start with fixed text (at least a word), as patterns matching their
+    English renderings, and their Japanese with plain placeholders."""
+    found = []
+    for english, japanese in catalogue().items():
+        head = english.split("{", 1)[0]
+        if "{" not in english or len(head.strip()) < 3 or "{{" in english:
+            continue
+        parts = _PLACEHOLDER.split(english)
+        regex = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        try:
+            pattern = re.compile(regex, re.DOTALL)
+        except re.error:  # a placeholder used twice
+            continue
+        found.append((pattern, _PLACEHOLDER.sub(r"{\1}", japanese)))
+    return found
+
+
 def join(items: Iterable[object]) -> str:
     """Items as a list in running text: 'a, b, c' in English, 'a、b、c' in Japanese."""
     return t(", ").join(str(i) for i in items)
+
+
+def and_more(shown: str, more: int) -> str:
+    """'a, b, c and 4 more': the first few of a list and how many were left out."""
+    return t("{shown} and {more} more", shown=shown, more=more) if more > 0 else shown
 
 
 def placeholders(template: str) -> set[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import join
 from zaitaku_cli.readers.claims_extract import normalize_header
 from zaitaku_cli.readers.small_csv import read_csv_rows
 
@@ -112,52 +113,66 @@ def read_enrolment_mapping(path: Path | None) -> EnrolmentMapping:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", file=path) from exc
+        raise InputError("not valid TOML ({reason})", file=path, reason=exc) from exc
     except OSError as exc:
-        raise InputError(f"cannot read the mapping file ({exc.strerror})", file=path) from exc
+        raise InputError(
+            "cannot read the mapping file ({reason})", file=path, reason=exc.strerror
+        ) from exc
     known = {"columns", "values", "encoding", "delimiter"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise InputError(
-            f"unknown setting(s) {', '.join(unknown)}",
+            "unknown setting(s) {settings}",
             file=path,
-            hint=f"a mapping file has {', '.join(sorted(known))}",
+            hint="a mapping file has {known}",
+            settings=join(unknown),
+            known=join(sorted(known)),
         )
     columns_spec = enrolment_columns()
-    names = ", ".join(c.ja for c in columns_spec.values())
+    names = join(c.ja for c in columns_spec.values())
     columns: dict[str, str] = {}
     for header, target in (data.get("columns") or {}).items():
         key = _header_index().get(normalize_header(str(target)))
         if key is None:
             raise InputError(
-                f"[columns] maps {header!r} to {target!r}, which is not a canonical column",
+                "[columns] maps {header!r} to {target!r}, which is not a canonical column",
                 file=path,
-                hint=f"map to one of {names}",
+                hint="map to one of {names}",
+                header=header,
+                target=target,
+                names=names,
             )
         columns[normalize_header(header)] = key
     values: dict[str, dict[str, str]] = {}
     for target, table in (data.get("values") or {}).items():
         key = _header_index().get(normalize_header(str(target)))
         if key is None or not columns_spec[key].values:
-            allowed = ", ".join(c.ja for c in columns_spec.values() if c.values)
             raise InputError(
-                f"[values.{target}] cannot be mapped",
+                "[values.{target}] cannot be mapped",
                 file=path,
-                hint=f"values can be mapped for {allowed}",
+                hint="values can be mapped for {allowed}",
+                target=target,
+                allowed=join(c.ja for c in columns_spec.values() if c.values),
             )
         if not isinstance(table, dict):
-            raise InputError(f'[values.{target}] must be a table of "raw" = "value"', file=path)
+            raise InputError(
+                '[values.{target}] must be a table of "raw" = "value"', file=path, target=target
+            )
         values[key] = {str(raw).strip(): str(value).strip() for raw, value in table.items()}
     encoding = data.get("encoding")
     if encoding is not None and str(encoding).strip().lower() not in _ENCODINGS:
         raise InputError(
-            f"encoding {encoding!r} is not supported", file=path, hint="use auto, cp932 or utf-8"
+            "encoding {encoding!r} is not supported",
+            file=path,
+            hint="use auto, cp932 or utf-8",
+            encoding=encoding,
         )
     delimiter = data.get("delimiter")
     if delimiter is not None and str(delimiter).lower() not in _DELIMITERS:
         raise InputError(
-            f"delimiter {delimiter!r} is not supported",
+            "delimiter {delimiter!r} is not supported",
             file=path,
+            delimiter=delimiter,
             hint='use ",", "\\t" (or "tab"), ";" or "|"',
         )
     return EnrolmentMapping(
@@ -197,23 +212,30 @@ def read_enrolment(path: Path, mapping: EnrolmentMapping | None = None) -> Enrol
             continue
         if key in headers:
             raise InputError(
-                f"headers {headers[key]!r} and {name!r} both map to {spec[key].ja}",
+                "headers {first!r} and {second!r} both map to {canonical}",
                 file=path,
                 row=1,
                 column=name,
                 hint="map one of them to another column in --mapping [columns], or remove it",
+                first=headers[key],
+                second=name,
+                canonical=spec[key].ja,
             )
         headers[key] = name
     missing = [c.ja for c in spec.values() if c.required and c.key not in headers]
     if missing:
-        source = f" in {mapping.source}" if mapping.source else " with --mapping"
         raise InputError(
-            f"required column(s) missing: {', '.join(missing)} (headers found: "
-            f"{', '.join(header)})",
+            "required column(s) missing: {missing} (headers found: {headers})",
             file=path,
             row=1,
-            hint=f"map your headers to the canonical names{source} [columns], e.g. "
+            hint="map your headers to the canonical names in {mapping} [columns], e.g. "
+            '"人数" = "被保険者数"'
+            if mapping.source
+            else "map your headers to the canonical names with --mapping [columns], e.g. "
             '"人数" = "被保険者数"',
+            missing=join(missing),
+            headers=join(header),
+            mapping=mapping.source,
         )
     renamed = rows.select(
         *(pl.col(name).alias(key) for key, name in headers.items()), "source_row", "raw_row"
