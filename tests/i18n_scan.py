@@ -46,23 +46,24 @@ class Scan:
 def scan(root: Path = SRC) -> Scan:
     files = sorted(root.rglob("*.py"))
     trees = {f: ast.parse(f.read_text("utf-8"), str(f)) for f in files}
-    family = _exception_family(trees.values())
+    family = _exception_family(trees.values(), "ZaitakuError")
+    framed = _exception_family(trees.values(), "InputError")
     result = Scan([], [])
     for path, tree in trees.items():
         rel = path.relative_to(root.parent).as_posix()
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
-                _call(node, f"{rel}:{node.lineno}", family, result)
+                _call(node, f"{rel}:{node.lineno}", family, framed, result)
     return result
 
 
-def _exception_family(trees: object) -> set[str]:
+def _exception_family(trees: object, root: str) -> set[str]:
     bases: dict[str, set[str]] = {}
     for tree in trees:  # type: ignore[attr-defined]
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 bases[node.name] = {_name(b) for b in node.bases}
-    family = {"ZaitakuError"}
+    family = {root}
     grown = True
     while grown:
         grown = False
@@ -123,7 +124,7 @@ def english(node: ast.expr) -> bool:
     return any(_WORD.search(_MARKUP.sub("", p)) for p in parts)
 
 
-def _call(node: ast.Call, where: str, family: set[str], result: Scan) -> None:
+def _call(node: ast.Call, where: str, family: set[str], framed: set[str], result: Scan) -> None:
     func = _name(node.func)
     args = node.args
     values = {k.arg for k in node.keywords if k.arg is not None}
@@ -150,11 +151,12 @@ def _call(node: ast.Call, where: str, family: set[str], result: Scan) -> None:
                         Found(where, f"{func}(…) with built text: pass a template and values")
                     )
                 continue
+            frame = FRAME if func in framed else set()
             for text in texts:
                 result.keys.append(Found(where, text))
                 if not spread:
-                    _check_values(text, values - FRAME, where, result)
-                    clash = placeholders(text) & FRAME
+                    _check_values(text, values - frame, where, result)
+                    clash = placeholders(text) & frame
                     if clash:
                         result.problems.append(
                             Found(where, f"placeholder {sorted(clash)} is a frame argument")

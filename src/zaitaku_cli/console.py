@@ -280,7 +280,7 @@ def reject_lines(summary: IngestSummary, limit: int = 5) -> Iterable[str]:
         if ex.get("column") not in (None, ""):
             where.append(t("column {column}", column=ex["column"]))
         if ex.get("value") not in (None, ""):
-            where.append(t("value {value}", value=ex["value"]))
+            where.append(t("value {value}", value=stored(str(ex["value"]))))
         reason = stored(ex.get("reason") or "")
         yield "    " + t("e.g. {where}: {reason}", where=join(where), reason=reason)
 

@@ -31,6 +31,7 @@ from zaitaku_cli.errors import (
     RejectRateExceeded,
     WarehouseError,
 )
+from zaitaku_cli.i18n import N_, and_more, join, stored, t
 from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.claims_extract import (
     ClaimsMapping,
@@ -60,7 +61,10 @@ SHOWN_PAIRS = 5
 UNMAPPED_TOP = 20
 # 在宅医療 (section C of the medical fee table) codes start with 114.
 HOME_CARE_PREFIX = "114"
-MERGED_REASON = 'line merged into an earlier row by quotes (a " left open, or a quoted line break)'
+MERGED_REASON = N_(
+    'line merged into an earlier row by quotes (a " left open, or a quoted line break)'
+)
+WRONG_FIELDS = N_("wrong number of fields")
 
 _TEMP_VIEWS = ("stg_claim_lines", "raw_claim_lines", "claims_raw_lines")
 _TEMP_TABLES = (
@@ -133,8 +137,7 @@ def ingest_claim_extracts(
         except InputError as exc:
             loaded = [Path(s.file).name for s in summaries if s.status == "loaded"]
             if loaded:
-                before = f"loaded before it: {', '.join(loaded)}"
-                exc.hint = f"{exc.hint}; {before}" if exc.hint else before
+                exc.add_hint(t("loaded before it: {files}", files=join(loaded)))
             raise
     return summaries
 
@@ -165,8 +168,14 @@ def ingest_claim_extract(
             details={"ingest_id": previous.ingest_id, "previous_rows_loaded": previous.rows_loaded},
         )
         summary.warnings.append(
-            f"{path.name}: identical to {previous.file_name}, already ingested on "
-            f"{previous.ingested_at:%Y-%m-%d %H:%M} (ingest #{previous.ingest_id}); nothing loaded"
+            t(
+                "{file}: identical to {previous}, already ingested on {when} "
+                "(ingest #{ingest_id}); nothing loaded",
+                file=path.name,
+                previous=previous.file_name,
+                when=f"{previous.ingested_at:%Y-%m-%d %H:%M}",
+                ingest_id=previous.ingest_id,
+            )
         )
         return summary
 
@@ -308,7 +317,7 @@ def _check_and_load(
     """
     key = wh.hmac_key()
     ipad, opad = hmac_pads(key)
-    progress.start(f"{path.name}: checking and loading lines")
+    progress.start(t("{file}: checking and loading lines", file=path.name))
     wh.materialize("staging/stg_claim_persons", {"hmac_ipad": ipad, "hmac_opad": opad})
     for distinct_values in ("eras", "months", "municipalities", "births"):
         wh.materialize(f"staging/stg_claim_{distinct_values}")
@@ -366,9 +375,7 @@ def _check_and_load(
         )
     )
     if malformed:
-        reasons["wrong number of fields"] = reasons.get("wrong number of fields", 0) + len(
-            malformed
-        )
+        reasons[WRONG_FIELDS] = reasons.get(WRONG_FIELDS, 0) + len(malformed)
     if merged:
         reasons[MERGED_REASON] = merged
     reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -384,10 +391,19 @@ def _check_and_load(
     rate = rows_rejected / rows_read if rows_read else 0.0
     if rate > rules.max_reject_rate:
         raise RejectRateExceeded(
-            _refusal(rows_rejected, rows_read, rate, rules.max_reject_rate, reasons, examples),
+            "{rejected:,} of {read:,} rows rejected ({rate:.2%}), above the limit of "
+            "{limit:.2%}. Most common: {reasons}. First: {examples}",
             file=path,
             hint="nothing of this file was kept; fix those rows, map headers or codes with "
             "--mapping, or raise --max-reject-rate",
+            rejected=rows_rejected,
+            read=rows_read,
+            rate=rate,
+            limit=rules.max_reject_rate,
+            reasons="; ".join(
+                f"{n:,} × {stored(reason)}" for reason, n in list(reasons.items())[:3]
+            ),
+            examples="; ".join(_example(e) for e in examples),
         )
 
     grain_warnings, replaced = _apply_grain(wh, path, ingest_id, replace=rules.replace)
@@ -409,11 +425,14 @@ def _check_and_load(
     warnings = grain_warnings + _warnings(layout, parsed)
     if merged:
         warnings.append(
-            f"{merged:,} line(s) are not rows of their own: quotes merged them into earlier "
-            "rows (see the rejects with the wrong number of fields); they count as rejected"
+            t(
+                "{lines:,} line(s) are not rows of their own: quotes merged them into earlier "
+                "rows (see the rejects with the wrong number of fields); they count as rejected",
+                lines=merged,
+            )
         )
     if rows_read == 0:
-        warnings.append("no data lines: only a header")
+        warnings.append(t("no data lines: only a header"))
     details: dict[str, Any] = {
         "encoding": parsed.decoded.encoding,
         # bytes converted to UTF-8 (a UTF-8 file is only parsed)
@@ -454,7 +473,12 @@ def _check_and_load(
     )
     if merged:
         malformed.append(
-            {"row": None, "reason": MERGED_REASON, "value": f"{merged} lines", "raw_row": None}
+            {
+                "row": None,
+                "reason": MERGED_REASON,
+                "value": N_("{lines} lines").format(lines=merged),
+                "raw_row": None,
+            }
         )
     if malformed:
         wh.con.register("claims_malformed_rejects", pa.Table.from_pylist(malformed))
@@ -518,8 +542,10 @@ def _malformed_rejects(layout: ExtractLayout, parsed: ParsedExtract) -> list[dic
     return [
         {
             "row": m.line,
-            "reason": "wrong number of fields",
-            "value": f"{m.fields} fields, the header has {len(layout.headers)}",
+            "reason": WRONG_FIELDS,
+            "value": N_("{fields} fields, the header has {columns}").format(
+                fields=m.fields, columns=len(layout.headers)
+            ),
             "raw_row": m.shape,
         }
         for m in parsed.malformed
@@ -566,26 +592,14 @@ def _examples(
     return [example for _, _, example in sorted(found, key=lambda f: (f[0], f[1]))][:EXAMPLES]
 
 
-def _refusal(
-    rejected: int,
-    read: int,
-    rate: float,
-    limit: float,
-    reasons: dict[str, int],
-    examples: list[dict[str, Any]],
-) -> str:
-    top = "; ".join(f"{n:,} × {reason}" for reason, n in list(reasons.items())[:3])
-    shown = "; ".join(
-        f"line {e['row']}"
-        + (f" {e['column']}" if e["column"] else "")
-        + (f" {e['value']!r}" if e["value"] not in (None, "") else "")
-        + f": {e['reason']}"
-        for e in examples
-    )
-    return (
-        f"{rejected:,} of {read:,} rows rejected ({rate:.2%}), above the limit of {limit:.2%}. "
-        f"Most common: {top}. First: {shown}"
-    )
+def _example(e: dict[str, Any]) -> str:
+    """One rejected line for a refusal: 'line 7 性別 'a': 性別: not 1 or 2'."""
+    where = [t("line {row}", row=e["row"])]
+    if e["column"]:
+        where.append(e["column"])
+    if e["value"] not in (None, ""):
+        where.append(repr(stored(e["value"])))
+    return f"{' '.join(where)}: {stored(e['reason'])}"
 
 
 def _unmapped_codes(wh: Warehouse, ingest_id: int) -> list[dict[str, Any]]:
@@ -638,8 +652,14 @@ def _apply_grain(
         raise _overlap_error(path, same)
     replaced = _supersede(wh, ingest_id) if same else []
     warnings = [
-        f"replaced {r['lines']:,} claim lines of {r['pairs']} (保険者番号, 診療年月) pair(s) "
-        f"loaded from {r['file_name']} (ingest {r['ingest_id']})"
+        t(
+            "replaced {lines:,} claim lines of {pairs} (保険者番号, 診療年月) pair(s) "
+            "loaded from {file} (ingest {ingest_id})",
+            lines=r["lines"],
+            pairs=r["pairs"],
+            file=r["file_name"],
+            ingest_id=r["ingest_id"],
+        )
         for r in replaced
     ]
     unknown = wh.fetch_all(
@@ -654,22 +674,26 @@ def _apply_grain(
         months = sorted({m for m, _, _ in unknown})
         files = sorted({(i, f) for _, f, i in unknown})
         warnings.append(
-            f"service months {_first(months, SHOWN_PAIRS)} hold lines without 保険者番号 here "
-            f"and lines with one in {_first([f'{f} (ingest {i})' for i, f in files], 3)}, or "
-            "the other way round: if they are the same claims, they count twice (only equal "
-            "(保険者番号, 診療年月) pairs are refused or replaced)"
+            t(
+                "service months {months} hold lines without 保険者番号 here and lines with one "
+                "in {files}, or the other way round: if they are the same claims, they count "
+                "twice (only equal (保険者番号, 診療年月) pairs are refused or replaced)",
+                months=_first(months, SHOWN_PAIRS),
+                files=_first(
+                    [t("{file} (ingest {ingest_id})", file=f, ingest_id=i) for i, f in files], 3
+                ),
+            )
         )
     return warnings, replaced
 
 
 def _pair_label(insurer_no: str | None, month: date) -> str:
-    return f"{insurer_no or '(no 保険者番号)'} {month:%Y-%m}"
+    return f"{insurer_no or t('(no 保険者番号)')} {month:%Y-%m}"
 
 
 def _first(items: list[str], n: int) -> str:
     """The first n items and how many more."""
-    shown = ", ".join(items[:n])
-    return shown + (f" and {len(items) - n} more" if len(items) > n else "")
+    return and_more(join(items[:n]), len(items) - n)
 
 
 def _overlap_error(path: Path, same: list[tuple[Any, ...]]) -> ClaimsOverlap:
@@ -687,22 +711,33 @@ def _overlap_error(path: Path, same: list[tuple[Any, ...]]) -> ClaimsOverlap:
         entry["lines"] += int(old_lines)
     labels = [_pair_label(i, m) for i, m in pairs]
     files = [
-        f"{e['file_name']} (ingest {e['ingest_id']}, {_when(e['ingested_at'])})"
+        t(
+            "{file} (ingest {ingest_id}, {when})",
+            file=e["file_name"],
+            ingest_id=e["ingest_id"],
+            when=_when(e["ingested_at"]),
+        )
         for e in sorted(earlier.values(), key=lambda e: e["ingest_id"])
     ]
     ids = sorted(earlier)
-    remove = (
-        f"`zaitaku remove {ids[0]}`"
-        if len(ids) == 1
-        else "`zaitaku remove ID` for each ingest named"
-    )
     n = len(pairs)
     return ClaimsOverlap(
-        f"{n} (保険者番号, 診療年月) pair{'s' if n > 1 else ''} already loaded from another "
-        f"file: {_first(labels, SHOWN_PAIRS)}; loaded from {_first(files, SHOWN_PAIRS)}",
+        "1 (保険者番号, 診療年月) pair already loaded from another file: {labels}; loaded from "
+        "{files}"
+        if n == 1
+        else "{count} (保険者番号, 診療年月) pairs already loaded from another file: {labels}; "
+        "loaded from {files}",
         file=path,
         hint="nothing of this file was kept. If this file supersedes those claims, ingest it "
-        f"again with --replace; to take the earlier file out instead, run {remove}",
+        "again with --replace; to take the earlier file out instead, run `zaitaku remove {id}`"
+        if len(ids) == 1
+        else "nothing of this file was kept. If this file supersedes those claims, ingest it "
+        "again with --replace; to take the earlier file out instead, run `zaitaku remove ID` "
+        "for each ingest named",
+        count=n,
+        labels=_first(labels, SHOWN_PAIRS),
+        files=_first(files, SHOWN_PAIRS),
+        id=ids[0],
         pairs=[
             {"insurer_no": i, "service_month": f"{m:%Y-%m}", "lines": n}
             for (i, m), n in pairs.items()
@@ -736,8 +771,10 @@ def _supersede(wh: Warehouse, ingest_id: int) -> list[dict[str, Any]]:
     if int(deleted) != int(expected):
         # claim_pairs out of step with claim_lines: a bug, and the rollback keeps both as were
         raise WarehouseError(
-            f"replacing found {deleted:,} claim lines where claim_pairs says {expected:,}: "
-            "nothing was changed; please report this"
+            "replacing found {deleted:,} claim lines where claim_pairs says {expected:,}: "
+            "nothing was changed; please report this",
+            deleted=int(deleted),
+            expected=int(expected),
         )
     wh.con.execute(
         """
@@ -779,14 +816,19 @@ def _warnings(layout: ExtractLayout, parsed: ParsedExtract) -> list[str]:
     warnings = []
     if parsed.quoted_line_breaks:
         warnings.append(
-            "some quoted fields hold line breaks: line numbers of rejects after them may be "
-            "off by the number of such breaks"
+            t(
+                "some quoted fields hold line breaks: line numbers of rejects after them may be "
+                "off by the number of such breaks"
+            )
         )
     if parsed.decoded.replaced:
         warnings.append(
-            f"some bytes were not valid {parsed.decoded.encoding}: their rows were rejected; "
-            "if many, pass --encoding to match how the file was saved"
+            t(
+                "some bytes were not valid {encoding}: their rows were rejected; if many, pass "
+                "--encoding to match how the file was saved",
+                encoding=parsed.decoded.encoding,
+            )
         )
     if layout.ignored:
-        warnings.append(f"columns not used: {', '.join(layout.ignored)}")
+        warnings.append(t("columns not used: {columns}", columns=join(layout.ignored)))
     return warnings

@@ -18,6 +18,7 @@ import fastexcel
 import polars as pl
 
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
+from zaitaku_cli.i18n import N_, t
 from zaitaku_cli.readers.encoding import read_text
 from zaitaku_cli.readers.labels import normalize_label
 from zaitaku_cli.readers.wareki import find_as_of
@@ -34,7 +35,7 @@ _NAME_HEADER = re.compile(r"^[市区町村郡]{2,}(名|等)?$")
 _TOTAL_NAMES = frozenset({"計", "合計", "総計", "県計", "全県計", "都計", "道計", "府計"})
 _COUNT = re.compile(r"^\d+$")
 _NEGATIVE = re.compile(r"^[-−‐ー－]\d+$")
-_HEADER_HINT = "the header's first cell should be 市町名 (or 市町村名, 市区町村…), then 受理記号"
+_HEADER_HINT = N_("the header's first cell should be 市町名 (or 市町村名, 市区町村…), then 受理記号")
 _TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -72,8 +73,9 @@ def read_count_table(path: Path) -> CountTable:
         )
     if suffix not in _TEXT_SUFFIXES:
         raise UnsupportedFormatError(
-            f"unknown file type {path.suffix or '(none)'}",
+            "unknown file type {suffix}",
             file=path,
+            suffix=path.suffix or t("(none)"),
             hint="give a .csv, .txt or .xlsx count table",
         )
     text, encoding = _decode(path)
@@ -116,7 +118,10 @@ def _xlsx_rows(path: Path) -> tuple[str, list[Row]]:
         reader = fastexcel.read_excel(path)
     except fastexcel.FastExcelError as exc:  # corrupt, encrypted or not a zip at all
         raise UnsupportedFormatError(
-            f"cannot open the workbook: {exc}", file=path, hint="save it again as .xlsx"
+            "cannot open the workbook: {reason}",
+            file=path,
+            hint="save it again as .xlsx",
+            reason=exc,
         ) from exc
     for name in reader.sheet_names:
         # skip_rows=0 keeps leading empty rows, so that row numbers match Excel's.
@@ -128,9 +133,10 @@ def _xlsx_rows(path: Path) -> tuple[str, list[Row]]:
         if _find_header(rows) is not None:
             return name, rows
     raise InputError(
-        f"no sheet has a header row in its first {HEADER_SEARCH_ROWS} rows",
+        "no sheet has a header row in its first {rows} rows",
         file=path,
         hint=_HEADER_HINT,
+        rows=HEADER_SEARCH_ROWS,
     )
 
 
@@ -182,9 +188,10 @@ def _parse(path: Path, rows: list[Row], *, encoding: str | None, sheet: str | No
     header = _find_header(rows)
     if header is None:
         raise InputError(
-            f"no header row in the first {HEADER_SEARCH_ROWS} lines",
+            "no header row in the first {rows} lines",
             file=path,
             hint=_HEADER_HINT,
+            rows=HEADER_SEARCH_ROWS,
         )
     header_row, header_cells, _ = rows[header.index]
     name_header = header_cells[header.name_col]
@@ -262,16 +269,19 @@ def _check_labels(path: Path, row: int, cells: list[str], label_cols: list[int])
         raw = cells[i]
         if not raw:
             raise InputError(
-                f"label column {position} has no header",
+                "label column {position} has no header",
                 file=path,
+                position=position,
                 row=row,
                 hint="write its 受理記号 (e.g. 支援診１) in the header or delete the column",
             )
         key = normalize_label(raw)
         if key in seen:
             raise InputError(
-                f"{raw} appears twice in the header (also as {seen[key]})",
+                "{label} appears twice in the header (also as {first})",
                 file=path,
+                label=raw,
+                first=seen[key],
                 row=row,
                 column=raw,
                 hint="keep one column per 受理記号",
@@ -294,8 +304,10 @@ def _row_cells(
         # (盛 岡 市) is everything before them.
         if len(cells) < n + 1:
             raise InputError(
-                f"{len(cells) - 1} values for {n} columns",
+                "{values} values for {columns} columns",
                 file=path,
+                values=len(cells) - 1,
+                columns=n,
                 row=number,
                 hint="every row needs one count per 受理記号 column (0 if none)",
             )
@@ -306,8 +318,10 @@ def _row_cells(
         extra = [c for c in padded[width:] if c]
         if extra:
             raise InputError(
-                f"value {extra[0]} is beyond the last column ({labels[-1]})",
+                "value {value} is beyond the last column ({last})",
                 file=path,
+                value=extra[0],
+                last=labels[-1],
                 row=number,
                 hint="give that column a 受理記号 header or delete the value",
             )
@@ -339,21 +353,28 @@ def _count(path: Path, row: int, label: str, raw: str) -> int:
         count = int(text)
         if count > _MAX_COUNT:
             raise InputError(
-                f"{raw} facilities is not a plausible count",
+                "{value} facilities is not a plausible count",
                 file=path,
                 row=row,
                 column=label,
-                hint=f"a count table holds numbers of facilities (at most {_MAX_COUNT:,})",
+                hint="a count table holds numbers of facilities (at most {most:,})",
+                value=raw,
+                most=_MAX_COUNT,
             )
         return count
     if _NEGATIVE.match(text):
         raise InputError(
-            f"negative count {raw}", file=path, row=row, column=label, hint="counts are ≥ 0"
+            "negative count {value}",
+            file=path,
+            row=row,
+            column=label,
+            hint="counts are ≥ 0",
+            value=raw,
         )
-    shown = repr(raw) if raw else "empty cell"
     raise InputError(
-        f"{shown} is not a count",
+        "{value} is not a count",
         file=path,
+        value=repr(raw) if raw else t("empty cell"),
         row=row,
         column=label,
         hint="write a whole number of facilities (0 if there are none)",
@@ -371,8 +392,10 @@ def _check_total(
         summed = sum(values[position] for _, _, values in records)
         if summed != printed[position]:
             raise InputError(
-                f"計 is {printed[position]} but the rows above sum to {summed}",
+                "計 is {printed} but the rows above sum to {summed}",
                 file=path,
+                printed=printed[position],
+                summed=summed,
                 row=row,
                 column=label,
                 hint="correct the 計 row or the counts above it",
