@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from zaitaku_cli.errors import ConfigError
+from zaitaku_cli.i18n import N_, join, t
 
 DEFAULT_WAREHOUSE = Path("data/zaitaku.duckdb")
 DEFAULT_OUT_DIR = Path("data/processed")
@@ -33,7 +34,12 @@ CONFIG_KEYS: dict[str, Any] = {
     "log": str,
 }
 
-_TYPE_NAMES = {str: "text in quotes", int: "a whole number", bool: "true or false", list: "a list"}
+_TYPE_NAMES = {
+    str: N_("text in quotes"),
+    int: N_("a whole number"),
+    bool: N_("true or false"),
+    list: N_("a list"),
+}
 
 # DuckDB's memory_limit: a number and a unit (it also takes KiB…TiB).
 _MEMORY_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)\s*$", re.IGNORECASE)
@@ -59,21 +65,42 @@ def check_config_keys(
         where = f"{section}.{key}" if section else key
         if key not in schema:
             near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
-            known = ", ".join(sorted(schema))
-            hint = f"did you mean '{section + '.' if section else ''}{near[0]}'? " if near else ""
-            place = f"in [{section}]" if section else "at the top level"
-            raise ConfigError(f"{file}: unknown setting '{where}' — {hint}Known {place}: {known}")
+            suggestion = (
+                t("did you mean '{key}'? ", key=f"{section + '.' if section else ''}{near[0]}")
+                if near
+                else ""
+            )
+            listed = (
+                t("Known in [{section}]: {keys}", section=section, keys=join(sorted(schema)))
+                if section
+                else t("Known at the top level: {keys}", keys=join(sorted(schema)))
+            )
+            raise ConfigError(
+                "{file}: unknown setting '{key}' — {suggestion}{known}",
+                file=file,
+                key=where,
+                suggestion=suggestion,
+                known=listed,
+            )
         expected = schema[key]
         if isinstance(expected, Mapping):
             if not isinstance(value, dict):
-                raise ConfigError(f"{file}: '{where}' must be a section, written [{where}]")
+                raise ConfigError(
+                    "{file}: '{key}' must be a section, written [{key}]", file=file, key=where
+                )
             check_config_keys(value, expected, file=file, section=where)
             continue
         types = expected if isinstance(expected, tuple) else (expected,)
         # TOML's true is a Python bool, which is an int too: only accept it where bool is meant
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
-            raise ConfigError(f"{file}: '{where}' must be {wanted}, not {value!r}")
+            wanted = t(" or ").join(t(_TYPE_NAMES.get(kind, kind.__name__)) for kind in types)
+            raise ConfigError(
+                "{file}: '{key}' must be {wanted}, not {value!r}",
+                file=file,
+                key=where,
+                wanted=wanted,
+                value=value,
+            )
 
 
 def _file_settings(config_file: Path) -> dict[str, Any]:
@@ -83,14 +110,18 @@ def _file_settings(config_file: Path) -> dict[str, Any]:
         with config_file.open("rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{config_file}: not valid TOML ({exc})") from exc
+        raise ConfigError(
+            "{file}: not valid TOML ({reason})", file=config_file, reason=exc
+        ) from exc
     section = data
     if isinstance(data.get("zaitaku"), dict):
         outside = sorted(k for k in data if k != "zaitaku")
         if outside:
             raise ConfigError(
-                f"{config_file}: settings both under [zaitaku] and outside it "
-                f"({', '.join(outside)}): put them all in one place"
+                "{file}: settings both under [zaitaku] and outside it ({keys}): put them all in "
+                "one place",
+                file=config_file,
+                keys=join(outside),
             )
         section = data["zaitaku"]
     check_config_keys(section, CONFIG_KEYS, file=config_file)
@@ -103,8 +134,10 @@ def memory_limit(value: str, source: str) -> str:
     found = _MEMORY_SIZE.match(value)
     if not found:
         raise ConfigError(
-            f"{source}: {value!r} is not a memory size — write a number and a unit, "
-            "e.g. 2GB or 512MB (KB, MB, GB, TB; or KiB, MiB, GiB, TiB)"
+            "{source}: {value!r} is not a memory size — write a number and a unit, "
+            "e.g. 2GB or 512MB (KB, MB, GB, TB; or KiB, MiB, GiB, TiB)",
+            source=source,
+            value=value,
         )
     number, unit = found.groups()
     unit = unit[0].upper() + unit[1:-1].lower() + "B"  # gib → GiB, mb → MB

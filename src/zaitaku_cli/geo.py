@@ -9,12 +9,12 @@ candidate name length, over the distinct address heads only.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 import polars as pl
 
 from zaitaku_cli.i18n import N_
+from zaitaku_cli.i18n import polars_format as _format
 from zaitaku_cli.reference import municipalities
 
 __all__ = [
@@ -188,13 +188,6 @@ def _other_pref_expr(text: pl.Expr) -> pl.Expr:
     """The prefecture name the text starts with, if any (only asked of unresolved rows)."""
     names = sorted(_pref_names().values(), key=len, reverse=True)
     return text.str.extract("^(" + "|".join(names) + ")", 1)
-
-
-def _format(template: str, **values: pl.Expr) -> pl.Expr:
-    """`template` (a catalogue message with named placeholders) filled per row from `values`:
-    the reason stays English in the warehouse and is shown through the catalogue."""
-    names = re.findall(r"\{(\w+)\}", template)
-    return pl.format(re.sub(r"\{\w+\}", "{}", template), *(values[n] for n in names))
 
 
 def _unresolved_reason(hit_kind: str) -> pl.Expr:

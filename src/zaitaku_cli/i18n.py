@@ -21,7 +21,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 Language = Literal["en", "ja"]
 LANGUAGES: tuple[Language, ...] = ("en", "ja")
@@ -159,6 +159,16 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
             continue
         found.append((pattern, _PLACEHOLDER.sub(r"{\1}", japanese)))
     return found
+
+
+def polars_format(template: str, **values: Any) -> Any:
+    """A Polars expression filling `template` (a catalogue message with named placeholders) per
+    row from the expressions `values`: for messages stored with the rows (rejects' reasons),
+    which stay English there and are shown through `stored`."""
+    import polars as pl
+
+    names = re.findall(r"\{(\w+)\}", template)
+    return pl.format(re.sub(r"\{\w+\}", "{}", template), *(values[n] for n in names))
 
 
 def join(items: Iterable[object]) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import N_, and_more, join, polars_format, stored, t
 from zaitaku_cli.readers.enrolment import read_enrolment, read_enrolment_mapping
 from zaitaku_cli.readers.population_table import population_columns, read_population_table
 from zaitaku_cli.reference import municipalities
@@ -139,13 +140,13 @@ def _population_checks(columns: list[str]) -> list[_Check]:
         _Check(
             "code5",
             ~pl.col("code5").str.contains(r"^[0-9]{5}$"),
-            pl.lit("code5 must be 5 digits"),
+            pl.lit(N_("code5 must be 5 digits")),
             pl.col("code5"),
         ),
         _Check(
             "code5",
             pl.col("code5").str.contains(r"^[0-9]{5}$") & pl.col("ref_kind").is_null(),
-            pl.lit("not a current municipality code (municipality list of 2024-01-01)"),
+            pl.lit(N_("not a current municipality code (municipality list of 2024-01-01)")),
             pl.col("code5"),
         ),
         _Check(
@@ -159,35 +160,40 @@ def _population_checks(columns: list[str]) -> list[_Check]:
                     != _check_digit_expr(pl.col("code5"))
                 )
             ),
-            pl.lit("code6 must be code5 followed by its check digit"),
+            pl.lit(N_("code6 must be code5 followed by its check digit")),
             pl.col("code6"),
         ),
         _Check(
             "kind",
             pl.col("ref_kind").is_not_null() & (pl.col("kind") != pl.col("ref_kind")),
-            pl.format("the code is a {} in the municipality list", pl.col("ref_kind")),
+            polars_format(
+                N_("the code is a {kind} in the municipality list"), kind=pl.col("ref_kind")
+            ),
             pl.col("kind"),
         ),
         _Check(
             "as_of",
             pl.col("as_of").str.to_date("%Y-%m-%d", strict=False).is_null(),
-            pl.lit("as_of must be a date like 2026-01-01"),
+            pl.lit(N_("as_of must be a date like 2026-01-01")),
             pl.col("as_of"),
         ),
     ]
     checks += [
-        _Check(c, ~_is_count(c), pl.lit("must be a whole number of 0 or more"), pl.col(c))
+        _Check(c, ~_is_count(c), pl.lit(N_("must be a whole number of 0 or more")), pl.col(c))
         for c in counts
     ]
     sums = {
-        "total": (["male", "female"], "male + female"),
-        "band_gap": ([*bands], "total − the sum of the 5-year bands"),
-        "age0_14": (bands[:3], "a00_04 + a05_09 + a10_14"),
-        "age15_64": (bands[3:13], "the sum of a15_19 … a60_64"),
-        "age65p": (bands[13:], "the sum of a65_69 … a100p"),
-        "age75p": (bands[15:], "the sum of a75_79 … a100p"),
+        "total": (["male", "female"], N_("total must equal male + female = {value}")),
+        "band_gap": (
+            [*bands],
+            N_("band_gap must equal total − the sum of the 5-year bands = {value}"),
+        ),
+        "age0_14": (bands[:3], N_("age0_14 must equal a00_04 + a05_09 + a10_14 = {value}")),
+        "age15_64": (bands[3:13], N_("age15_64 must equal the sum of a15_19 … a60_64 = {value}")),
+        "age65p": (bands[13:], N_("age65p must equal the sum of a65_69 … a100p = {value}")),
+        "age75p": (bands[15:], N_("age75p must equal the sum of a75_79 … a100p = {value}")),
     }
-    for column, (parts, how) in sums.items():
+    for column, (parts, message) in sums.items():
         expected = pl.sum_horizontal(*(_count(p) for p in parts))
         if column == "band_gap":
             expected = _count("total") - expected
@@ -197,7 +203,7 @@ def _population_checks(columns: list[str]) -> list[_Check]:
             _Check(
                 column,
                 every & (got != want),
-                pl.format(f"{column} must equal {how} = {{}}", want),
+                polars_format(message, value=want),
                 pl.col(column),
             )
         )
@@ -205,7 +211,9 @@ def _population_checks(columns: list[str]) -> list[_Check]:
         _Check(
             "code5",
             pl.col("code5").is_duplicated() & (pl.col("first_row") != pl.col("source_row")),
-            pl.format("the unit appears again (first at row {})", pl.col("first_row")),
+            polars_format(
+                N_("the unit appears again (first at row {first})"), first=pl.col("first_row")
+            ),
             pl.col("code5"),
         )
     )
@@ -225,15 +233,19 @@ def _aggregate_checks(rows: pl.DataFrame) -> pl.DataFrame:
     prefs = rows.filter(pl.col("ref_kind") == "都道府県").join(by_pref, on="pref_code", how="left")
     cities = rows.filter(pl.col("ref_kind") == "政令市").join(by_city, on="code5", how="left")
     found = []
-    for frame, what in ((prefs, "its municipalities"), (cities, "its wards")):
+    over = (
+        (prefs, N_("{measure} must equal the sum over its municipalities = {value}")),
+        (cities, N_("{measure} must equal the sum over its wards = {value}")),
+    )
+    for frame, message in over:
         for m in measures:
             found.append(
                 frame.filter(_count(m) != pl.col(f"sum_{m}").fill_null(0)).select(
                     pl.col("source_row").alias("row_number"),
                     pl.lit(m).alias("column_name"),
-                    pl.format(
-                        f"{m} must equal the sum over {what} = {{}}", pl.col(f"sum_{m}")
-                    ).alias("reason"),
+                    polars_format(message, measure=pl.lit(m), value=pl.col(f"sum_{m}")).alias(
+                        "reason"
+                    ),
                     pl.col(m).alias("value"),
                     "raw_row",
                 )
@@ -249,15 +261,15 @@ def _check_complete(path: Path, rows: pl.DataFrame) -> None:
     missing = needed.join(rows.select("code5"), on="code5", how="anti").sort("code5")
     if missing.height:
         names = municipalities().select("code5", "name")
-        shown = ", ".join(
+        shown = join(
             f"{c} {n}"
             for c, n in missing.join(names, on="code5").select("code5", "name").head(_SHOW).rows()
         )
-        more = f" and {missing.height - _SHOW} more" if missing.height > _SHOW else ""
         raise InputError(
-            f"{missing.height} municipalities or wards of the prefectures in the table have no "
-            f"row: {shown}{more}",
+            "{count} municipalities or wards of the prefectures in the table have no row: {units}",
             file=path,
+            count=missing.height,
+            units=and_more(shown, missing.height - _SHOW),
             column="code5",
             hint="a population table covers whole prefectures (every 市町村, 特別区 and 政令市 "
             "ward), so that no area mixes two dates; nothing was loaded",
@@ -269,8 +281,9 @@ def _one_date(path: Path, frame: pl.DataFrame, column: str) -> date:
     if len(dates) != 1:
         second = frame.filter(pl.col(column) != dates[0]).row(0, named=True)
         raise InputError(
-            f"the table holds several dates ({', '.join(str(d) for d in dates)})",
+            "the table holds several dates ({dates})",
             file=path,
+            dates=join(dates),
             row=second["source_row"],
             column=column,
             hint="load one table per date",
@@ -364,7 +377,7 @@ def _enrolment_checks(has_scheme: bool) -> list[_Check]:
         _Check(
             "municipality_code",
             pl.col("code5").is_null(),
-            pl.lit("市町村コード must be 5 digits, or 6 with the check digit"),
+            pl.lit(N_("市町村コード must be 5 digits, or 6 with the check digit")),
             pl.col("municipality_code"),
         ),
         _Check(
@@ -375,50 +388,58 @@ def _enrolment_checks(has_scheme: bool) -> list[_Check]:
                 pl.col("digits").str.slice(5, 1).cast(pl.Int64, strict=False)
                 != _check_digit_expr(pl.col("code5"))
             ),
-            pl.lit("市町村コード: the check digit does not match (6 digits = code + check digit)"),
+            pl.lit(
+                N_("市町村コード: the check digit does not match (6 digits = code + check digit)")
+            ),
             pl.col("municipality_code"),
         ),
         _Check(
             "municipality_code",
             pl.col("code5").is_not_null()
             & (pl.col("ref_kind").is_null() | ~pl.col("ref_kind").is_in([*_BASE_KINDS, "政令市"])),
-            pl.lit("市町村コード: not a current municipality, 政令市 or ward"),
+            pl.lit(N_("市町村コード: not a current municipality, 政令市 or ward")),
             pl.col("municipality_code"),
         ),
         _Check(
             "age_group",
             ~pl.col("age_group").is_in(AGE_GROUPS),
-            pl.lit("年齢階級 must be under65, 65to74 or 75plus (map yours with --mapping)"),
+            pl.lit(N_("年齢階級 must be under65, 65to74 or 75plus (map yours with --mapping)")),
             pl.col("age_group"),
         ),
         _Check(
             "members",
             pl.col("members_value").is_null(),
-            pl.lit("被保険者数 must be a whole number of 0 or more"),
+            pl.lit(N_("被保険者数 must be a whole number of 0 or more")),
             pl.col("members"),
         ),
         _Check(
             "as_of",
             pl.col("as_of_value").is_null(),
-            pl.lit("基準日 must be a date like 2024-03-31"),
+            pl.lit(N_("基準日 must be a date like 2024-03-31")),
             pl.col("as_of"),
         ),
         _Check(
             "municipality_code",
             pl.col("key").is_duplicated() & (pl.col("first_row") != pl.col("source_row")),
-            pl.format(
-                "the same municipality, scheme and age group appear again (first at row {})",
-                pl.col("first_row"),
+            polars_format(
+                N_(
+                    "the same municipality, scheme and age group appear again "
+                    "(first at row {first})"
+                ),
+                first=pl.col("first_row"),
             ),
             pl.col("municipality_code"),
         ),
         _Check(
             "municipality_code",
             pl.col("city_row").is_not_null(),
-            pl.format(
-                "a ward of {}, which has its own row (row {}): it would be counted twice",
-                pl.col("parent_code5"),
-                pl.col("city_row"),
+            polars_format(
+                N_(
+                    "a ward of {city}, which has its own row (row {city_row}): it would be "
+                    "counted twice"
+                ),
+                city=pl.col("parent_code5"),
+                city_row=pl.col("city_row"),
             ),
             pl.col("municipality_code"),
         ),
@@ -428,7 +449,7 @@ def _enrolment_checks(has_scheme: bool) -> list[_Check]:
             _Check(
                 "scheme",
                 ~pl.col("scheme").is_in(SCHEMES),
-                pl.lit("制度 must be 国保 or 後期 (map yours with --mapping)"),
+                pl.lit(N_("制度 must be 国保 or 後期 (map yours with --mapping)")),
                 pl.col("scheme"),
             )
         )
@@ -464,7 +485,13 @@ def ingest_enrolment(
     elif as_of is not None:
         given = frame["as_of"].unique().to_list()
         if given != [as_of.isoformat()]:
-            warnings.append(f"the 基準日 column says {', '.join(given)}; --as-of {as_of} used")
+            warnings.append(
+                t(
+                    "the 基準日 column says {dates}; --as-of {as_of} used",
+                    dates=join(given),
+                    as_of=as_of,
+                )
+            )
         frame = frame.with_columns(pl.lit(as_of.isoformat()).alias("as_of"))
     has_scheme = "scheme" in frame.columns
     if not has_scheme:
@@ -594,7 +621,13 @@ def _unchanged(kind: str, path: Path, sha: str, previous: tuple[Any, ...]) -> In
         pref_codes=[p for p in str(prefs or "").split(",") if p],
     )
     if file_name != path.name:
-        summary.warnings.append(f"the same bytes were loaded as {file_name} (ingest {ingest_id})")
+        summary.warnings.append(
+            t(
+                "the same bytes were loaded as {file} (ingest {ingest_id})",
+                file=file_name,
+                ingest_id=ingest_id,
+            )
+        )
     return summary
 
 
@@ -641,23 +674,36 @@ def _refuse(
         finally:
             wh.con.unregister("incoming_rejects")
     first = rejects.row(0, named=True)
-    others = [
-        f"row {r['row_number']}, column {r['column_name']}: {r['reason']}"
+    others = "; ".join(
+        t(
+            "row {row}, column {column}: {reason}",
+            row=r["row_number"],
+            column=r["column_name"],
+            reason=stored(r["reason"]),
+        )
         for r in rejects.slice(1, _SHOW - 1).iter_rows(named=True)
-    ]
-    more = f"; also {'; '.join(others)}" if others else ""
-    count = (
-        f" ({rejects.height} problems in {bad_rows} {'row' if bad_rows == 1 else 'rows'})"
-        if rejects.height > 1
-        else ""
     )
+    if rejects.height == 1:
+        message = N_("{reason} (value {value!r})")
+    elif bad_rows == 1:
+        message = N_("{reason} (value {value!r}) ({problems} problems in 1 row); also {others}")
+    else:
+        message = N_(
+            "{reason} (value {value!r}) ({problems} problems in {rows} rows); also {others}"
+        )
     raise InputError(
-        f"{first['reason']} (value {first['value']!r}){count}{more}",
+        message,
         file=path,
         row=first["row_number"],
         column=first["column_name"],
-        hint=f"nothing of the file was loaded; every problem is in table rejects "
-        f"(ingest {ingest_id})",
+        hint="nothing of the file was loaded; every problem is in table rejects "
+        "(ingest {ingest_id})",
+        reason=stored(first["reason"]),
+        value=first["value"],
+        problems=rejects.height,
+        rows=bad_rows,
+        others=others,
+        ingest_id=ingest_id,
     )
 
 
@@ -697,8 +743,14 @@ def _load(
             )
         for ingest_id, file_name, n in replaced:
             warnings.append(
-                f"replaced {n} rows of the same prefectures as of {as_of} loaded from "
-                f"{file_name} (ingest {ingest_id})"
+                t(
+                    "replaced {rows} rows of the same prefectures as of {as_of} loaded from "
+                    "{file} (ingest {ingest_id})",
+                    rows=n,
+                    as_of=as_of,
+                    file=file_name,
+                    ingest_id=ingest_id,
+                )
             )
         ingest_id = wh.new_ingest(
             kind=kind,
@@ -737,7 +789,12 @@ def _unused_warnings(wh: Warehouse, kind: str, prefs: list[str], as_of: date) ->
         )
     rows = wh.fetch_all(query, {"prefs": prefs, "as_of": as_of})
     return [
-        f"{pref}: a newer table (as of {newer_as_of}) is in use; this one ({as_of}) is kept but "
-        "not used (the newest as-of wins)"
+        t(
+            "{pref}: a newer table (as of {newer}) is in use; this one ({as_of}) is kept but "
+            "not used (the newest as-of wins)",
+            pref=pref,
+            newer=newer_as_of,
+            as_of=as_of,
+        )
         for pref, newer_as_of in rows
     ]

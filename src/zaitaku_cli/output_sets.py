@@ -84,7 +84,9 @@ class OutputSet:
             self.staging.mkdir()
         except OSError as exc:
             raise OutputSetError(
-                f"cannot write into {out_dir}: {exc.strerror or exc} — choose another --out folder"
+                "cannot write into {folder}: {reason} — choose another --out folder",
+                folder=out_dir,
+                reason=exc.strerror or exc,
             ) from exc
 
     # -- writing ---------------------------------------------------------------------------
@@ -106,8 +108,9 @@ class OutputSet:
                     digest.update(block)
         except OSError as exc:
             raise OutputSetError(
-                f"cannot write {self.path(file_name)}: {exc.strerror or exc}; "
-                "the previous outputs are unchanged"
+                "cannot write {path}: {reason}; the previous outputs are unchanged",
+                path=self.path(file_name),
+                reason=exc.strerror or exc,
             ) from exc
         self.entries.append(
             {
@@ -169,8 +172,9 @@ class OutputSet:
             _switch(self.link, final)
         except OSError as exc:
             raise OutputSetError(
-                f"cannot publish {self.link}: {exc.strerror or exc}; "
-                "the previous outputs are unchanged"
+                "cannot publish {path}: {reason}; the previous outputs are unchanged",
+                path=self.link,
+                reason=exc.strerror or exc,
             ) from exc
         _prune(self.versions, keep=final)
         return self.link

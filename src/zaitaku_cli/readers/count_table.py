@@ -35,7 +35,9 @@ _NAME_HEADER = re.compile(r"^[市区町村郡]{2,}(名|等)?$")
 _TOTAL_NAMES = frozenset({"計", "合計", "総計", "県計", "全県計", "都計", "道計", "府計"})
 _COUNT = re.compile(r"^\d+$")
 _NEGATIVE = re.compile(r"^[-−‐ー－]\d+$")
-_HEADER_HINT = N_("the header's first cell should be 市町名 (or 市町村名, 市区町村…), then 受理記号")
+_HEADER_HINT = N_(
+    "the header's first cell should be 市町名 (or 市町村名, 市区町村…), then 受理記号"
+)
 _TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
