@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.readers.small_csv import read_csv_rows
 from zaitaku_cli.reference import population
 
@@ -39,14 +40,16 @@ def read_population_table(path: Path) -> PopulationFile:
     if missing or extra:
         problems = []
         if missing:
-            problems.append(f"missing {', '.join(missing)}")
+            problems.append(t("missing {columns}", columns=join(missing)))
         if extra:
-            problems.append(f"unknown {', '.join(extra)}")
+            problems.append(t("unknown {columns}", columns=join(extra)))
         raise InputError(
-            f"the header is not that of a population table: {'; '.join(problems)}",
+            "the header is not that of a population table: {problems}",
             file=path,
             row=1,
             column=(missing or extra)[0],
-            hint="use the columns of the packaged population.csv: " + ",".join(expected),
+            hint="use the columns of the packaged population.csv: {expected}",
+            problems="; ".join(problems),
+            expected=",".join(expected),
         )
     return PopulationFile(path=path, encoding=encoding, rows=rows)

@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import join
 from zaitaku_cli.readers.encoding import decode_bytes
 
 __all__ = ["read_csv_rows"]
@@ -30,7 +31,7 @@ def read_csv_rows(
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", file=path) from exc
+        raise InputError("cannot read the file ({reason})", file=path, reason=exc.strerror) from exc
     if not data.strip():
         raise InputError("the file is empty", file=path)
     if encoding is None:
@@ -41,7 +42,11 @@ def read_csv_rows(
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             raise InputError(
-                f"not valid {encoding} text", file=path, row=line, hint="check the encoding"
+                "not valid {encoding} text",
+                file=path,
+                row=line,
+                hint="check the encoding",
+                encoding=encoding,
             ) from exc
     text = text.lstrip("\ufeff")
     if delimiter is None:
@@ -52,8 +57,9 @@ def read_csv_rows(
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
         raise InputError(
-            f"the header names {', '.join(repeated)} more than once",
+            "the header names {columns} more than once",
             file=path,
+            columns=join(repeated),
             row=1,
             column=repeated[0],
             hint="keep one column of each name",

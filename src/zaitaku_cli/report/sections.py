@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from zaitaku_cli.i18n import t
 from zaitaku_cli.reference import categories
 from zaitaku_cli.report import charts
 from zaitaku_cli.report.data import (
@@ -493,7 +494,9 @@ def rates_section(data: ReportData) -> Section:
         & (pl.col("denominator_kind") == "age75p")
     )
     if claims_rates.is_empty():
-        section.unavailable = "no rate of 訪問診療 per 1,000 aged 75+ (no claims or no population)"
+        section.unavailable = t(
+            "no rate of 訪問診療 per 1,000 aged 75+ (no claims or no population)"
+        )
         return section
     fy = str(claims_rates["period"].max())
     claims_rates = claims_rates.filter(pl.col("period") == fy)
@@ -565,7 +568,7 @@ def trends_section(data: ReportData) -> Section:
     )
     monthly = data.claims_monthly_pref
     if monthly is None:
-        section.unavailable = "no monthly claims of this prefecture"
+        section.unavailable = t("no monthly claims of this prefecture")
         return section
     months = sorted(monthly["period"].unique().to_list())
     x = [date(int(m[:4]), int(m[5:7]), 1) for m in months]
@@ -711,9 +714,9 @@ def projection_section(data: ReportData) -> Section:
             )
         )
     else:
-        section.unavailable = (
-            f"every base cell of {proj.base_period} is suppressed at this level: "
-            "try a coarser --level"
+        section.unavailable = t(
+            "every base cell of {base} is suppressed at this level: try a coarser --level",
+            base=proj.base_period,
         )
     section.blocks.append(
         TableView(
