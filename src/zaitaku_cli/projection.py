@@ -260,7 +260,7 @@ def _scenario_table(
                 (
                     r.row,
                     "area_code",
-                    t("{code} is not an area of this {level}", code=r.area_code, level=level),
+                    t("{code} is not an area of this {level}", code=r.area_code, level=t(level)),
                 )
             )
             continue
@@ -305,7 +305,7 @@ def _scenario_table(
             hint="use the area codes of the {level} outputs (e.g. {example})",
             count=len(problems),
             problems=and_more(shown, len(problems) - 3),
-            level=level,
+            level=t(level),
             example=next(iter(areas), ""),
         )
     if padded:

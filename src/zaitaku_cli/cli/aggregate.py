@@ -191,10 +191,12 @@ def facilities_overview(table: Any, level: str) -> list[Any]:
             for r in wide.iter_rows(named=True)
         ]
         title = t(
-            "在宅医療の届出施設数 by {level} — {source}, as of {as_of}",
-            level=level,
-            source=source,
-            as_of=as_of or t("undated"),
+            "在宅医療の届出施設数 by {level} — {source}, as of {as_of}"
+            if as_of
+            else "在宅医療の届出施設数 by {level} — {source}, undated",
+            level=t(level),
+            source=t(source),
+            as_of=as_of,
         )
         if len(rows) > MAX_TABLE_ROWS:
             views.append(
@@ -223,7 +225,7 @@ def claims_overview(table: Any, level: str) -> Any:
     title = t(
         "訪問診療 (houmon_shinryo) by {level}, {period}, residence basis, all ages — "
         "国保・後期高齢者のみ (KDB); '-' = suppressed (1–9)",
-        level=level,
+        level=t(level),
         period=period,
     )
     if head.height > MAX_TABLE_ROWS:

@@ -197,7 +197,7 @@ def projection_overview(table: Any, level: str, indicator: str, *, age_group: st
         "{indicator}: projected patients by {level}, {ages}, base {base} — "
         "国保・後期高齢者のみ (KDB); '-' = withheld or missing (see status)",
         indicator=indicator,
-        level=level,
+        level=t(level),
         ages=ages,
         base=base,
     )

@@ -23,11 +23,21 @@ from zaitaku_cli.cli import interrupts
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, RunLog, use_log
 from zaitaku_cli.errors import EXIT_BUSY, ConfigError, WarehouseError, ZaitakuError
-from zaitaku_cli.i18n import t
+from zaitaku_cli.i18n import N_, t
 from zaitaku_cli.warehouse import Warehouse
 
 # Wider results are only written to files: a terminal table of 200 municipalities helps no one.
 MAX_TABLE_ROWS = 60
+
+# Levels and sources as titles name them, t(level): the codes stay as they are in the files.
+SHOWN_CODES = (
+    N_("municipality"),
+    N_("ward"),
+    N_("secondary-area"),
+    N_("prefecture"),
+    N_("bureau_list"),
+    N_("count_table"),
+)
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (also 'unchanged' re-ingests); 1 data or input error, "

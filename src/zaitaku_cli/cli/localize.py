@@ -1,27 +1,30 @@
 """The help of every command and option in the run's language.
 
-Typer takes help texts from docstrings and from the `typer.Option(help=…)` of annotations,
-and reads them when it builds the command. `localize(app)` replaces each English text by its
-catalogue entry first (cli/__init__ calls it at import, once the language is known), so the
-commands keep plain English docstrings and the catalogue stays the one place of the Japanese.
-Typer's own words (the panels' titles, "[default: …]", the --help option, "Usage:") are set
-here too. `help_texts(app)` lists every text, for the test that each has an entry.
+Typer builds each click command from the docstring and the `typer.Option(help=…)` of the
+annotations when the app runs. `localize(app)` (called by cli/__init__ at import, once the
+language is known) makes every command and group of the app a Localized one, which puts the
+catalogue's text in place of each English help text as it is built; the commands keep plain
+English docstrings, and the catalogue stays the one place of the Japanese. Typer's own words
+(the panels' titles, "[default: …]", the --help option, "Usage:") are set here too.
+`help_texts(app)` lists every text, for the test that each has an entry.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Annotated, Any, get_args, get_origin
+import re
+from collections.abc import Iterator
+from typing import Any
 
+import rich._wrap
 import typer
 import typer.completion
 import typer.core
+import typer.main
 import typer.rich_utils
-from typer.models import CommandInfo, DefaultPlaceholder, ParameterInfo, TyperInfo
+from typer.models import DefaultPlaceholder, ParameterInfo
 
-from zaitaku_cli.i18n import t
+from zaitaku_cli.i18n import language, t
 
 # Typer's module-level words, read when help or an error is shown.
 _TYPER_WORDS = (
@@ -40,16 +43,19 @@ HELP_OPTION_TEXT = "Show this message and exit."
 USAGE_PREFIX = "Usage: "
 
 
-@dataclass
-class _Text:
-    """One help text and how to put its translation in place."""
-
-    text: str
-    put: Callable[[str], None]
-
-
 class _Localized:
-    """The --help option and the usage line of a command in the run's language."""
+    """A command whose help, options' help, --help option and usage line are in the run's
+    language."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.help:  # type: ignore[has-type]
+            self.help = t(self.help)  # type: ignore[has-type]
+        if self.short_help:  # type: ignore[has-type]
+            self.short_help = t(self.short_help)  # type: ignore[has-type]
+        for param in self.params:  # type: ignore[attr-defined]
+            if getattr(param, "help", None):
+                param.help = t(param.help)
 
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)  # type: ignore[misc]
@@ -70,94 +76,65 @@ class LocalizedGroup(_Localized, typer.core.TyperGroup):
     pass
 
 
+# Where Japanese text may break: Rich breaks lines at spaces only, so an unspaced Japanese
+# sentence is one long "word" that a help table crops ("…"). In Japanese, each character is
+# a word of its own, opening brackets held to the next and closing ones (、。）」) to the last.
+_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60"
+_OPEN = "（「『【〔［〈《"
+_CLOSE = "、。，．）」』】〕］〉》！？：；ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
+_JAPANESE_WORD = re.compile(
+    rf"\s*(?:[{_OPEN}]*[{_CJK}][{_CLOSE}]*|[^\s{_CJK}{_OPEN}]+[{_CLOSE}]*)\s*"
+)
+
+
 def localize(app: typer.Typer) -> None:
-    """Put the catalogue's texts in place of the English ones in `app` and in Typer itself."""
-    for item in _walk(app):
-        translated = t(item.text)
-        if translated != item.text:
-            item.put(translated)
+    """Make `app`'s commands speak the run's language, and Typer's own words too."""
+    _use_localized(app)
+    if language() == "ja":
+        rich._wrap.re_word = _JAPANESE_WORD
     for name in _TYPER_WORDS:
         english = getattr(typer.rich_utils, name, None)
         if isinstance(english, str):
             setattr(typer.rich_utils, name, t(english))
-    for param in inspect.signature(
-        typer.completion._install_completion_placeholder_function
-    ).parameters.values():
-        if isinstance(param.default, ParameterInfo) and param.default.help:
-            param.default.help = t(param.default.help)
+    for info in _completion_options():
+        info.help = t(info.help or "")
 
 
 def help_texts(app: typer.Typer) -> list[str]:
-    """Every help text of `app` (and Typer's words it shows), in English: the catalogue's keys."""
-    texts = [item.text for item in _walk(app)]
+    """Every help text `app` shows (and Typer's words), in English: the catalogue's keys.
+
+    Read from the commands Typer builds, so that nothing it shows is missed. Call it while the
+    language is English (the test suite's)."""
+    texts = list(_command_texts(typer.main.get_command(app)))
     texts += [getattr(typer.rich_utils, name) for name in _TYPER_WORDS]
-    texts += [
-        p.default.help
-        for p in inspect.signature(
-            typer.completion._install_completion_placeholder_function
-        ).parameters.values()
-        if isinstance(p.default, ParameterInfo) and p.default.help
-    ]
+    texts += [info.help for info in _completion_options() if info.help]
     return [*texts, HELP_OPTION_TEXT, USAGE_PREFIX]
 
 
-def _walk(app: typer.Typer, seen: set[int] | None = None) -> Iterator[_Text]:
-    """The help texts of `app`, its groups, commands and parameters, each once."""
-    seen = set() if seen is None else seen
+def _use_localized(app: typer.Typer) -> None:
     if app.info.cls is None or isinstance(app.info.cls, DefaultPlaceholder):
         app.info.cls = LocalizedGroup
-    yield from _info_help(app.info)
-    if app.registered_callback is not None:
-        yield from _info_help(app.registered_callback)
-        yield from _params(app.registered_callback.callback, seen)
     for group in app.registered_groups:
-        yield from _info_help(group)
         if group.typer_instance is not None:
-            yield from _walk(group.typer_instance, seen)
+            _use_localized(group.typer_instance)
     for command in app.registered_commands:
-        yield from _command_help(command)
-        yield from _params(command.callback, seen)
+        if command.cls in (None, typer.core.TyperCommand):
+            command.cls = LocalizedCommand
 
 
-def _info_help(info: TyperInfo) -> Iterator[_Text]:
-    help_text = info.help
-    if isinstance(help_text, str) and help_text:
-
-        def put(text: str) -> None:
-            info.help = text
-
-        yield _Text(inspect.cleandoc(help_text), put)
-
-
-def _command_help(command: CommandInfo) -> Iterator[_Text]:
-    if command.cls is None:
-        command.cls = LocalizedCommand
-    help_text = command.help or inspect.getdoc(command.callback)
-    if help_text:
-
-        def put(text: str) -> None:
-            command.help = text
-
-        yield _Text(inspect.cleandoc(help_text), put)
+def _command_texts(command: Any) -> Iterator[str]:
+    if command.help:
+        yield command.help
+    for param in command.params:
+        if getattr(param, "help", None):
+            yield param.help
+    for sub in getattr(command, "commands", {}).values():
+        yield from _command_texts(sub)
 
 
-def _params(callback: Any, seen: set[int]) -> Iterator[_Text]:
-    if callback is None or isinstance(callback, DefaultPlaceholder):
-        return
-    for param in inspect.signature(callback, eval_str=True).parameters.values():
-        infos = [param.default] if isinstance(param.default, ParameterInfo) else []
-        if get_origin(param.annotation) is Annotated:
-            infos += [a for a in get_args(param.annotation)[1:] if isinstance(a, ParameterInfo)]
-        for info in infos:
-            # shared option types (WarehouseOpt, …) are one object used by many commands
-            if id(info) in seen or not info.help:
-                continue
-            seen.add(id(info))
-            yield _Text(info.help, _setter(info))
-
-
-def _setter(info: ParameterInfo) -> Callable[[str], None]:
-    def put(text: str) -> None:
-        info.help = text
-
-    return put
+def _completion_options() -> list[ParameterInfo]:
+    """--install-completion and --show-completion: Typer's defaults, one object each."""
+    signature = inspect.signature(typer.completion._install_completion_placeholder_function)
+    return [
+        p.default for p in signature.parameters.values() if isinstance(p.default, ParameterInfo)
+    ]
