@@ -119,7 +119,7 @@ def test_every_message_of_the_code_has_japanese() -> None:
     wanted |= dict.fromkeys(help_texts(app), "help")
     missing = {text: where for text, where in wanted.items() if text not in catalogue()}
     stubs = "\n".join(
-        f"# {where}\n[[message]]\nen = {json.dumps(text, ensure_ascii=False)}\nja = \"\"\n"
+        f'# {where}\n[[message]]\nen = {json.dumps(text, ensure_ascii=False)}\nja = ""\n'
         for text, where in sorted(missing.items(), key=lambda kv: kv[1])
     )
     assert not missing, f"{len(missing)} messages lack Japanese (messages/ja.toml):\n{stubs}"
@@ -195,6 +195,23 @@ def test_stored_reasons_are_shown_in_japanese(japanese: None) -> None:
     assert stored("something else") == "something else"
     i18n.set_language("en")
     assert stored("性別: not 1 (男) or 2 (女)") == "性別: not 1 (男) or 2 (女)"
+
+
+def test_interrupt_lines_in_japanese(japanese: None) -> None:
+    import signal
+
+    from zaitaku_cli.cli import interrupts
+
+    interrupts.reset()
+    assert interrupts.message(signal.SIGINT) == "中断しました（SIGINT）。"
+    story = "; ".join(
+        [t("nothing of {file} was kept", file="kdb.csv"), t("not started: {files}", files="b.csv")]
+    )
+    interrupts.tell(t("; ").join(story.split("; ")))
+    assert interrupts.message(signal.SIGTERM) == (
+        "中断しました（SIGTERM）: kdb.csv は何も残していません。未着手: b.csv。"
+    )
+    interrupts.reset()
 
 
 # -- the CLI in a fresh process: the language is decided before Typer reads the help ----------

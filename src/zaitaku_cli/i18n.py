@@ -122,9 +122,10 @@ def render(template: str, values: Mapping[str, object], lang: Language) -> str:
 
 def stored(text: str) -> str:
     """A message kept in English where it is stored (a reject's reason in the warehouse, which
-    queries group by) in the run's language: the catalogue entry it is, or whose template it
-    fills ('no municipality of 岩手県 (03) matches …' fills 'no municipality of {pref_name}
-    ({pref}) matches …')."""
+    queries group by, or a library's usage error) in the run's language: the catalogue entry it
+    is, or whose template it fills ('no municipality of 岩手県 (03) matches …' fills 'no
+    municipality of {pref_name} ({pref}) matches …'); the values it fills in are looked up too
+    (an error quoted inside another)."""
     if language() == "en" or not text:
         return text
     exact = catalogue().get(text)
@@ -133,7 +134,7 @@ def stored(text: str) -> str:
     for pattern, japanese in _patterns():
         found = pattern.fullmatch(text)
         if found is not None:
-            return japanese.format(**found.groupdict())
+            return japanese.format(**{k: stored(v) for k, v in found.groupdict().items()})
     return text
 
 
@@ -142,14 +143,14 @@ _PLACEHOLDER = re.compile(r"\{(\w+)(?:![rsa])?(?::[^{}]*)?\}")
 
 @cache
 def _patterns() -> list[tuple[re.Pattern[str], str]]:
-    """Templates that start with fixed text (at least a word), as patterns matching their
-    English renderings, and their Japanese with plain placeholders."""
-    found = []
+    """Templates with enough fixed text to be told apart (not '{file}: {message}'), as
+    patterns matching their English renderings, and their Japanese with plain placeholders."""
+    found: list[tuple[int, re.Pattern[str], str]] = []
     for english, japanese in catalogue().items():
-        head = english.split("{", 1)[0]
-        if "{" not in english or len(head.strip()) < 3 or "{{" in english:
-            continue
         parts = _PLACEHOLDER.split(english)
+        fixed = "".join(parts[::2])
+        if len(parts) < 2 or len(fixed.strip()) < 10 or "{" in fixed or "}" in fixed:
+            continue
         regex = "".join(
             re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
         )
@@ -157,8 +158,10 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
             pattern = re.compile(regex, re.DOTALL)
         except re.error:  # a placeholder used twice
             continue
-        found.append((pattern, _PLACEHOLDER.sub(r"{\1}", japanese)))
-    return found
+        found.append((len(fixed), pattern, _PLACEHOLDER.sub(r"{\1}", japanese)))
+    # the most specific first: 'No such option: {o} (Possible options: {p})' before
+    # 'No such option: {o}', which would take the rest as its value
+    return [(pattern, japanese) for _, pattern, japanese in sorted(found, key=lambda f: -f[0])]
 
 
 def polars_format(template: str, **values: Any) -> Any:

@@ -24,7 +24,7 @@ import typer.main
 import typer.rich_utils
 from typer.models import DefaultPlaceholder, ParameterInfo
 
-from zaitaku_cli.i18n import language, t
+from zaitaku_cli.i18n import N_, language, stored, t
 
 # Typer's module-level words, read when help or an error is shown.
 _TYPER_WORDS = (
@@ -41,6 +41,27 @@ _TYPER_WORDS = (
 )
 HELP_OPTION_TEXT = "Show this message and exit."
 USAGE_PREFIX = "Usage: "
+# Click's usage errors (exit 2) as Typer words them, translated as they are shown (`stored`
+# fills a template from the English text); rarer ones stay English.
+USAGE_ERRORS = (
+    N_("No such option: {option}"),
+    N_("No such option: {option} (Possible options: {options})"),
+    N_("No such command {name}."),
+    N_("No such command {name}. Did you mean {suggestion}?"),
+    N_("Value error, {message}"),
+    N_("Missing command."),
+    N_("Missing argument {name}."),
+    N_("Missing option {name}."),
+    N_("Invalid value for {hint}: {message}"),
+    N_("{value} is not one of {choices}."),
+    N_("Path {path} does not exist."),
+    N_("File {path} does not exist."),
+    N_("file {path} does not exist."),
+    N_("path {path} does not exist."),
+    N_("Value {value} is not a valid {kind}."),
+    N_("Option {option} requires an argument."),
+    N_("Got unexpected extra argument(s) ({arguments})"),
+)
 
 
 class _Localized:
@@ -92,12 +113,24 @@ def localize(app: typer.Typer) -> None:
     _use_localized(app)
     if language() == "ja":
         rich._wrap.re_word = _JAPANESE_WORD
+        typer.rich_utils.rich_format_error = _translated(typer.rich_utils.rich_format_error)
     for name in _TYPER_WORDS:
         english = getattr(typer.rich_utils, name, None)
         if isinstance(english, str):
             setattr(typer.rich_utils, name, t(english))
     for info in _completion_options():
         info.help = t(info.help or "")
+
+
+def _translated(show: Any) -> Any:
+    """Typer's printer of click's usage errors, showing the message in the run's language."""
+
+    def rich_format_error(error: Any) -> None:
+        english = error.format_message
+        error.format_message = lambda: stored(english())
+        show(error)
+
+    return rich_format_error
 
 
 def help_texts(app: typer.Typer) -> list[str]:

@@ -1,0 +1,241 @@
+"""The main commands under a Japanese and an English locale, each in a fresh process as an
+analyst runs them: no English sentence in the Japanese run's messages, and the English run's
+messages English (the rest of the suite pins them word for word).
+
+An "English sentence" is three or more ASCII words in a row, once what is not prose is taken
+out: code spans, command lines, paths and file names, options, identifiers (with _ . or digits),
+codes in capitals and the hyphenated codes of options (secondary-area). Library errors quoted
+inside a message are not zaitaku's words: the runs below avoid them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from factories.claims import CANONICAL, claim, write_extract
+from zaitaku_cli.i18n import catalogue, placeholders
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+
+_NOT_PROSE = [
+    r"`[^`]*`",  # code spans
+    r"'[^']*'|\"[^\"]*\"",  # quoted values and Typer's 'zaitaku --help' hint
+    r"\bzaitaku(?: [a-z][\w-]*)+",  # command lines
+    r"\S*[/\\]\S*",  # paths (and MB/s)
+    r"(?<!\w)--?[A-Za-z][\w-]*",  # options
+    r"\b[a-z]+(?:-[a-z0-9]+)+\b",  # hyphenated codes: secondary-area, fiscal-year, utf-8
+    r"\$?\b[A-Z][A-Z0-9_]+\b",  # KDB, CSV, OPTIONS, ZAITAKU_LANG
+    r"\b\w*[_.\d]\w*\b",  # identifiers and file names: houmon_shinryo, kdb.csv, FY2024
+    r"<[^>]*>",  # Typer's metavars: <float range>, <list[Path]>
+]
+# words apart by spaces (code6,code5,name is a list of codes, not a sentence)
+_SENTENCE = re.compile(r"[A-Za-z]{2,}(?:[,;:]? +[A-Za-z]{2,}){2,}")
+
+
+def english_sentences(text: str) -> list[str]:
+    found = []
+    for line in text.splitlines():
+        prose = line
+        for pattern in _NOT_PROSE:
+            prose = re.sub(pattern, " ", prose)
+        found += [m.group(0) for m in _SENTENCE.finditer(prose)]
+    return found
+
+
+def test_the_detector_tells_sentences_from_codes() -> None:
+    assert english_sentences("警告: kdb.csv: columns not used: 備考") == ["columns not used"]
+    assert english_sentences("エラー: no warehouse at /tmp/x.duckdb: check --warehouse") == [
+        "no warehouse at   check"
+    ]
+    assert english_sentences("値 'a b c d' の行") == []  # a quoted value is the file's
+    assert english_sentences("列を使ってください: code6,code5,name,kind") == []
+    codes = (
+        "│ 3 │ claims │ kdb_2024.csv │ - │ loaded │  `zaitaku ingest claims kdb.csv` "
+        "--by secondary-area FY2024 KDB CSV (UTF-8) <float range> 12.3 MB/s"
+    )
+    assert english_sentences(codes) == []
+
+
+def _env(lang: dict[str, str]) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "ZAITAKU_"))}
+    # wide enough that no message is folded inside a word
+    return {**base, "COLUMNS": "200", "PYTHONIOENCODING": "utf-8", **lang}
+
+
+def _run(args: list[str], lang: dict[str, str], cwd: Path) -> tuple[int, str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "zaitaku_cli", *args],
+        env=_env(lang),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def _inputs(folder: Path) -> dict[str, Path]:
+    """The inputs of one run: the sample bureau list and count table (rejects and warnings
+    of their own), a small claims extract with a bad line and a column zaitaku does not use,
+    one without a required column, a population table with a wrong header."""
+    folder.mkdir()
+    header = [*CANONICAL, "備考"]
+    # 40 lines of April–September 2023 (a 備考 column zaitaku does not use)
+    rows: list[dict[str, str] | str] = [
+        claim(被保険者番号=f"P{i:09d}", 診療年月=f"20230{4 + i % 6}") | {"備考": "-"}
+        for i in range(40)
+    ]
+    rows[7] = claim(被保険者番号="P000000007", 性別="3")  # line 9: 性別 not 1 or 2
+    no_sex = [h for h in CANONICAL if h != "性別"]
+    population = folder / "住基人口.csv"
+    population.write_text("code5,name,total\n03201,盛岡市,1\n", encoding="utf-8")
+    return {
+        "claims": write_extract(folder / "kdb_202304.csv", rows, header=header),
+        "bad_claims": write_extract(folder / "kdb_no_sex.csv", [claim()], header=no_sex),
+        "population": population,
+    }
+
+
+def _scenario(inputs: dict[str, Path]) -> list[tuple[str, list[str], int]]:
+    """(name, arguments, expected exit code) of the main commands, in order."""
+    wh = ["-w", "wh.duckdb"]
+    bureau = str(RAW / "bureau_tohoku_2025-10.xlsx")
+    counts = str(RAW / "iwate_morioka_counts.csv")
+    claims, bad_claims = str(inputs["claims"]), str(inputs["bad_claims"])
+    enrolment = str(ROOT / "examples" / "enrolment.example.csv")
+    population = str(inputs["population"])
+    aggregate = ["aggregate", "--by", "secondary-area", "--no-suppress", "--out", "out"]
+    return [
+        ("ingest facilities", ["ingest", "facilities", bureau, *wh], 0),
+        ("ingest facility-counts", ["ingest", "facility-counts", counts, "--pref", "03", *wh], 0),
+        ("ingest claims", ["ingest", "claims", claims, "--max-reject-rate", "0.1", *wh], 0),
+        ("ingest claims again", ["ingest", "claims", claims, *wh], 0),
+        ("ingest claims, an error", ["ingest", "claims", bad_claims, *wh], 1),
+        ("ingest enrolment", ["ingest", "enrolment", enrolment, *wh], 0),
+        ("ingest population, an error", ["ingest", "population", population, *wh], 1),
+        ("aggregate", [*aggregate, *wh], 0),
+        ("status", ["status", *wh], 0),
+        ("remove --dry-run", ["remove", "kdb_202304.csv", "--dry-run", *wh], 0),
+        ("remove", ["remove", "kdb_202304.csv", *wh], 0),
+        ("remove, an error", ["remove", "nothing.csv", *wh], 1),
+        ("reference areas", ["reference", "areas", "--pref", "03"], 0),
+        ("reference codes", ["reference", "codes", "--indicator", "mitori"], 0),
+        ("project, an error", ["project", "--by", "prefecture", "--years", "2031", *wh], 1),
+        ("a usage error", ["aggregate", "--by", "county", *wh], 2),
+        ("an unknown option", ["status", "--bogus", *wh], 2),
+    ]  # fmt: skip
+
+
+# Every command's --help.
+_HELP_SWEEP = """
+import json, sys
+from typer.testing import CliRunner
+from typer.main import get_command
+from zaitaku_cli.cli import app
+
+def paths(command, prefix):
+    yield prefix
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from paths(sub, [*prefix, name])
+
+runner = CliRunner()
+out = {}
+for path in paths(get_command(app), []):
+    result = runner.invoke(app, [*path, "--help"], prog_name="zaitaku", terminal_width=200)
+    out[" ".join(path) or "zaitaku"] = [result.exit_code, result.output]
+print(json.dumps(out, ensure_ascii=False))
+"""
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, tuple[int, str]]]:
+    """Both languages' outputs of the scenario and of every --help, by command."""
+    found: dict[str, dict[str, tuple[int, str]]] = {}
+    for lang, env in (("ja", {"LANG": "ja_JP.UTF-8"}), ("en", {"LANG": "en_US.UTF-8"})):
+        folder = tmp_path_factory.mktemp(lang)
+        inputs = _inputs(folder / "inputs")
+        outputs: dict[str, tuple[int, str]] = {}
+        for name, args, expected in _scenario(inputs):
+            code, text = _run(args, env, folder)
+            assert code == expected, f"{lang} {name}: exit {code}\n{text}"
+            outputs[name] = (code, text)
+        sweep = subprocess.run(
+            [sys.executable, "-c", _HELP_SWEEP],
+            env=_env({**env, "COLUMNS": "200"}),
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=300,
+        )
+        assert sweep.returncode == 0, sweep.stderr
+        for command, (code, text) in json.loads(sweep.stdout).items():
+            assert code == 0, f"{lang} {command} --help: exit {code}\n{text}"
+            outputs[f"{command} --help"] = (code, text)
+        found[lang] = outputs
+    return found
+
+
+@pytest.mark.slow
+def test_no_english_sentence_in_the_japanese_run(
+    runs: dict[str, dict[str, tuple[int, str]]],
+) -> None:
+    leaks = {
+        name: english_sentences(text)
+        for name, (_, text) in runs["ja"].items()
+        if english_sentences(text)
+    }
+    assert leaks == {}
+    # and it did speak: every command said something in Japanese
+    assert all(re.search("[ぁ-ん]", text) for _, text in runs["ja"].values())
+
+
+@pytest.mark.slow
+def test_the_japanese_run_covers_messages_of_every_kind(
+    runs: dict[str, dict[str, tuple[int, str]]],
+) -> None:
+    ja = {name: text for name, (_, text) in runs["ja"].items()}
+    assert "警告: " in ja["ingest facilities"]  # a warning
+    assert "行を除外しました" in ja["ingest facilities"]  # rejects and their reasons
+    assert "住所の先頭に一致する 岩手県（03）の市区町村がありません" in ja["ingest facilities"]
+    assert "性別: 1（男）でも 2（女）でもありません" in ja["ingest claims"]  # a SQL reason
+    assert "使わない列: 備考" in ja["ingest claims"]
+    assert "すでに取り込み済みです（同じ sha256）" in ja["ingest claims again"]
+    assert "エラー: " in ja["ingest claims, an error"]  # an error, its frame and hint
+    assert "1 行目: 必要な列がありません: 性別" in ja["ingest claims, an error"]
+    assert "秘匿処理をしていません" in ja["aggregate"]
+    assert "取り込んだファイル" in ja["status"]  # a table's title
+    assert "何も変えていません（--dry-run）" in ja["remove --dry-run"]
+    assert "--by" in ja["aggregate --help"] and "使い方: " in ja["aggregate --help"]
+
+
+@pytest.mark.slow
+def test_the_english_run_stays_english(runs: dict[str, dict[str, tuple[int, str]]]) -> None:
+    # None of the catalogue's Japanese (the longer, fixed texts) appears in the English run.
+    japanese = [
+        ja
+        for en, ja in catalogue().items()
+        if not placeholders(en) and len(ja) >= 8 and re.search("[ぁ-ん]", ja)
+    ]
+    for name, (_, text) in runs["en"].items():
+        assert [ja for ja in japanese if ja in text] == [], name
+    en = {name: text for name, (_, text) in runs["en"].items()}
+    assert "Warning: " in en["ingest facilities"]
+    assert (
+        "2 × no municipality of 岩手県 (03) matches the start of the address"
+        in en["ingest facilities"]
+    )
+    assert "1 × 性別: not 1 (男) or 2 (女)" in en["ingest claims"]
+    assert "columns not used: 備考" in en["ingest claims"]
+    assert "Show this message and exit." in en["aggregate --help"]
+    # the same words, message for message, in both runs: only the language differs
+    for name in runs["ja"]:
+        assert runs["ja"][name][0] == runs["en"][name][0], name
