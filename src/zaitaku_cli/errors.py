@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from zaitaku_cli.i18n import join, t
 
@@ -134,7 +135,7 @@ class ClaimsOverlap(InputError):
         hint: str,
         pairs: list[dict[str, object]],
         earlier: list[dict[str, object]],
-        **values: object,
+        **values: Any,
     ) -> None:
         self.pairs = pairs
         self.earlier = earlier

@@ -70,13 +70,7 @@ class _Localized:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.help:  # type: ignore[has-type]
-            self.help = t(self.help)  # type: ignore[has-type]
-        if self.short_help:  # type: ignore[has-type]
-            self.short_help = t(self.short_help)  # type: ignore[has-type]
-        for param in self.params:  # type: ignore[attr-defined]
-            if getattr(param, "help", None):
-                param.help = t(param.help)
+        _translate(self)
 
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)  # type: ignore[misc]
@@ -87,6 +81,17 @@ class _Localized:
     def format_usage(self, ctx: Any, formatter: Any) -> None:
         pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
         formatter.write_usage(ctx.command_path, " ".join(pieces), t(USAGE_PREFIX))
+
+
+def _translate(command: Any) -> None:
+    """The help texts of one command as Typer made it: its own and its parameters'."""
+    if command.help:
+        command.help = t(command.help)
+    if command.short_help:
+        command.short_help = t(command.short_help)
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = t(param.help)
 
 
 class LocalizedCommand(_Localized, typer.core.TyperCommand):
