@@ -193,7 +193,7 @@ def facilities_overview(table: Any, level: str) -> list[Any]:
         title = t(
             "在宅医療の届出施設数 by {level} — {source}, as of {as_of}"
             if as_of
-            else "在宅医療の届出施設数 by {level} — {source}, undated",
+            else "在宅医療の届出施設数 by {level} — {source}, as of undated",
             level=t(level),
             source=t(source),
             as_of=as_of,
