@@ -8,6 +8,7 @@ canonical keys and mapped values translated; `ingest_population` checks them.
 
 from __future__ import annotations
 
+import csv
 import re
 import tomllib
 import unicodedata
@@ -20,6 +21,7 @@ import polars as pl
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.i18n import join
 from zaitaku_cli.readers.claims_extract import normalize_header
+from zaitaku_cli.readers.sample import Sample, Verdict
 from zaitaku_cli.readers.small_csv import read_csv_rows
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "EnrolmentColumn",
     "EnrolmentFile",
     "EnrolmentMapping",
+    "detect",
     "enrolment_columns",
     "read_enrolment",
     "read_enrolment_mapping",
@@ -257,3 +260,34 @@ def read_enrolment(path: Path, mapping: EnrolmentMapping | None = None) -> Enrol
     if translated:
         renamed = renamed.with_columns(translated)
     return EnrolmentFile(path=path, encoding=encoding, headers=headers, rows=renamed)
+
+
+# -- recognising a file by its content (readers.detect) ------------------------------------------
+
+
+def detect(sample: Sample) -> Verdict:
+    """An enrolment table: CSV text whose first line names every required column (by its
+    Japanese header or an alias; a mapped layout goes with its kind: `ingest enrolment
+    --mapping`)."""
+    if sample.is_ole or sample.zip_names is not None:
+        return Verdict(False, "a workbook or archive; enrolment tables are CSV text")
+    text = sample.text
+    if isinstance(text, str):
+        return Verdict(False, text)
+    line = text[0][0]
+    delimiter = max(",\t;|", key=line.count)
+    try:
+        headers = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        headers = []
+    claimed = {key for h in headers if (key := _header_index().get(normalize_header(h)))}
+    spec = enrolment_columns()
+    missing = [c.ja for c in spec.values() if c.required and c.key not in claimed]
+    if not missing:
+        return Verdict(True, f"header with {len(claimed)} enrolment columns")
+    if claimed:
+        return Verdict(
+            False,
+            f"the first line names {len(claimed)} enrolment columns but not {', '.join(missing)}",
+        )
+    return Verdict(False, "the first line names no enrolment column (市町村コード, 被保険者数, …)")
