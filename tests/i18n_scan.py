@@ -6,7 +6,8 @@ as well as a common one:
 - the exceptions of errors.py's family (ZaitakuError and its subclasses, wherever defined):
   the message (first argument) and `hint=` are keys; their values likewise;
 - the places a message is shown or kept for showing (`.warn`, `.print`, `.error`,
-  `warnings.append`, `progress.start`, `frame_table`, `typer.BadParameter`, `interrupts.tell`)
+  `warnings.append`, `progress.start`, `frame_table`, `typer.BadParameter`, `interrupts.tell`,
+  a detector's `Verdict`)
   must not get English text of their own: an f-string or a literal with words there is a
   message that never meets the catalogue.
 """
@@ -165,12 +166,16 @@ def _call(node: ast.Call, where: str, family: set[str], framed: set[str], result
     method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
     sink = (
         method in SINK_METHODS
-        or func in ("frame_table", "BadParameter")
+        or func in ("frame_table", "BadParameter", "log_note")
         or (method == "append" and _name(node.func.value) == "warnings")  # type: ignore[attr-defined]
     )
     if sink and args and english(args[0]):
         text = ast.unparse(args[0])[:80]
         result.problems.append(Found(where, f"text shown without t(): {text}"))
+    # a detector's verdict: its reason is shown when a file is (not) recognised
+    if func == "Verdict" and len(args) > 1 and english(args[1]):
+        text = ast.unparse(args[1])[:80]
+        result.problems.append(Found(where, f"reason shown without t(): {text}"))
 
 
 def _check_values(text: str, values: set[str], where: str, result: Scan) -> None:

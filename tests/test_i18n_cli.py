@@ -98,7 +98,10 @@ def _inputs(folder: Path) -> dict[str, Path]:
     no_sex = [h for h in CANONICAL if h != "性別"]
     population = folder / "住基人口.csv"
     population.write_text("code5,name,total\n03201,盛岡市,1\n", encoding="utf-8")
+    notes = folder / "メモ.txt"
+    notes.write_text("会議の議事録\n在宅医療について\n", encoding="utf-8")
     return {
+        "notes": notes,
         "claims": write_extract(folder / "kdb_202304.csv", rows, header=header),
         "bad_claims": write_extract(folder / "kdb_no_sex.csv", [claim()], header=no_sex),
         "population": population,
@@ -120,10 +123,12 @@ def _scenario(inputs: dict[str, Path]) -> list[tuple[str, list[str], int]]:
         ("ingest claims", ["ingest", "claims", claims, "--max-reject-rate", "0.1", *wh], 0),
         ("ingest claims again", ["ingest", "claims", claims, *wh], 0),
         ("ingest claims, an error", ["ingest", "claims", bad_claims, *wh], 1),
-        ("ingest enrolment", ["ingest", "enrolment", enrolment, *wh], 0),
+        ("ingest, recognised", ["ingest", enrolment, *wh], 0),
+        ("ingest, not recognised", ["ingest", str(inputs["notes"]), *wh], 1),
         ("ingest population, an error", ["ingest", "population", population, *wh], 1),
         ("aggregate", [*aggregate, *wh], 0),
         ("status", ["status", *wh], 0),
+        ("runs", ["runs", *wh], 0),
         ("remove --dry-run", ["remove", "kdb_202304.csv", "--dry-run", *wh], 0),
         ("remove", ["remove", "kdb_202304.csv", *wh], 0),
         ("remove, an error", ["remove", "nothing.csv", *wh], 1),

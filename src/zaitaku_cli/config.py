@@ -269,11 +269,22 @@ def _choices(
 ) -> tuple[str, ...]:
     listed = [values] if isinstance(values, str) else values
     if not isinstance(listed, list) or not listed:
-        raise ConfigError(f"{config_file}: [{table}] {key} must be a list of {', '.join(allowed)}")
+        raise ConfigError(
+            "{file}: [{table}] {key} must be a list of {allowed}",
+            file=config_file,
+            table=table,
+            key=key,
+            allowed=join(allowed),
+        )
     for value in listed:
         if value not in allowed:
             raise ConfigError(
-                f"{config_file}: [{table}] {key}: {value!r} is not one of {', '.join(allowed)}"
+                "{file}: [{table}] {key}: {value!r} is not one of {allowed}",
+                file=config_file,
+                table=table,
+                key=key,
+                value=value,
+                allowed=join(allowed),
             )
     return tuple(dict.fromkeys(listed))
 
@@ -283,19 +294,31 @@ def _one_of(
 ) -> str:
     if value not in allowed:
         raise ConfigError(
-            f"{config_file}: [{table}] {key} must be one of {', '.join(allowed)}, not {value!r}"
+            "{file}: [{table}] {key} must be one of {allowed}, not {value!r}",
+            file=config_file,
+            table=table,
+            key=key,
+            allowed=join(allowed),
+            value=value,
         )
     return str(value)
 
 
 def _folder(config_file: Path, table: str, key: str, value: object) -> Path:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{config_file}: [{table}] {key} must be a folder path")
+        raise ConfigError(
+            "{file}: [{table}] {key} must be a folder path", file=config_file, table=table, key=key
+        )
     folder = _from_file(config_file, value)
     if not folder.is_dir():
         raise ConfigError(
-            f"{config_file}: [{table}] {key} = {value!r}: no such folder ({folder}; relative "
-            "paths are read from the folder of the config file)"
+            "{file}: [{table}] {key} = {value!r}: no such folder ({folder}; relative "
+            "paths are read from the folder of the config file)",
+            file=config_file,
+            table=table,
+            key=key,
+            value=value,
+            folder=folder,
         )
     return folder
 
@@ -311,14 +334,15 @@ def resolve_refresh_settings(
     config_file = config or Path(os.environ.get("ZAITAKU_CONFIG") or CONFIG_FILE)
     if not config_file.is_file():
         raise ConfigError(
-            f"no configuration file {config_file}: pass --config FILE or set $ZAITAKU_CONFIG "
-            "(see examples/zaitaku.example.toml)"
+            "no configuration file {file}: pass --config FILE or set $ZAITAKU_CONFIG "
+            "(see examples/zaitaku.example.toml)",
+            file=config_file,
         )
     # every key of the file is checked there, [refresh] tables included
     refresh = _file_settings(config_file).get("refresh")
     if refresh is None:
         raise ConfigError(
-            f"{config_file}: no [refresh] table: refresh needs [refresh.inputs] folders"
+            "{file}: no [refresh] table: refresh needs [refresh.inputs] folders", file=config_file
         )
     inputs = refresh.get("inputs", {})
     claims = refresh.get("claims", {})
@@ -335,25 +359,35 @@ def resolve_refresh_settings(
     )
     if drop is None and not folders:
         raise ConfigError(
-            f'{config_file}: [refresh.inputs] names no folder: give drop = "…" (files of every '
-            f"kind) or one of {', '.join(INPUT_KINDS)}"
+            '{file}: [refresh.inputs] names no folder: give drop = "…" (files of every '
+            "kind) or one of {kinds}",
+            file=config_file,
+            kinds=join(INPUT_KINDS),
         )
     every = [drop, *folders.values()] if drop else list(folders.values())
     if len({p.resolve() for p in every}) < len(every):
-        raise ConfigError(f"{config_file}: [refresh.inputs] names the same folder twice")
+        raise ConfigError("{file}: [refresh.inputs] names the same folder twice", file=config_file)
     ignore = inputs.get("ignore", [])
     if not all(isinstance(p, str) for p in ignore):
-        raise ConfigError(f"{config_file}: [refresh.inputs] ignore must be a list of patterns")
+        raise ConfigError(
+            "{file}: [refresh.inputs] ignore must be a list of patterns", file=config_file
+        )
 
     mapping = claims.get("mapping")
     claims_mapping = None
     if mapping is not None:
         claims_mapping = _from_file(config_file, mapping)
         if not claims_mapping.is_file():
-            raise ConfigError(f"{config_file}: [refresh.claims] mapping: no file {claims_mapping}")
+            raise ConfigError(
+                "{file}: [refresh.claims] mapping: no file {mapping}",
+                file=config_file,
+                mapping=claims_mapping,
+            )
     rate = claims.get("max_reject_rate", 0.01)
     if not 0 <= rate <= 1:
-        raise ConfigError(f"{config_file}: [refresh.claims] max_reject_rate must be from 0 to 1")
+        raise ConfigError(
+            "{file}: [refresh.claims] max_reject_rate must be from 0 to 1", file=config_file
+        )
 
     pref = counts.get("pref")
     if pref is not None:
@@ -362,7 +396,8 @@ def resolve_refresh_settings(
             isinstance(pref, str) and pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47
         ):
             raise ConfigError(
-                f"{config_file}: [refresh.facility-counts] pref must be a 都道府県コード 01–47"
+                "{file}: [refresh.facility-counts] pref must be a 都道府県コード 01–47",
+                file=config_file,
             )
 
     suppress = export.get("suppress", True)

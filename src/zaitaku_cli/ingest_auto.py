@@ -12,6 +12,7 @@ from pathlib import Path
 
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.geo import prefectures_naming
+from zaitaku_cli.i18n import N_, join
 from zaitaku_cli.ingest_claims import ingest_claim_extracts
 from zaitaku_cli.ingest_counts import ingest_count_table
 from zaitaku_cli.ingest_facilities import ingest_facility_list
@@ -116,8 +117,9 @@ def recognise(paths: Sequence[Path], *, claims_mapping: Path | None = None) -> l
     for detection in found:
         if detection.kind not in INGESTERS:
             raise InputError(
-                f"recognised as {detection.kind}, which this zaitaku cannot ingest yet",
+                "recognised as {kind}, which this zaitaku cannot ingest yet",
                 file=detection.path,
+                kind=detection.kind,
             )
     return found
 
@@ -146,20 +148,23 @@ def count_table_prefecture(path: Path) -> str:
     pref_names = dict(
         municipalities().filter(kind="都道府県").select("pref_code", "name").iter_rows()
     )
+    best = max(naming, key=lambda p: (naming[p], p)) if naming else ""
     if fits:
-        shown = ", ".join(f"{p} {pref_names[p]}" for p in fits)
-        message = f"its municipality names fit more than one prefecture ({shown})"
+        message = N_("its municipality names fit more than one prefecture ({prefs})")
     elif naming:
-        best = max(naming, key=lambda p: (naming[p], p))
-        message = (
-            f"its municipality names are not those of one prefecture (at most {naming[best]} "
-            f"of {len(names)} are in {best} {pref_names[best]})"
+        message = N_(
+            "its municipality names are not those of one prefecture (at most {most} of "
+            "{names} are in {best})"
         )
     else:
-        message = "none of its names is a municipality"
+        message = N_("none of its names is a municipality")
     raise InputError(
         message,
         file=path,
         column=table.name_header,
         hint="pass --pref with the 都道府県コード (e.g. --pref 03 for 岩手県)",
+        prefs=join(f"{p} {pref_names[p]}" for p in fits),
+        most=naming.get(best, 0),
+        names=len(names),
+        best=f"{best} {pref_names.get(best, '')}",
     )

@@ -368,11 +368,13 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection, for commands that must change nothing (refresh --dry-run, runs):
     no migration, no folder created, the file's bytes untouched."""
     if not path.is_file():
-        raise WarehouseError(f"no warehouse at {path}")
+        raise WarehouseError("no warehouse at {path}", path=path)
     try:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        raise WarehouseError(f"cannot open warehouse {path} to read it: {exc}") from exc
+        raise WarehouseError(
+            "cannot open warehouse {path} to read it: {reason}", path=path, reason=exc
+        ) from exc
 
 
 def _busy(path: Path, message: str) -> WarehouseBusy:

@@ -471,7 +471,9 @@ def ingest_enrolment_cmd(
 
 def check_pref(pref: str | None) -> None:
     if pref is not None and not (pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47):
-        raise typer.BadParameter(f"{pref!r} is not a 都道府県コード 01–47", param_hint="--pref")
+        raise typer.BadParameter(
+            t("{value!r} is not a 都道府県コード 01–47", value=pref), param_hint="--pref"
+        )
 
 
 @ingest_app.command(BARE, hidden=True)
@@ -542,7 +544,7 @@ def ingest_recognised_cmd(
     detections = recognise(paths, claims_mapping=mapping)
     what = {d.kind: d.what for d in DETECTORS}
     for found in detections:
-        out.print(f"{found.path}: {what[found.kind]} ({found.reason})", markup=False)
+        out.print(f"{found.path}: {t(what[found.kind])} ({found.reason})", markup=False)
     options = IngestOptions(
         pref=pref,
         as_of=parse_date_option(as_of),
@@ -574,4 +576,10 @@ def ingest_recognised_cmd(
     render_ingest(out, summaries)
     for s in summaries:
         if s.details.get("pref_from") == "names" and s.status == "loaded":
-            out.print(f"{s.file}: prefecture {', '.join(s.pref_codes)}, told from its names")
+            out.print(
+                t(
+                    "{file}: prefecture {prefs}, told from its names",
+                    file=s.file,
+                    prefs=join(s.pref_codes),
+                )
+            )

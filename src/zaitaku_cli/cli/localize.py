@@ -89,6 +89,8 @@ def _translate(command: Any) -> None:
         command.help = t(command.help)
     if command.short_help:
         command.short_help = t(command.short_help)
+    if getattr(command, "rich_help_panel", None):
+        command.rich_help_panel = t(command.rich_help_panel)
     for param in command.params:
         if getattr(param, "help", None):
             param.help = t(param.help)
@@ -163,6 +165,8 @@ def _use_localized(app: typer.Typer) -> None:
 def _command_texts(command: Any) -> Iterator[str]:
     if command.help:
         yield command.help
+    if getattr(command, "rich_help_panel", None):
+        yield command.rich_help_panel
     for param in command.params:
         if getattr(param, "help", None):
             yield param.help

@@ -611,25 +611,27 @@ def detect(sample: Sample) -> Verdict:
     """A bureau list: an .xlsx, a zip of them, or a CSV whose first 20 rows hold the header
     naming 都道府県コード, 医療機関番号 and 受理記号 (among the 24 columns)."""
     if sample.is_ole:
-        return Verdict(False, "a legacy .xls workbook (Excel 97-2003): save it as .xlsx")
+        return Verdict(False, t("a legacy .xls workbook (Excel 97-2003): save it as .xlsx"))
     if sample.is_workbook:
         try:
             sheets = sample.sheets
         except InputError as exc:
             return Verdict(False, exc.message)
-        verdicts = [_header_verdict(s.rows, f"sheet {s.name}: ") for s in sheets]
+        verdicts = [_header_verdict(s.rows, t("sheet {sheet}: ", sheet=s.name)) for s in sheets]
         found = next((v for v in verdicts if v.matched), None)
-        return found or (verdicts[0] if verdicts else Verdict(False, "a workbook with no sheet"))
+        return found or (verdicts[0] if verdicts else Verdict(False, t("a workbook with no sheet")))
     if sample.zip_names is not None:
         try:
             member = sample.member((*_XLSX_SUFFIXES, ".csv"))
         except InputError as exc:
             return Verdict(False, exc.message)
         if member is None:
-            return Verdict(False, "a zip archive without .xlsx or .csv members")
+            return Verdict(False, t("a zip archive without .xlsx or .csv members"))
         name, inner = member
         verdict = detect(inner)
-        return Verdict(verdict.matched, f"zip member {name}: {verdict.reason}")
+        return Verdict(
+            verdict.matched, t("zip member {name}: {reason}", name=name, reason=verdict.reason)
+        )
     text = sample.text
     if isinstance(text, str):
         return Verdict(False, text)
@@ -650,16 +652,35 @@ def _header_verdict(rows: Sequence[Sequence[str | None]], where: str) -> Verdict
     for r, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         seen = {col.name for cell in cells if (col := index.get(_header_key(cell)))}
         if keys <= seen:
-            return Verdict(True, f"{where}header row {r + 1} with {len(seen)} of the 24 columns")
+            return Verdict(
+                True,
+                t(
+                    "{where}header row {row} with {count} of the 24 columns",
+                    where=where,
+                    row=r + 1,
+                    count=len(seen),
+                ),
+            )
         if len(seen) >= 3 and (best is None or len(seen) > len(best[1])):
             best = (r, seen)
     if best is not None:
         lacking = [k for k in HEADER_KEYS if index[_header_key(k)].name not in best[1]]
         return Verdict(
             False,
-            f"{where}row {best[0] + 1} has {len(best[1])} of the 24 columns but not "
-            f"{', '.join(lacking)}",
+            t(
+                "{where}row {row} has {count} of the 24 columns but not {lacking}",
+                where=where,
+                row=best[0] + 1,
+                count=len(best[1]),
+                lacking=join(lacking),
+            ),
         )
     return Verdict(
-        False, f"{where}no row of the first {HEADER_SEARCH_ROWS} names {', '.join(HEADER_KEYS)}"
+        False,
+        t(
+            "{where}no row of the first {rows} names {keys}",
+            where=where,
+            rows=HEADER_SEARCH_ROWS,
+            keys=join(HEADER_KEYS),
+        ),
     )

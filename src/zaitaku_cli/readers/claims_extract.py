@@ -351,7 +351,7 @@ def detect(sample: Sample) -> Verdict:
     """A claims extract: CSV text whose first line names every required canonical column
     (by its Japanese header, an alias, or the --mapping file's [columns])."""
     if sample.is_ole or sample.zip_names is not None:
-        return Verdict(False, "a workbook or archive; claims extracts are CSV text")
+        return Verdict(False, t("a workbook or archive; claims extracts are CSV text"))
     text = sample.text
     if isinstance(text, str):
         return Verdict(False, text)
@@ -373,16 +373,25 @@ def detect(sample: Sample) -> Verdict:
     canon = canonical_columns()
     missing = [c.ja for c in canon.values() if c.required and c.key not in claimed]
     missing += [
-        " or ".join(canon[key].ja for key in group)
+        t(" or ").join(canon[key].ja for key in group)
         for group in _one_of()
         if not any(key in claimed for key in group)
     ]
     if not claimed:
-        return Verdict(False, "the first line names no claims column (保険者番号, 被保険者番号, …)")
+        return Verdict(
+            False, t("the first line names no claims column (保険者番号, 被保険者番号, …)")
+        )
     if missing:
         return Verdict(
             False,
-            f"the first line names {len(claimed)} claims columns but not {', '.join(missing)} "
-            "(another layout: map its headers with --mapping)",
+            t(
+                "the first line names {count} claims columns but not {missing} "
+                "(another layout: map its headers with --mapping)",
+                count=len(claimed),
+                missing=join(missing),
+            ),
         )
-    return Verdict(True, f"header with {len(claimed)} claims columns ({encoding})")
+    return Verdict(
+        True,
+        t("header with {count} claims columns ({encoding})", count=len(claimed), encoding=encoding),
+    )

@@ -412,7 +412,7 @@ def detect(sample: Sample) -> Verdict:
     """A count table: a CSV/text file or a sheet with a row of 市町名 (or 市町村名, …) followed
     by columns of which at least half are 受理記号 zaitaku knows, in its first 30 rows."""
     if sample.is_ole:
-        return Verdict(False, "a legacy .xls workbook (Excel 97-2003): save it as .xlsx")
+        return Verdict(False, t("a legacy .xls workbook (Excel 97-2003): save it as .xlsx"))
     if sample.is_workbook:
         try:
             sheets = sample.sheets
@@ -425,17 +425,25 @@ def detect(sample: Sample) -> Verdict:
             ]
             verdict = _table_header_verdict(rows)
             if verdict.matched:
-                return Verdict(True, f"sheet {sheet.name}: {verdict.reason}")
-        return Verdict(False, f"no sheet has {_EXPECTED}")
+                return Verdict(
+                    True, t("sheet {sheet}: {reason}", sheet=sheet.name, reason=verdict.reason)
+                )
+        return Verdict(
+            False,
+            t(
+                "no sheet has a row of 市町名 followed by 受理記号 columns in its first "
+                "{rows} rows",
+                rows=HEADER_SEARCH_ROWS,
+            ),
+        )
     if sample.zip_names is not None:
-        return Verdict(False, "a zip archive (count tables are single .csv, .txt or .xlsx files)")
+        return Verdict(
+            False, t("a zip archive (count tables are single .csv, .txt or .xlsx files)")
+        )
     text = sample.text
     if isinstance(text, str):
         return Verdict(False, text)
     return _table_header_verdict(_text_rows("\n".join(text[0])))
-
-
-_EXPECTED = f"a row of 市町名 followed by 受理記号 columns in its first {HEADER_SEARCH_ROWS} rows"
 
 
 def _table_header_verdict(rows: list[Row]) -> Verdict:
@@ -450,6 +458,17 @@ def _table_header_verdict(rows: list[Row]) -> Verdict:
         # A claims header has 市町村名 too, followed by 診療年月…: its columns are not 受理記号.
         if hits and hits * 2 >= len(labels):
             return Verdict(
-                True, f"header row {rows[index][0]}: a name column and {len(labels)} 受理記号"
+                True,
+                t(
+                    "header row {row}: a name column and {labels} 受理記号",
+                    row=rows[index][0],
+                    labels=len(labels),
+                ),
             )
-    return Verdict(False, f"no {_EXPECTED.removeprefix('a ')}")
+    return Verdict(
+        False,
+        t(
+            "no row of 市町名 followed by 受理記号 columns in its first {rows} rows",
+            rows=HEADER_SEARCH_ROWS,
+        ),
+    )

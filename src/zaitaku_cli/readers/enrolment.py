@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from zaitaku_cli.errors import InputError
-from zaitaku_cli.i18n import join
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.readers.claims_extract import normalize_header
 from zaitaku_cli.readers.sample import Sample, Verdict
 from zaitaku_cli.readers.small_csv import read_csv_rows
@@ -270,7 +270,7 @@ def detect(sample: Sample) -> Verdict:
     Japanese header or an alias; a mapped layout goes with its kind: `ingest enrolment
     --mapping`)."""
     if sample.is_ole or sample.zip_names is not None:
-        return Verdict(False, "a workbook or archive; enrolment tables are CSV text")
+        return Verdict(False, t("a workbook or archive; enrolment tables are CSV text"))
     text = sample.text
     if isinstance(text, str):
         return Verdict(False, text)
@@ -284,10 +284,16 @@ def detect(sample: Sample) -> Verdict:
     spec = enrolment_columns()
     missing = [c.ja for c in spec.values() if c.required and c.key not in claimed]
     if not missing:
-        return Verdict(True, f"header with {len(claimed)} enrolment columns")
+        return Verdict(True, t("header with {count} enrolment columns", count=len(claimed)))
     if claimed:
         return Verdict(
             False,
-            f"the first line names {len(claimed)} enrolment columns but not {', '.join(missing)}",
+            t(
+                "the first line names {count} enrolment columns but not {missing}",
+                count=len(claimed),
+                missing=join(missing),
+            ),
         )
-    return Verdict(False, "the first line names no enrolment column (市町村コード, 被保険者数, …)")
+    return Verdict(
+        False, t("the first line names no enrolment column (市町村コード, 被保険者数, …)")
+    )

@@ -63,7 +63,7 @@ def read_population_table(path: Path) -> PopulationFile:
 def detect(sample: Sample) -> Verdict:
     """A population table: CSV text whose first line holds every column of population.csv."""
     if sample.is_ole or sample.zip_names is not None:
-        return Verdict(False, "a workbook or archive; population tables are CSV text")
+        return Verdict(False, t("a workbook or archive; population tables are CSV text"))
     text = sample.text
     if isinstance(text, str):
         return Verdict(False, text)
@@ -74,10 +74,16 @@ def detect(sample: Sample) -> Verdict:
     expected = population_columns()
     found = [c for c in expected if c in header]
     if len(found) == len(expected):
-        return Verdict(True, f"header with the {len(expected)} columns of population.csv")
+        return Verdict(
+            True, t("header with the {count} columns of population.csv", count=len(expected))
+        )
     if found:
         return Verdict(
             False,
-            f"the first line has {len(found)} of the {len(expected)} columns of population.csv",
+            t(
+                "the first line has {found} of the {count} columns of population.csv",
+                found=len(found),
+                count=len(expected),
+            ),
         )
-    return Verdict(False, "the first line names no column of population.csv (code5, total, …)")
+    return Verdict(False, t("the first line names no column of population.csv (code5, total, …)"))
