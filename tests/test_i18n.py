@@ -258,3 +258,27 @@ def test_an_unknown_zaitaku_lang_is_said(tmp_path: Path) -> None:
     assert run.stderr.strip() == (
         "Warning: ZAITAKU_LANG='fr' names no language zaitaku speaks (ja, en): the locale decides"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "終了コード: 0 成功（取り込み済みで「unchanged」の場合や、更新も）、1 データ",
+        "「KDB」の抽出（CSV）を読み込みます。--replace を付けない限り拒否します",
+        "English words stay words, and (brackets) too — 在宅医療",
+        "（",
+    ],
+)
+def test_japanese_lines_break_between_characters_and_lose_nothing(text: str) -> None:
+    # Rich cuts text into words with this pattern: every character must be in some word, or
+    # the rest of a help text is silently dropped.
+    from zaitaku_cli.cli.localize import _JAPANESE_WORD
+
+    words, at = [], 0
+    while (found := _JAPANESE_WORD.match(text, at)) is not None and found.end() > at:
+        words.append(found.group(0))
+        at = found.end()
+    assert "".join(words) == text
+    # a Japanese character is a word of its own, closing punctuation held to it
+    if "成功（" in text:
+        assert "功" in words and "も）、" in words and "「unchanged」" in words

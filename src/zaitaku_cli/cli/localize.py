@@ -109,9 +109,9 @@ class LocalizedGroup(_Localized, typer.core.TyperGroup):
 # a word of its own, opening brackets held to the next and closing ones (、。）」) to the last.
 _CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60"
 _OPEN = "（「『【〔［〈《"
-_CLOSE = "、。，．）」』】〕］〉》！？：；ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
+_CLOSE = ":;,.)!?、。，．）」』】〕］〉》！？：；ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
 _JAPANESE_WORD = re.compile(
-    rf"\s*(?:[{_OPEN}]*[{_CJK}][{_CLOSE}]*|[^\s{_CJK}{_OPEN}]+[{_CLOSE}]*)\s*"
+    rf"\s*(?:[{_OPEN}]*[{_CJK}][{_CLOSE}]*|[{_OPEN}]*[^\s{_CJK}{_OPEN}]+[{_CLOSE}]*|\S)\s*"
 )
 
 
@@ -152,14 +152,24 @@ def help_texts(app: typer.Typer) -> list[str]:
 
 
 def _use_localized(app: typer.Typer) -> None:
-    if app.info.cls is None or isinstance(app.info.cls, DefaultPlaceholder):
-        app.info.cls = LocalizedGroup
+    app.info.cls = _localized(app.info.cls, LocalizedGroup)
     for group in app.registered_groups:
         if group.typer_instance is not None:
             _use_localized(group.typer_instance)
     for command in app.registered_commands:
-        if command.cls in (None, typer.core.TyperCommand):
-            command.cls = LocalizedCommand
+        command.cls = _localized(command.cls, LocalizedCommand)
+
+
+def _localized(cls: Any, default: type) -> type:
+    """The class to build a command with: Typer's own → `default`; a class of the app's own
+    (ingest's IngestGroup) → the same with the localized help."""
+    if cls is None or isinstance(cls, DefaultPlaceholder):
+        return default
+    if cls in (typer.core.TyperCommand, typer.core.TyperGroup):
+        return default
+    if issubclass(cls, _Localized):
+        return cls
+    return type(f"Localized{cls.__name__}", (_Localized, cls), {})
 
 
 def _command_texts(command: Any) -> Iterator[str]:
