@@ -266,6 +266,7 @@ def test_an_unknown_zaitaku_lang_is_said(tmp_path: Path) -> None:
         "終了コード: 0 成功（取り込み済みで「unchanged」の場合や、更新も）、1 データ",
         "「KDB」の抽出（CSV）を読み込みます。--replace を付けない限り拒否します",
         "English words stay words, and (brackets) too — 在宅医療",
+        "設定（spark.executor.memory=8g）。",
         "（",
     ],
 )
@@ -282,3 +283,38 @@ def test_japanese_lines_break_between_characters_and_lose_nothing(text: str) -> 
     # a Japanese character is a word of its own, closing punctuation held to it
     if "成功（" in text:
         assert "功" in words and "も）、" in words and "「unchanged」" in words
+    if "spark" in text:  # the bracket goes with the word it opens
+        assert words == ["設", "定", "（spark.executor.memory=8g）。"]
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "lines"),
+    [
+        # 'Apache' fills the first line to its last cell; Rich kept the space after it, one
+        # cell too many, and cut the line to 'Apach…'
+        (
+            "SQL を DuckDB（ウェアハウス）と Apache Spark のどちらで",
+            38,
+            ["SQL を DuckDB（ウェアハウス）と Apache", "Spark のどちらで"],
+        ),
+        # '、' ends an English run: the line may break after it (it was one 36-cell word)
+        (
+            "既定: $ZAITAKU_WAREHOUSE、zaitaku.toml、次に data/zaitaku.duckdb。",
+            26,
+            ["既定: $ZAITAKU_WAREHOUSE、", "zaitaku.toml、次に", "data/zaitaku.duckdb。"],
+        ),
+    ],
+)
+def test_japanese_help_lines_keep_every_word(
+    text: str, width: int, lines: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rich._wrap
+    from rich.console import Console
+    from rich.text import Text
+
+    from zaitaku_cli.cli.localize import _JAPANESE_WORD, _rstrip_end_in_cells
+
+    monkeypatch.setattr(rich._wrap, "re_word", _JAPANESE_WORD)
+    monkeypatch.setattr(Text, "rstrip_end", _rstrip_end_in_cells)
+    wrapped = Text(text).wrap(Console(width=200), width, overflow="ellipsis")
+    assert [line.plain.rstrip() for line in wrapped] == lines

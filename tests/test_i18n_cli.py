@@ -127,6 +127,11 @@ def _scenario(inputs: dict[str, Path]) -> list[tuple[str, list[str], int]]:
         ("ingest, not recognised", ["ingest", str(inputs["notes"]), *wh], 1),
         ("ingest population, an error", ["ingest", "population", population, *wh], 1),
         ("aggregate", [*aggregate, *wh], 0),
+        # refused before Spark is asked for (no pyspark or Java needed)
+        ("aggregate on a cluster, an error",
+         [*aggregate, "--engine", "spark", "--spark-master", "yarn", *wh], 1),
+        ("aggregate, a bad --spark-conf",
+         [*aggregate, "--engine", "spark", "--spark-conf", "memory", *wh], 2),
         ("status", ["status", *wh], 0),
         ("runs", ["runs", *wh], 0),
         ("remove --dry-run", ["remove", "kdb_202304.csv", "--dry-run", *wh], 0),
@@ -219,6 +224,8 @@ def test_the_japanese_run_covers_messages_of_every_kind(
     assert "エラー: " in ja["ingest claims, an error"]  # an error, its frame and hint
     assert "1 行目: 必要な列がありません: 性別" in ja["ingest claims, an error"]
     assert "秘匿処理をしていません" in ja["aggregate"]
+    assert "では executor が別のマシンで動きます" in ja["aggregate on a cluster, an error"]
+    assert "'memory' は KEY=VALUE の形ではありません" in ja["aggregate, a bad --spark-conf"]
     assert "取り込んだファイル" in ja["status"]  # a table's title
     assert "何も変えていません（--dry-run）" in ja["remove --dry-run"]
     assert "--by" in ja["aggregate --help"] and "使い方: " in ja["aggregate --help"]

@@ -17,11 +17,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import rich._wrap
+import rich.text
 import typer
 import typer.completion
 import typer.core
 import typer.main
 import typer.rich_utils
+from rich.cells import cell_len
 from typer.models import DefaultPlaceholder, ParameterInfo
 
 from zaitaku_cli.i18n import N_, language, stored, t
@@ -106,18 +108,35 @@ class LocalizedGroup(_Localized, typer.core.TyperGroup):
 
 # Where Japanese text may break: Rich breaks lines at spaces only, so an unspaced Japanese
 # sentence is one long "word" that a help table crops ("…"). In Japanese, each character is
-# a word of its own, opening brackets held to the next and closing ones (、。）」) to the last.
-_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60"
+# a word of its own, opening brackets held to the next and closing ones (、。）」) to the last;
+# a run of other characters ends at Japanese punctuation ('$ZAITAKU_WAREHOUSE、zaitaku.toml、'
+# is two words), and an opening bracket is never a word alone before one ('（spark.…）').
+_CJK = "\u3000-\u303f\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uff01-\uff60"
 _OPEN = "（「『【〔［〈《"
 _CLOSE = ":;,.)!?、。，．）」』】〕］〉》！？：；ーぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ"
 _JAPANESE_WORD = re.compile(
-    rf"\s*(?:[{_OPEN}]*[{_CJK}][{_CLOSE}]*|[{_OPEN}]*[^\s{_CJK}{_OPEN}]+[{_CLOSE}]*|\S)\s*"
+    rf"\s*(?:[{_OPEN}]*(?![{_OPEN}])[{_CJK}][{_CLOSE}]*"
+    rf"|[{_OPEN}]*[^\s{_CJK}{_OPEN}]+[{_CLOSE}]*|\S)\s*"
 )
+
+
+def _rstrip_end_in_cells(self: rich.text.Text, size: int) -> None:
+    """Rich's Text.rstrip_end measured in cells, not characters. Rich counts characters, so
+    a line with Japanese (two cells a character) that a word fills exactly keeps the space
+    after that word, one cell too wide, and the line is then cut with '…': the word is lost
+    from the help (seen: 'Apache' shown as 'Apach…'). Same result for ASCII text."""
+    excess = cell_len(self.plain) - size
+    if excess > 0:
+        trailing = len(self.plain) - len(self.plain.rstrip())
+        if trailing:
+            self.right_crop(min(trailing, excess))
 
 
 def localize(app: typer.Typer) -> None:
     """Make `app`'s commands speak the run's language, and Typer's own words too."""
     _use_localized(app)
+    # English help holds Japanese terms too (二次医療圏): both languages need the cell count
+    rich.text.Text.rstrip_end = _rstrip_end_in_cells  # type: ignore[method-assign]
     if language() == "ja":
         rich._wrap.re_word = _JAPANESE_WORD
         typer.rich_utils.rich_format_error = _translated(typer.rich_utils.rich_format_error)
