@@ -544,7 +544,15 @@ def ingest_recognised_cmd(
     detections = recognise(paths, claims_mapping=mapping)
     what = {d.kind: d.what for d in DETECTORS}
     for found in detections:
-        out.print(f"{found.path}: {t(what[found.kind])} ({found.reason})", markup=False)
+        out.print(
+            t(
+                "{file}: {kind} ({reason})",
+                file=found.path,
+                kind=t(what[found.kind]),
+                reason=found.reason,
+            ),
+            markup=False,
+        )
     options = IngestOptions(
         pref=pref,
         as_of=parse_date_option(as_of),
