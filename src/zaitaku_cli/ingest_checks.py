@@ -6,12 +6,14 @@ with its problems; an identical file recognised as unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.readers.wareki import parse_wareki_date
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse
 
@@ -23,6 +25,7 @@ __all__ = [
     "refuse_file",
     "row_rejects",
     "still_loaded",
+    "table_date",
     "unchanged_summary",
 ]
 
@@ -168,3 +171,64 @@ def refuse_file(
         hint=f"nothing of the file was loaded; every problem is in table rejects "
         f"(ingest {ingest_id})",
     )
+
+
+def _day(text: str) -> date | None:
+    # an Excel date cell read as text carries a time: 2025-09-01 00:00:00
+    return parse_wareki_date(text.strip().split(" ")[0].split("T")[0])
+
+
+def table_date(
+    frame: pl.DataFrame,
+    headers: dict[str, str],
+    *,
+    given: date | None,
+    path: Path,
+    warnings: list[str],
+    label: str = "調査時点",
+) -> date:
+    """The one date of a table: `given` (--as-of) if any, else its `as_of` column's, which must
+    hold one date (blank cells take it). Raises InputError naming the row of a bad or second
+    date, or saying how to give one."""
+    column = headers.get("as_of")
+    if given is not None:
+        if column is not None:
+            written = sorted({v for v in frame["as_of"].to_list() if v})
+            if written and [str(_day(v)) for v in written] != [given.isoformat()]:
+                warnings.append(
+                    f"the {column} column says {', '.join(written)}; --as-of {given} used"
+                )
+        return given
+    if column is None:
+        raise InputError(
+            f"no {label} (date) column",
+            file=path,
+            hint=f"add a {label} column or pass --as-of YYYY-MM-DD",
+        )
+    found: dict[date, int] = {}
+    for text, row in frame.select("as_of", "source_row").iter_rows():
+        if not text:
+            continue
+        day = _day(text)
+        if day is None:
+            raise InputError(
+                f"{text!r} is not a date (2025-09-01, 2025/9/1 or 令和7年9月1日)",
+                file=path,
+                row=row,
+                column=column,
+            )
+        found.setdefault(day, row)
+    if not found:
+        raise InputError(
+            f"the {column} column is empty", file=path, column=column, hint="pass --as-of"
+        )
+    if len(found) > 1:
+        first, second = sorted(found.items(), key=lambda kv: kv[1])[:2]
+        raise InputError(
+            f"the table holds several dates ({first[0]} from row {first[1]}, {second[0]})",
+            file=path,
+            row=second[1],
+            column=column,
+            hint="load one table per date, or pass --as-of",
+        )
+    return next(iter(found))
