@@ -197,7 +197,9 @@ def _by_name_and_address(rest: pl.DataFrame, registry: pl.DataFrame) -> pl.DataF
     )
     # the list's own places: the same resolver found them at ingest, so code5 is the same
     listed = resolve_addresses(
-        registry.filter(pl.col("pref_code").is_in(wanted["pref_code"].drop_nulls().unique()))
+        registry.filter(
+            pl.col("pref_code").is_in(wanted["pref_code"].drop_nulls().unique().to_list())
+        )
         .rename({"code5": "list_code5"})
         .join(prefs, on="pref_code", how="left"),
         pref_col="pref_code",

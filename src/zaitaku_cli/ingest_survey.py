@@ -18,7 +18,8 @@ from typing import Any
 import polars as pl
 
 from zaitaku_cli.errors import InputError
-from zaitaku_cli.facility_match import match_facilities, normalize_code_expr
+from zaitaku_cli.facility_match import match_facilities
+from zaitaku_cli.geo import resolve_addresses
 from zaitaku_cli.ingest_checks import (
     REJECT_SCHEMA,
     RowCheck,
@@ -79,28 +80,30 @@ def _checks(headers: dict[str, str]) -> list[RowCheck]:
     return checks
 
 
-def _scope(
-    rows: pl.DataFrame, registry: pl.DataFrame, pref_code: str | None
-) -> tuple[str | None, list[str]]:
-    """The prefecture to look names and addresses up in: --pref, else the one of the codes that
-    the lists hold, else the only prefecture of the lists; None when it cannot be told."""
+def _scope(rows: pl.DataFrame, registry: pl.DataFrame, pref_code: str | None) -> pl.Series:
+    """Per row, the prefecture to look its name and address up in: --pref; else the one
+    prefecture of the bureau lists whose municipalities the address starts with (盛岡市… →
+    03); null when none or several do (the row's reason then says to pass --pref)."""
     if pref_code is not None:
-        return pref_code, []
-    codes = rows.select(
-        normalize_code_expr(pl.col("code"), pl.lit(None, dtype=pl.String)).alias("code10")
-    ).join(registry.select(pl.col("facility_code10").alias("code10"), "pref_code"), on="code10")
-    prefs = sorted(set(codes["pref_code"].to_list()))
-    if len(prefs) == 1:
-        return prefs[0], []
-    listed = sorted(set(registry["pref_code"].to_list()))
-    if not prefs and len(listed) == 1:
-        return listed[0], []
-    if len(prefs) > 1:
-        return None, [
-            f"the codes belong to several prefectures ({', '.join(prefs)}): rows without a code "
-            "cannot be looked up by name and address; pass --pref"
-        ]
-    return None, []
+        return pl.Series("scope", [pref_code] * rows.height, dtype=pl.String)
+    prefs = sorted(set(registry["pref_code"].to_list()))
+    tried = resolve_addresses(
+        rows.select("row_id", "address").join(
+            pl.DataFrame({"pref_code": prefs}, schema={"pref_code": pl.String}), how="cross"
+        ),
+        pref_col="pref_code",
+        address_col="address",
+    )
+    found = (
+        tried.filter(pl.col("code5").is_not_null())
+        .group_by("row_id")
+        .agg(pl.col("pref_code").unique().alias("prefs"))
+        .filter(pl.col("prefs").list.len() == 1)
+        .select("row_id", pl.col("prefs").list.first().alias("scope"))
+    )
+    return rows.select("row_id").join(found, on="row_id", how="left", maintain_order="left")[
+        "scope"
+    ]
 
 
 def ingest_survey(
@@ -116,7 +119,8 @@ def ingest_survey(
     `mapping` maps other headers and 参入意向 spellings (examples/survey_mapping.example.toml);
     `as_of` gives the survey date when the file has no 調査時点 column (and wins over it);
     `pref_code` is the prefecture whose bureau lists rows without a code are looked up in
-    (default: the prefecture of the file's codes).
+    (default: the one prefecture of the lists whose municipality names the address starts
+    with).
     """
     sha = file_sha256(path)
     previous = still_loaded(wh, sha, KIND_SURVEY, "survey_responses")
@@ -156,12 +160,10 @@ def ingest_survey(
         pl.col("intention").alias("intention_raw"),
         _capacity_expr().alias("capacity_value"),
     )
-    scope, scope_warnings = _scope(frame.rename({"facility_code": "code"}), listed, pref_code)
-    warnings += scope_warnings
     matches = match_facilities(
         frame.select(
             "row_id",
-            pl.lit(scope, dtype=pl.String).alias("pref_code"),
+            _scope(frame, listed, pref_code).alias("pref_code"),
             pl.col("facility_code").alias("code"),
             pl.col("facility_name").alias("name"),
             pl.col("address"),

@@ -23,6 +23,8 @@ ROW_TABLES = {
     "claims": "claim_lines",
     "facilities": "facility_notifications",
     "facility_counts": "facility_counts",
+    "survey": "survey_responses",
+    "hubs": "hub_areas",
 }
 
 RemovalStatus = Literal["removed", "would remove", "already removed"]
@@ -205,13 +207,14 @@ def _not_restored(wh: Warehouse, ingest: LoggedIngest) -> list[str]:
             f"to bring them back, ingest {name} again with --replace"
             for name, old, pairs, lines in rows
         ]
-    if ingest.kind == "facility_counts" and ingest.details:
+    if ingest.kind in {"facility_counts", "survey", "hubs"} and ingest.details:
         replaced = json.loads(ingest.details).get("replaced_ingests") or []
         if replaced:
             ids = ", ".join(str(i) for i in replaced)
+            what = {"survey": "answers", "hubs": "hub list"}.get(ingest.kind, "table")
             return [
-                f"{ingest.file_name} had replaced the same table from ingest {ids}: that table "
-                "is not restored; ingest it again to bring it back"
+                f"{ingest.file_name} had replaced the same {what} from ingest {ids}: it is "
+                "not restored; ingest it again to bring it back"
             ]
     return []
 

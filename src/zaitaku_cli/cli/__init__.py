@@ -21,7 +21,8 @@ app = typer.Typer(
     help=(
         "在宅医療 (home care) supply and demand per municipality, 二次医療圏 and prefecture.\n\n"
         "Typical run: `zaitaku ingest facilities 名簿.xlsx`, `zaitaku ingest claims kdb.csv`, "
-        "then `zaitaku aggregate --by municipality` and `zaitaku project --by secondary-area`. "
+        "then `zaitaku aggregate --by municipality`, `zaitaku project --by secondary-area` and "
+        "`zaitaku supply --by secondary-area`. "
         "Claims figures cover 国保 and 後期高齢者 only (KDB).\n\n" + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
@@ -31,6 +32,8 @@ app = typer.Typer(
 app.add_typer(ingest.ingest_app, name="ingest")
 app.command("aggregate")(aggregate.aggregate_cmd)
 app.command("project")(analysis.project_cmd)
+app.command("supply")(analysis.supply_cmd)
+app.command("candidates")(analysis.candidates_cmd)
 app.add_typer(reference.reference_app, name="reference")
 app.add_typer(reference.demo_app, name="demo")
 app.command("status")(operations.status_cmd)

@@ -1,4 +1,5 @@
-"""`zaitaku project`: future demand per area from today's usage rates and the 社人研 projection."""
+"""`zaitaku project`, `supply` and `candidates`: future demand per area from today's usage rates
+and the 社人研 projection, set against the facilities that supply it."""
 
 from __future__ import annotations
 
@@ -200,3 +201,301 @@ def projection_overview(table: Any, level: str, indicator: str, *, age_group: st
     if len(rows) > MAX_TABLE_ROWS:
         return f"{title}: {len(rows)} areas (see the files below)"
     return frame_table(title, ["area", *map(str, years)], sorted(rows))
+
+
+def parse_pref(value: str | None) -> str | None:
+    """'3' or '03' → '03'; anything else is a usage error (exit 2)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not (text.isdigit() and 1 <= int(text) <= 47):
+        raise typer.BadParameter(f"{value!r} is not a 都道府県コード 01–47", param_hint="--pref")
+    return text.zfill(2)
+
+
+@handles_errors
+def supply_cmd(
+    by: Annotated[
+        Level,
+        typer.Option(
+            "--by",
+            help="municipality, ward, secondary-area (二次医療圏) or prefecture.",
+        ),
+    ],
+    pref: Annotated[
+        str | None,
+        typer.Option(
+            "--pref",
+            help="Only this prefecture (都道府県コード, e.g. 03). Default: every prefecture of "
+            "the warehouse.",
+            show_default=False,
+        ),
+    ] = None,
+    years: Annotated[
+        str,
+        typer.Option(
+            "--years",
+            help="Projection years, comma-separated (社人研 2023: 2020, 2025 … 2050).",
+        ),
+    ] = "2030,2035,2040,2045,2050",
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Fiscal year of activity and of the usage rates, e.g. FY2023. Default: the "
+            "latest with claims for all 12 months.",
+            show_default=False,
+        ),
+    ] = None,
+    plan: Annotated[
+        Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")
+    ] = Plan.eighth,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder. Default data/processed.", show_default=False),
+    ] = None,
+    csv_encoding: Annotated[
+        CsvEncoding,
+        typer.Option(
+            "--csv-encoding", help="utf-8-sig opens in Japanese Excel; cp932 for old tools."
+        ),
+    ] = CsvEncoding.utf8_bom,
+    xlsx: Annotated[
+        bool, typer.Option("--xlsx", help="Also write the set as one Excel workbook.")
+    ] = False,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Supply against demand per area: who is registered, who bills, how many patients now and
+    to come.
+
+    One row per area and projection year: facilities registered for 在支診 / 在支病 / 在後病 /
+    在医総管 (bureau lists, else the count table), facilities billing 訪問診療 / 往診 / 看取り in
+    the base year (claims, facility basis), 訪問診療 patients now (residence basis), projected
+    patients (all ages and 75+) and per billing facility, the capacity stated in the facility
+    survey (`zaitaku ingest survey`) and the municipalities no 連携拠点 serves (`zaitaku ingest
+    hubs`). Writes OUT/supply_LEVEL/: supply_by_LEVEL, supply_facilities_by_LEVEL (per category:
+    registered, billing, registered but inactive) and hub_coverage_by_LEVEL, with a manifest.
+    Patient figures keep the published suppression ('-'); a ratio over a withheld figure is
+    empty. Claims cover 国保 and 後期 only (KDB).
+    """
+    from zaitaku_cli.supply import supply
+
+    out = Output(quiet=quiet, as_json=as_json)
+    settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
+    with open_warehouse(settings.warehouse, must_exist=True) as wh:
+        result = supply(
+            wh,
+            level=by.value,
+            out_dir=settings.out_dir,
+            plan=plan.value,
+            years=parse_years(years),
+            base=base,
+            pref=parse_pref(pref),
+            csv_encoding=csv_encoding.value,
+            xlsx=xlsx,
+        )
+    built = result.supply
+    if out.as_json:
+        out.json(
+            {
+                "level": by.value,
+                "pref_code": parse_pref(pref),
+                "base_period": built.base_period,
+                "folder": str(result.folder),
+                "outputs": [str(p) for p in result.outputs],
+                "manifest": str(result.manifest),
+                "rows": built.table.num_rows,
+                "warnings": built.warnings,
+            }
+        )
+        return
+    out.print(supply_overview(built.table, by.value))
+    for w in built.warnings:
+        out.warn(w)
+    out.print(f"Wrote {result.folder}:")
+    for p in [*result.outputs, result.manifest]:
+        out.print(f"  {p.name if p else p}")
+
+
+def supply_overview(table: Any, level: str) -> Any:
+    """One line per area for the last projection year: the figures an analyst reads first."""
+    import polars as pl
+
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    if frame.is_empty():
+        return f"supply_by_{level}: no areas"
+    years = frame["year"].drop_nulls()
+    last = int(years.max()) if len(years) else None  # type: ignore[arg-type]
+    rows_of = frame.filter(pl.col("year") == last) if last is not None else frame
+    base = frame["base_period"].drop_nulls()
+    period = str(base[0]) if len(base) else "-"
+
+    def cell(value: Any, digits: int = 0) -> str:
+        if value is None:
+            return "-"
+        return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
+
+    rows = [
+        (
+            f"{r['area_code']} {r['area_name']}",
+            cell(r["registered_shienshin"]),
+            cell(r["registered_shienbyo"]),
+            cell(r["billing_houmon_shinryo"]),
+            cell(r["patients"]),
+            cell(r["projected_patients_75plus"]),
+            cell(r["projected_75plus_per_billing_facility"], 1),
+            cell(r["stated_capacity"]),
+            cell(r["municipalities_without_hub"]),
+        )
+        for r in rows_of.sort("area_code").iter_rows(named=True)
+    ]
+    title = (
+        f"supply against demand by {level}: activity {period}, projection {last or '-'} — "
+        "国保・後期高齢者のみ (KDB); '-' = withheld or not available"
+    )
+    if len(rows) > MAX_TABLE_ROWS:
+        return f"{title}: {len(rows)} areas (see the files below)"
+    headers = [
+        "area",
+        "在支診",
+        "在支病",
+        f"訪問診療 facilities {period}",
+        f"patients {period}",
+        f"75+ projected {last or '-'}",
+        "per facility",
+        "survey capacity",
+        "no hub",
+    ]
+    return frame_table(title, headers, rows)
+
+
+@handles_errors
+def candidates_cmd(
+    pref: Annotated[
+        str,
+        typer.Option("--pref", help="都道府県コード of the prefecture, e.g. 03 (岩手県)."),
+    ],
+    plan: Annotated[
+        Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")
+    ] = Plan.eighth,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base",
+            help="Fiscal year of the activity shown, e.g. FY2023. Default: the latest with "
+            "claims for all 12 months.",
+            show_default=False,
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Output folder. Default data/processed.", show_default=False),
+    ] = None,
+    csv_encoding: Annotated[
+        CsvEncoding,
+        typer.Option(
+            "--csv-encoding", help="utf-8-sig opens in Japanese Excel; cp932 for old tools."
+        ),
+    ] = CsvEncoding.utf8_bom,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The facilities that could take the 積極的役割 per 二次医療圏, and those registered but
+    inactive.
+
+    Candidates: 機能強化型 在宅療養支援診療所・病院 (支援診1/2, 支援病1/2) and 在宅療養後方支援病院
+    (在後病) of the latest bureau list, with their 訪問診療・往診・看取り in the base year (claims;
+    counts of 1–9 shown as '-'). R8 支援診2イ (not paid as 機能強化型) is listed, not counted. An
+    area with none, or fewer than three (a main facility and two backups, seed 001 ④), is
+    flagged. Also lists the 在支診/在支病 with no 訪問診療 and no 往診 claim in the base year
+    ("none" means none in KDB: 国保・後期 only). Writes OUT/candidates_NN/.
+    """
+    from zaitaku_cli.candidates import candidates
+
+    out = Output(quiet=quiet, as_json=as_json)
+    code = parse_pref(pref)
+    assert code is not None
+    settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
+    with open_warehouse(settings.warehouse, must_exist=True) as wh:
+        result = candidates(
+            wh,
+            pref=code,
+            out_dir=settings.out_dir,
+            plan=plan.value,
+            base=base,
+            csv_encoding=csv_encoding.value,
+        )
+    built = result.candidates
+    if out.as_json:
+        out.json(
+            {
+                "pref_code": code,
+                "period": built.base_period,
+                "folder": str(result.folder),
+                "outputs": [str(p) for p in result.outputs],
+                "manifest": str(result.manifest),
+                "areas": built.areas.to_pylist(),
+                "candidates": built.facilities.num_rows,
+                "inactive": built.inactive.num_rows,
+                "warnings": built.warnings,
+            }
+        )
+        return
+    out.print(candidates_overview(built))
+    for w in built.warnings:
+        out.warn(w)
+    out.print(f"Wrote {result.folder}:")
+    for p in [*result.outputs, result.manifest]:
+        out.print(f"  {p.name if p else p}")
+
+
+def candidates_overview(built: Any) -> Any:
+    """Per area: its status, then each candidate with its activity ('-' where withheld)."""
+    import polars as pl
+
+    areas = pl.from_arrow(built.areas)
+    facilities = pl.from_arrow(built.facilities)
+    assert isinstance(areas, pl.DataFrame) and isinstance(facilities, pl.DataFrame)
+    period = built.base_period or "-"
+    rows: list[tuple[Any, ...]] = []
+    for area in areas.iter_rows(named=True):
+        listed = facilities.filter(pl.col("area_code") == area["area_code"])
+        flag = area["status_ja"] or "OK"
+        label = f"{area['area_code']} {area['area_name']}"
+        if listed.is_empty():
+            rows.append((label, flag, "（なし）", "", "", "", ""))
+            continue
+        for i, f in enumerate(listed.iter_rows(named=True)):
+            name = f["facility_name"] + ("" if f["counted"] else "（数えない: 2イ）")
+            rows.append(
+                (
+                    label if i == 0 else "",
+                    flag if i == 0 else "",
+                    name,
+                    f["category_ja"],
+                    f["houmon_patients"],
+                    f["oushin_count"],
+                    f["mitori_patients"],
+                )
+            )
+    title = (
+        f"{built.pref_name} ({built.pref_code}): candidates per 二次医療圏, activity {period} — "
+        "国保・後期高齢者のみ (KDB); '-' = 1–9 or withheld"
+    )
+    return frame_table(
+        title,
+        [
+            "area",
+            "status",
+            "facility",
+            "区分",
+            "訪問診療 patients",
+            "往診 count",
+            "看取り patients",
+        ],
+        rows,
+    )

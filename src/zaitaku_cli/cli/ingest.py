@@ -370,3 +370,146 @@ def ingest_enrolment_cmd(
     with open_warehouse(warehouse) as wh:
         summary = ingest_enrolment(wh, path, mapping=mapping, as_of=day)
     render_ingest(out, [summary])
+
+
+def _pref_option(pref: str | None) -> str | None:
+    if pref is None:
+        return None
+    text = pref.strip()
+    if not (text.isdigit() and 1 <= int(text) <= 47):
+        raise typer.BadParameter(f"{pref!r} is not a 都道府県コード 01–47", param_hint="--pref")
+    return text.zfill(2)
+
+
+@ingest_app.command("survey")
+@handles_errors
+def ingest_survey_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The prefecture's facility survey, one row per facility: a CSV (UTF-8 or "
+            "CP932) or an Excel sheet (.xlsx; the header may sit below a title). Columns "
+            "医療機関コード (or 医療機関名 + 所在地), 訪問診療の実施可能件数, 参入意向, 調査時点. "
+            "See examples/survey.example.csv.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="TOML file mapping your headers and 参入意向 answers to the canonical ones "
+            "(see examples/survey_mapping.example.toml).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Survey date, YYYY-MM-DD, when the file has no 調査時点 column (overrides it "
+            "when it has).",
+            show_default=False,
+        ),
+    ] = None,
+    pref: Annotated[
+        str | None,
+        typer.Option(
+            "--pref",
+            help="Prefecture whose bureau lists rows without a 医療機関コード are looked up in "
+            "(default: the prefecture of the file's codes).",
+            show_default=False,
+        ),
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    log: LogOpt = None,
+) -> None:
+    """Load the facility survey: 訪問診療の実施可能件数 and 参入意向 per facility.
+
+    Each row is matched to a facility of the ingested bureau lists by 医療機関コード, else by
+    医療機関名 and 所在地 within the municipality. Rows that match no facility or several, or
+    hold a bad value, are kept in `rejects` with the reason (never dropped silently); the others
+    load. `zaitaku supply` sets the stated capacity per area beside projected demand; the newest
+    survey date of a prefecture is used. Re-ingesting the same file changes nothing.
+    """
+    from zaitaku_cli.ingest_survey import ingest_survey
+
+    out = Output(quiet=quiet, as_json=as_json)
+    day = parse_date_option(as_of)
+    code = _pref_option(pref)
+    with open_warehouse(warehouse) as wh:
+        summaries = ingest_one_by_one(
+            out,
+            wh,
+            [path],
+            lambda p: [ingest_survey(wh, p, mapping=mapping, as_of=day, pref_code=code)],
+        )
+    render_ingest(out, summaries)
+
+
+@ingest_app.command("hubs")
+@handles_errors
+def ingest_hubs_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The prefecture's 在宅医療に必要な連携を担う拠点, one row per hub: 名称, "
+            "運営主体, 事業区域 (municipalities separated by 、), 備考. CSV or .xlsx. See "
+            "examples/hubs.example.csv.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    pref: Annotated[
+        str | None,
+        typer.Option(
+            "--pref",
+            help="都道府県コード the names belong to, e.g. 03 (default: the one prefecture in "
+            "which every name resolves).",
+            show_default=False,
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="TOML file mapping your headers to 名称, 事業区域, 運営主体, 備考.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Date of the list, YYYY-MM-DD (optional).", show_default=False
+        ),
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    log: LogOpt = None,
+) -> None:
+    """Load the prefecture's hub list; `zaitaku supply` names the municipalities no hub serves.
+
+    Names in 事業区域 resolve within the prefecture (紫波町, 紫波郡矢巾町, 仙台市青葉区). Any
+    name that does not, a hub without a name or a hub given twice refuses the file: nothing is
+    loaded and every problem is kept in `rejects`. A new list replaces the prefecture's previous
+    one; re-ingesting the same file changes nothing.
+    """
+    from zaitaku_cli.ingest_hubs import ingest_hubs
+
+    out = Output(quiet=quiet, as_json=as_json)
+    day = parse_date_option(as_of)
+    code = _pref_option(pref)
+    with open_warehouse(warehouse) as wh:
+        summaries = ingest_one_by_one(
+            out,
+            wh,
+            [path],
+            lambda p: [ingest_hubs(wh, p, mapping=mapping, pref_code=code, as_of=day)],
+        )
+    render_ingest(out, summaries)
