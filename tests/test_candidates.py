@@ -1,5 +1,5 @@
-"""zaitaku candidates: who is listed and counted per 二次医療圏, the flags, the per-facility activity
-and its suppression (by hand), the registered-but-inactive listing, the output set."""
+"""zaitaku candidates: who is listed and counted per 二次医療圏, the flags, the per-facility
+activity and its suppression (by hand), the registered-but-inactive listing, the output set."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from factories.supply import A, B, BASE, C, D, E, small_iwate, write_inputs
+from factories.supply import BASE, A, B, C, D, E, small_iwate, write_inputs
 from zaitaku_cli.candidates import build_candidates, candidates
 from zaitaku_cli.errors import ConfigError, SnapshotNotFound
 from zaitaku_cli.facility_activity import suppress_listing

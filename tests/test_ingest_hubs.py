@@ -88,8 +88,8 @@ def test_spaces_line_breaks_remarks_and_wards(warehouse: Warehouse, tmp_path: Pa
     ]
     # row 5: the quoted 事業区域 of B spans lines 3 and 4 of the file
     assert summary.warnings == [
-        "row 5: 雫石町（御所地区を除く） read as 雫石町: the remark is kept in the note, and 雫石町 "
-        "counts as served by the hub"
+        "row 5: 雫石町（御所地区を除く） read as 雫石町: the remark is kept in the note, "
+        "and 雫石町 counts as served by the hub"
     ]
     city = write(tmp_path, "名称,事業区域\n仙台北,仙台市青葉区、泉区\n仙台全域,仙台市\n", "s.csv")
     ingest_hubs(warehouse, city)

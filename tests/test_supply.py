@@ -34,7 +34,7 @@ def rows(table: Any, year: int | None = 2030) -> dict[str, dict[str, Any]]:
 
 
 def projected_75plus(codes: list[str], year: int) -> int:
-    """Σ age75p of the 社人研 2023 projection over `codes` in `year` (read straight from the CSV)."""
+    """Σ age75p of the 社人研 2023 projection over `codes` in `year`, read from the CSV."""
     with (DATA_DIR / "population_projection.csv").open(encoding="utf-8") as fh:
         return sum(
             int(r["age75p"])
@@ -62,7 +62,8 @@ def test_municipality_figures_by_hand(warehouse: Warehouse) -> None:
         "bureau_list",
         "2025-10-01",
     )
-    # facility basis: A and B bill 訪問診療 in 盛岡市, A alone 往診, nobody 看取り there (C is in 滝沢)
+    # facility basis: A and B bill 訪問診療 in 盛岡市, A alone 往診, nobody 看取り there
+    # (C, who does, is in 滝沢市)
     assert (
         morioka["billing_houmon_shinryo"],
         morioka["billing_oushin"],
