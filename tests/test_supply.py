@@ -241,3 +241,29 @@ def test_choice_names() -> None:
     assert choice.stem("supply") == "supply_by_municipality_03_base2023_7th"
     years = SupplyChoice(level="prefecture", years=(2030, 2040))
     assert years.set_name == "supply_prefecture_years2030-2040"
+
+
+def test_every_column_has_a_japanese_header(warehouse: Warehouse, tmp_path: Path) -> None:
+    """The workbook and the report head columns in Japanese (reference/data/labels.csv)."""
+    from zaitaku_cli.candidates import build_candidates
+    from zaitaku_cli.labels import column_label, output_label, with_japanese_labels
+
+    small_iwate(warehouse)
+    _survey, hubs = write_inputs(tmp_path)
+    ingest_hubs(warehouse, hubs)
+    built = build_supply_by_area(warehouse, level="secondary-area", base=BASE)
+    listing = build_candidates(warehouse, pref="03", base=BASE)
+    assert built.hubs is not None
+    for kind, table in (
+        ("supply", built.table),
+        ("supply_facilities", built.facilities),
+        ("hub_coverage", built.hubs),
+        ("candidates", listing.facilities),
+        ("candidate_areas", listing.areas),
+        ("inactive", listing.inactive),
+    ):
+        labelled = with_japanese_labels(table)
+        missing = [c for c in labelled.column_names if column_label(c, kind) is None]
+        assert missing == [], f"{kind}: add these columns to reference/data/labels.csv"
+        assert output_label(kind)
+    assert column_label("status", "candidate_areas") == "判定"

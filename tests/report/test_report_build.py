@@ -371,3 +371,47 @@ def test_projection_section_when_projection_exists(demo_report) -> None:
     assert row_of(table, "盛岡")["203075 歳以上"] == f"{round(expected):,}"
     assert row_of(table, "盛岡")["2030総数"] == "-"  # an under-75 base cell is suppressed
     assert "基準" in demo_report.html and "projection-by-area" in demo_report.html
+
+
+def test_supply_section_when_supply_exists(demo_report) -> None:
+    pytest.importorskip("zaitaku_cli.supply", reason="zaitaku supply (issue 8 §4) not merged yet")
+    table = parse(demo_report.html).tables["supply-table"]
+    assert table[0] == [
+        "二次医療圏",
+        "在支診",
+        "在支病",
+        "訪問診療を算定した医療機関FY2024",
+        "訪問診療の患者数FY2024",
+        "75歳以上の見込み2030",
+        "1 施設当たり2030",
+        "75歳以上の見込み2040",
+        "1 施設当たり2040",
+        "実施可能件数（調査）",
+        "連携拠点のない市町村",
+    ]
+    morioka = row_of(table, "盛岡")
+    members = {
+        r["code5"]
+        for r in _reference_rows("secondary_areas.csv")
+        if r["plan"] == "8th" and r["area_code"] == "0301"
+    }
+    # the same hand count as the projection's: 75+ patients of FY2024 living in the area, over
+    # the area's 75+ of 2025, times 2030's; 16 facilities of the area billed 訪問診療 in FY2024
+    lines = [r for r in _lines("houmon_shinryo", "03") if r["市町村コード"][:5] in members]
+    base = len({r["被保険者番号"] for r in lines if int(r["年齢"]) >= 75})
+    pop = {
+        year: sum(
+            int(r["age75p"])
+            for r in _reference_rows("population_projection.csv")
+            if r["code5"] in members and r["year"] == year
+        )
+        for year in ("2025", "2030")
+    }
+    expected = base / pop["2025"] * pop["2030"]
+    assert morioka["訪問診療の患者数FY2024"] == str(len({r["被保険者番号"] for r in lines}))
+    assert morioka["訪問診療を算定した医療機関FY2024"] == "16"
+    assert morioka["75歳以上の見込み2030"] == f"{round(expected):,}"
+    assert morioka["1 施設当たり2030"] == f"{expected / 16:.1f}"
+    # no survey and no hub list in this warehouse: blank, not 0
+    assert (morioka["実施可能件数（調査）"], morioka["連携拠点のない市町村"]) == ("", "")
+    assert row_of(table, "二戸")["75歳以上の見込み2030"] == "-"  # its 75+ base cell is suppressed

@@ -271,10 +271,11 @@ def projection_table(data: ReportData, indicator: str = "houmon_shinryo") -> Pro
 
 
 def supply_table(data: ReportData) -> pl.DataFrame:
-    """supply_by_<level> of this prefecture (issue 8 §4)."""
+    """supply_by_<level> of this prefecture (issue 8 §4), as `zaitaku supply --pref` writes it."""
     build = _builder("supply", "build_supply_by_area", "supply against demand (zaitaku supply)")
-    result = build(data.wh, level=data.level, plan=data.plan)
+    result = build(data.wh, level=data.level, plan=data.plan, pref=data.pref_code)
     table = getattr(result, "table", result)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
+    data.warnings += [w for w in getattr(result, "warnings", []) if w not in data.warnings]
     return _for_pref(frame, data.pref_code)
