@@ -26,7 +26,7 @@ from zaitaku_cli.ingest_checks import (
     table_date,
     unchanged_summary,
 )
-from zaitaku_cli.readers.hubs import read_hubs, read_hubs_mapping, split_area
+from zaitaku_cli.readers.hubs import HUBS, split_area
 from zaitaku_cli.reference import municipalities
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse, file_sha256
@@ -129,7 +129,7 @@ def ingest_hubs(
     if previous is not None:
         return unchanged_summary(KIND_HUBS, path, sha, previous)
 
-    table = read_hubs(path, read_hubs_mapping(mapping))
+    table = HUBS.read(path, HUBS.read_mapping(mapping))
     headers = table.headers
     frame = table.rows.with_columns(
         pl.lit("").alias(key) for key in ("operator", "note", "as_of") if key not in headers

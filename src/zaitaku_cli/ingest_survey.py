@@ -30,7 +30,7 @@ from zaitaku_cli.ingest_checks import (
     table_date,
     unchanged_summary,
 )
-from zaitaku_cli.readers.survey import INTENTIONS, read_survey, read_survey_mapping
+from zaitaku_cli.readers.survey import INTENTIONS, SURVEY
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse, file_sha256
 
@@ -127,7 +127,7 @@ def ingest_survey(
     if previous is not None:
         return unchanged_summary(KIND_SURVEY, path, sha, previous)
 
-    table = read_survey(path, read_survey_mapping(mapping))
+    table = SURVEY.read(path, SURVEY.read_mapping(mapping))
     headers = table.headers
     if "facility_code" not in headers and not {"facility_name", "address"} <= set(headers):
         raise InputError(

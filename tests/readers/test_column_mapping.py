@@ -11,14 +11,14 @@ import xlsxwriter
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
 from zaitaku_cli.readers.column_mapping import read_column_mapping, read_mapped_table
 from zaitaku_cli.readers.enrolment import read_enrolment_mapping
-from zaitaku_cli.readers.hubs import hubs_spec, read_hubs
-from zaitaku_cli.readers.survey import read_survey, read_survey_mapping, survey_spec
+from zaitaku_cli.readers.hubs import HUBS
+from zaitaku_cli.readers.survey import SURVEY
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_example_mappings_parse() -> None:
-    survey = read_survey_mapping(EXAMPLES / "survey_mapping.example.toml")
+    survey = SURVEY.read_mapping(EXAMPLES / "survey_mapping.example.toml")
     assert survey.columns["問5訪問診療の受入可能患者数(月)"] == "capacity"
     assert survey.values["intention"]["1"] == "新規参入"
     enrolment = read_enrolment_mapping(EXAMPLES / "enrolment_mapping.example.toml")
@@ -47,7 +47,7 @@ def test_bad_mapping_files(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "m.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as info:
-        read_column_mapping(path, survey_spec())
+        read_column_mapping(path, SURVEY.spec)
     assert str(info.value).startswith(f"{path}: {message}")
 
 
@@ -58,7 +58,7 @@ def test_csv_header_below_a_title_and_values_translated(tmp_path: Path) -> None:
         "A病院,盛岡市,10,増やしたい,x\n\n,,,,\nB医院,滝沢市,,検討中,\n",
         encoding="utf-8",
     )
-    table = read_survey(path)
+    table = SURVEY.read(path)
     assert table.headers == {
         "facility_name": "医療機関名称",
         "address": "住所",
@@ -80,7 +80,7 @@ def test_workbook_sheet_with_a_title(tmp_path: Path) -> None:
     sheet.write_row(2, 0, ["名称", "事業区域", "運営主体", "備考"])
     sheet.write_row(3, 0, ["在宅ボックス滝沢", "滝沢市", "（医）ゆとりが丘クリニック", "H26～R2"])
     book.close()
-    table = read_hubs(path)
+    table = HUBS.read(path)
     assert (table.sheet, table.encoding) == ("一覧", None)
     assert table.rows.select("name", "area", "source_row").rows() == [
         ("在宅ボックス滝沢", "滝沢市", 4)
@@ -91,7 +91,7 @@ def test_refusals(tmp_path: Path) -> None:
     no_header = tmp_path / "a.csv"
     no_header.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(InputError) as info:
-        read_hubs(no_header)
+        HUBS.read(no_header)
     assert str(info.value) == (
         f"{no_header}: no header row in the first 20 rows — a header row naming 名称、事業区域 "
         "(map other headers with --mapping)"
@@ -101,12 +101,12 @@ def test_refusals(tmp_path: Path) -> None:
     with pytest.raises(
         InputError, match=r"row 1, column 名称: the header names 名称 more than once"
     ):
-        read_hubs(twice)
+        HUBS.read(twice)
     clash = tmp_path / "c.csv"
     clash.write_text("名称,拠点名,事業区域\nx,y,z\n", encoding="utf-8")
     with pytest.raises(InputError, match="headers '名称' and '拠点名' both map to 名称"):
-        read_hubs(clash)
+        HUBS.read(clash)
     legacy = tmp_path / "d.xls"
     legacy.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(UnsupportedFormatError, match=r"legacy \.xls workbooks are not read"):
-        read_mapped_table(legacy, hubs_spec(), read_column_mapping(None, hubs_spec()), example="")
+        read_mapped_table(legacy, HUBS.spec, read_column_mapping(None, HUBS.spec), example="")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -20,15 +21,16 @@ from pathlib import Path
 import polars as pl
 
 from zaitaku_cli.errors import InputError
-from zaitaku_cli.readers.claims_extract import normalize_header
 from zaitaku_cli.readers.small_table import read_small_table
 
 __all__ = [
     "Column",
     "ColumnMapping",
     "MappedTable",
+    "TableKind",
     "TableSpec",
     "match_headers",
+    "normalize_header",
     "normalize_value",
     "read_column_mapping",
     "read_mapped_table",
@@ -47,6 +49,12 @@ _ENCODINGS = {
     "utf-8-sig": "utf-8-sig",
 }
 _DELIMITERS = {",": ",", "comma": ",", "\t": "\t", "tab": "\t", "\\t": "\t", ";": ";", "|": "|"}
+
+
+def normalize_header(name: str) -> str:
+    """Header as compared: NFKC, case-folded, without spaces, '_', '-' and '・'."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    return re.sub(r"[\s_\-・]+", "", text)
 
 
 def normalize_value(value: str) -> str:
@@ -124,8 +132,18 @@ class ColumnMapping:
     delimiter: str | None = None
 
 
-def read_column_mapping(path: Path | None, spec: TableSpec) -> ColumnMapping:
-    """Parse a mapping file for tables of `spec`; None → the empty mapping."""
+def read_column_mapping(
+    path: Path | None,
+    spec: TableSpec,
+    *,
+    encodings: Mapping[str, str | None] = _ENCODINGS,
+    delimiters: Mapping[str, str] = _DELIMITERS,
+) -> ColumnMapping:
+    """Parse a mapping file for tables of `spec`; None → the empty mapping.
+
+    `encodings` and `delimiters` are the names a file may give (lower-case) and what each
+    stands for: the reader of each kind of table decides what it can read.
+    """
     if path is None:
         return ColumnMapping()
     try:
@@ -168,12 +186,12 @@ def read_column_mapping(path: Path | None, spec: TableSpec) -> ColumnMapping:
             raise InputError(f'[values.{target}] must be a table of "raw" = "value"', file=path)
         values[key] = {str(raw).strip(): str(value).strip() for raw, value in table.items()}
     encoding = data.get("encoding")
-    if encoding is not None and str(encoding).strip().lower() not in _ENCODINGS:
+    if encoding is not None and str(encoding).strip().lower() not in encodings:
         raise InputError(
             f"encoding {encoding!r} is not supported", file=path, hint="use auto, cp932 or utf-8"
         )
     delimiter = data.get("delimiter")
-    if delimiter is not None and str(delimiter).lower() not in _DELIMITERS:
+    if delimiter is not None and str(delimiter).lower() not in delimiters:
         raise InputError(
             f"delimiter {delimiter!r} is not supported",
             file=path,
@@ -183,8 +201,8 @@ def read_column_mapping(path: Path | None, spec: TableSpec) -> ColumnMapping:
         source=path,
         columns=columns,
         values=values,
-        encoding=_ENCODINGS[str(encoding).strip().lower()] if encoding is not None else None,
-        delimiter=_DELIMITERS[str(delimiter).lower()] if delimiter is not None else None,
+        encoding=encodings[str(encoding).strip().lower()] if encoding is not None else None,
+        delimiter=delimiters[str(delimiter).lower()] if delimiter is not None else None,
     )
 
 
@@ -301,3 +319,24 @@ def read_mapped_table(
         encoding=table.encoding,
         sheet=table.sheet,
     )
+
+
+@dataclass(frozen=True)
+class TableKind:
+    """One kind of analyst table (the survey, the hub list …): its columns file and how to read
+    it with or without a mapping file."""
+
+    columns_file: Path
+    example: str  # a [columns] line for the hint when a required column is missing
+
+    @property
+    def spec(self) -> TableSpec:
+        return table_spec(self.columns_file)
+
+    def read_mapping(self, path: Path | None) -> ColumnMapping:
+        """Parse a --mapping file for this kind; None → the empty mapping."""
+        return read_column_mapping(path, self.spec)
+
+    def read(self, path: Path, mapping: ColumnMapping | None = None) -> MappedTable:
+        """The rows of a table of this kind (CSV or .xlsx), canonical keys and values."""
+        return read_mapped_table(path, self.spec, mapping or ColumnMapping(), example=self.example)

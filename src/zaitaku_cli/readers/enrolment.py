@@ -14,19 +14,11 @@ from pathlib import Path
 
 import polars as pl
 
-from zaitaku_cli.readers.column_mapping import (
-    Column,
-    ColumnMapping,
-    match_headers,
-    normalize_value,
-    read_column_mapping,
-    table_spec,
-    translate_values,
-)
-from zaitaku_cli.readers.small_csv import read_csv_rows
+from zaitaku_cli.readers.column_mapping import Column, ColumnMapping, TableKind, normalize_value
 
 __all__ = [
     "COLUMNS_FILE",
+    "ENROLMENT",
     "EnrolmentColumn",
     "EnrolmentFile",
     "EnrolmentMapping",
@@ -37,6 +29,7 @@ __all__ = [
 ]
 
 COLUMNS_FILE = Path(__file__).with_name("enrolment_columns.toml")
+ENROLMENT = TableKind(COLUMNS_FILE, example='"人数" = "被保険者数"')
 
 EnrolmentColumn = Column
 EnrolmentMapping = ColumnMapping
@@ -44,16 +37,16 @@ EnrolmentMapping = ColumnMapping
 
 def enrolment_columns() -> dict[str, EnrolmentColumn]:
     """The enrolment table's canonical columns, in file order, by key."""
-    return table_spec(COLUMNS_FILE).columns
+    return ENROLMENT.spec.columns
 
 
 def _header_index() -> dict[str, str]:
-    return table_spec(COLUMNS_FILE).header_index
+    return ENROLMENT.spec.header_index
 
 
 def read_enrolment_mapping(path: Path | None) -> EnrolmentMapping:
     """Parse a mapping file (see examples/enrolment_mapping.example.toml); None → empty."""
-    return read_column_mapping(path, table_spec(COLUMNS_FILE))
+    return ENROLMENT.read_mapping(path)
 
 
 @dataclass(frozen=True)
@@ -71,14 +64,7 @@ def read_enrolment(path: Path, mapping: EnrolmentMapping | None = None) -> Enrol
     one column. Values that no mapping or known spelling translates are kept as written, for
     the ingest to reject with their row.
     """
-    mapping = mapping or EnrolmentMapping()
-    spec = table_spec(COLUMNS_FILE)
-    header, rows, encoding = read_csv_rows(
-        path, delimiter=mapping.delimiter, encoding=mapping.encoding
+    table = ENROLMENT.read(path, mapping)
+    return EnrolmentFile(
+        path=path, encoding=table.encoding or "xlsx", headers=table.headers, rows=table.rows
     )
-    headers = match_headers(path, header, spec, mapping, example='"人数" = "被保険者数"')
-    renamed = rows.select(
-        *(pl.col(name).alias(key) for key, name in headers.items()), "source_row", "raw_row"
-    )
-    renamed = translate_values(renamed, headers, spec, mapping)
-    return EnrolmentFile(path=path, encoding=encoding, headers=headers, rows=renamed)

@@ -10,40 +10,17 @@ import re
 import unicodedata
 from pathlib import Path
 
-from zaitaku_cli.readers.column_mapping import (
-    ColumnMapping,
-    MappedTable,
-    TableSpec,
-    read_column_mapping,
-    read_mapped_table,
-    table_spec,
-)
+from zaitaku_cli.readers.column_mapping import TableKind
 
-__all__ = ["COLUMNS_FILE", "hubs_spec", "read_hubs", "read_hubs_mapping", "split_area"]
+__all__ = ["HUBS", "split_area"]
 
-COLUMNS_FILE = Path(__file__).with_name("hubs_columns.toml")
+HUBS = TableKind(Path(__file__).with_name("hubs_columns.toml"), example='"拠点名称" = "名称"')
 
 # Separators between names in 事業区域. Spaces and line breaks are not among them: a PDF copied
 # into Excel breaks names across lines (矢\n巾町); split_area tries them only as a last resort.
 _SEPARATORS = re.compile(r"[、,，/／;；・]+")
 _REMARK = re.compile(r"[（(][^）)]*[）)]")
 _WHOLE = re.compile(r"(全域|全体|一円)$")
-
-
-def hubs_spec() -> TableSpec:
-    return table_spec(COLUMNS_FILE)
-
-
-def read_hubs_mapping(path: Path | None) -> ColumnMapping:
-    """Parse a mapping file; None → empty."""
-    return read_column_mapping(path, hubs_spec())
-
-
-def read_hubs(path: Path, mapping: ColumnMapping | None = None) -> MappedTable:
-    """The rows of a hub list with canonical column names."""
-    return read_mapped_table(
-        path, hubs_spec(), mapping or ColumnMapping(), example='"拠点名称" = "名称"'
-    )
 
 
 def split_area(text: str) -> list[tuple[str, str | None]]:

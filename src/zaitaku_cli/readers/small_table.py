@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,13 @@ import polars as pl
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
 from zaitaku_cli.readers.encoding import decode_bytes
 
-__all__ = ["HEADER_SEARCH_ROWS", "SmallTable", "read_small_table"]
+__all__ = [
+    "HEADER_SEARCH_ROWS",
+    "SmallTable",
+    "read_small_table",
+    "read_text_file",
+    "workbook_sheets",
+]
 
 HEADER_SEARCH_ROWS = 20
 
@@ -58,7 +64,7 @@ def read_small_table(
         )
     if suffix in {".xlsx", ".xlsm"}:
         return _from_workbook(path, is_header=is_header, expected=expected)
-    text, used = _decode(path, encoding)
+    text, used = read_text_file(path, encoding)
     if delimiter is None:
         delimiter = _guess_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -71,7 +77,10 @@ def read_small_table(
     return SmallTable(path, *table, encoding=used, sheet=None)
 
 
-def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
+def read_text_file(path: Path, encoding: str | None) -> tuple[str, str]:
+    """(text without BOM, encoding) of a small text file: UTF-8 (BOM or not) or CP932, detected
+    unless `encoding` names one. Raises InputError naming the file (and the line of a bad
+    byte) when it cannot be read, is empty or is not that encoding."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -97,9 +106,9 @@ def _guess_delimiter(text: str) -> str:
     return max(",\t;|", key=lambda d: max((line.count(d) for line in lines), default=0))
 
 
-def _from_workbook(
-    path: Path, *, is_header: Callable[[list[str]], bool], expected: str
-) -> SmallTable:
+def workbook_sheets(path: Path) -> Iterator[tuple[str, list[tuple[int, list[str]]]]]:
+    """Each sheet of a workbook as (name, rows), rows numbered as Excel shows them and cells as
+    stripped text (empty for an empty cell)."""
     try:
         reader = fastexcel.read_excel(path)
     except fastexcel.FastExcelError as exc:  # corrupt, encrypted or not a zip at all
@@ -109,10 +118,19 @@ def _from_workbook(
     for name in reader.sheet_names:
         # skip_rows=0 keeps leading empty rows, so that row numbers match Excel's
         frame = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
-        rows: list[_Row] = [
-            (number, [(c or "").strip() for c in values])
-            for number, values in enumerate(frame.iter_rows(), start=1)
-        ]
+        yield (
+            name,
+            [
+                (number, [(c or "").strip() for c in values])
+                for number, values in enumerate(frame.iter_rows(), start=1)
+            ],
+        )
+
+
+def _from_workbook(
+    path: Path, *, is_header: Callable[[list[str]], bool], expected: str
+) -> SmallTable:
+    for name, rows in workbook_sheets(path):
         if _header_index(rows, is_header) is not None:
             table = _table(path, rows, is_header=is_header, expected=expected, joiner="\t")
             return SmallTable(path, *table, encoding=None, sheet=name)
