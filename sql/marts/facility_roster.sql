@@ -10,11 +10,12 @@
 --                _period: it started on or after the first day of the next fiscal year, so the
 --                facility could not have billed in the period as holder
 --   houmon_patients, houmon_count, oushin_patients, oushin_count, mitori_patients: from
---                facility_activity (0 where no line); not suppressed here
+--                facility_activity_places (0 where no line); not suppressed here
 --   claims_cover_pref  the claims of $period hold residents of the facility's prefecture; where
 --                not, no claim says anything about it (activity 0 means "not in the claims")
 -- Reads: stg_facility_categories, facility_notifications, stg_area_units (level $level),
--- facility_activity, claim_lines, ref_municipalities, ref_months. Parameters: $level, $period.
+-- facility_activity_places, claim_lines, ref_municipalities, ref_months.
+-- Parameters: $level, $period.
 
 with
 
@@ -69,14 +70,9 @@ claims_prefectures as (
 
 activity as (
     select
-        facility_code10,
-        cast(sum(case when indicator = 'houmon_shinryo' then patients else 0 end) as bigint) as houmon_patients,
-        cast(sum(case when indicator = 'houmon_shinryo' then count else 0 end) as bigint) as houmon_count,
-        cast(sum(case when indicator = 'oushin' then patients else 0 end) as bigint) as oushin_patients,
-        cast(sum(case when indicator = 'oushin' then count else 0 end) as bigint) as oushin_count,
-        cast(sum(case when indicator = 'mitori' then patients else 0 end) as bigint) as mitori_patients
-    from facility_activity
-    group by facility_code10
+        facility_code10, houmon_patients, houmon_count, oushin_patients, oushin_count,
+        mitori_patients
+    from facility_activity_places
 ),
 
 final as (

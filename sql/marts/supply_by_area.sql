@@ -111,45 +111,38 @@ registered as (
     group by f.area_code, s.source, s.as_of, s.area_coverage
 ),
 
-activity as (
+facility_cells as (
+    select area_code, indicator, facilities
+    from claims
+    where basis = 'facility' and age_group = 'total'
+),
+
+patient_cells as (
+    select
+        area_code, age_group, patients,
+        case when patients_suppressed then 1 else 0 end as hidden
+    from claims
+    where basis = 'residence' and indicator = 'houmon_shinryo'
+),
+
+billing as (
     select
         area_code,
-        max(
-            case when indicator = 'houmon_shinryo' and basis = 'facility' and age_group = 'total'
-                then facilities end
-        ) as billing_houmon_shinryo,
-        max(
-            case when indicator = 'oushin' and basis = 'facility' and age_group = 'total'
-                then facilities end
-        ) as billing_oushin,
-        max(
-            case when indicator = 'mitori' and basis = 'facility' and age_group = 'total'
-                then facilities end
-        ) as billing_mitori,
-        max(
-            case when indicator = 'houmon_shinryo' and basis = 'residence' and age_group = 'total'
-                then patients end
-        ) as patients,
-        max(
-            case
-                when indicator = 'houmon_shinryo' and basis = 'residence' and age_group = 'total'
-                    and patients_suppressed then 1
-                else 0
-            end
-        ) as patients_suppressed,
-        max(
-            case when indicator = 'houmon_shinryo' and basis = 'residence' and age_group = '75plus'
-                then patients end
-        ) as patients_75plus,
-        max(
-            case
-                when indicator = 'houmon_shinryo' and basis = 'residence' and age_group = '75plus'
-                    and patients_suppressed then 1
-                else 0
-            end
-        ) as patients_75plus_suppressed,
-        count(*) as cells
-    from claims
+        max(case when indicator = 'houmon_shinryo' then facilities end) as billing_houmon_shinryo,
+        max(case when indicator = 'oushin' then facilities end) as billing_oushin,
+        max(case when indicator = 'mitori' then facilities end) as billing_mitori
+    from facility_cells
+    group by area_code
+),
+
+patients_now as (
+    select
+        area_code,
+        max(case when age_group = 'total' then patients end) as patients,
+        max(case when age_group = 'total' then hidden else 0 end) as patients_suppressed,
+        max(case when age_group = '75plus' then patients end) as patients_75plus,
+        max(case when age_group = '75plus' then hidden else 0 end) as patients_75plus_suppressed
+    from patient_cells
     group by area_code
 ),
 
@@ -206,10 +199,10 @@ final as (
         r.kyoka as registered_kyoka,
         r.zaigobyo as registered_zaigobyo,
         r.zaiisoukan as registered_zaiisoukan,
-        case when c.cells is not null then $base_period end as base_period,
-        c.billing_houmon_shinryo,
-        c.billing_oushin,
-        c.billing_mitori,
+        case when c.area_code is not null then $base_period end as base_period,
+        b.billing_houmon_shinryo,
+        b.billing_oushin,
+        b.billing_mitori,
         c.patients,
         coalesce(c.patients_suppressed = 1, false) as patients_suppressed,
         c.patients_75plus,
@@ -222,9 +215,9 @@ final as (
         d.projected_patients_75plus,
         coalesce(d.projected_patients_75plus_suppressed = 1, false)
             as projected_patients_75plus_suppressed,
-        d.projected_patients / nullif(c.billing_houmon_shinryo, 0)
+        d.projected_patients / nullif(b.billing_houmon_shinryo, 0)
             as projected_per_billing_facility,
-        d.projected_patients_75plus / nullif(c.billing_houmon_shinryo, 0)
+        d.projected_patients_75plus / nullif(b.billing_houmon_shinryo, 0)
             as projected_75plus_per_billing_facility,
         s.survey_as_of,
         case when sp.pref_code is not null then coalesce(s.survey_answers, 0) end
@@ -239,7 +232,8 @@ final as (
         h.municipalities_without_hub
     from areas as a
     left join registered as r on r.area_code = a.area_code
-    left join activity as c on c.area_code = a.area_code
+    left join billing as b on b.area_code = a.area_code
+    left join patients_now as c on c.area_code = a.area_code
     left join demand as d on d.area_code = a.area_code
     left join survey_by_area as s on s.area_code = a.area_code
     left join survey_prefectures as sp on sp.pref_code = a.pref_code

@@ -17,16 +17,13 @@ candidates, a list of named facilities of one prefecture for the same discussion
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
-from zaitaku_cli import __version__
 from zaitaku_cli.choices import PLANS, check_choice
 from zaitaku_cli.claims_aggregate import COVERAGE
 from zaitaku_cli.errors import ConfigError, SnapshotNotFound
@@ -35,10 +32,10 @@ from zaitaku_cli.facility_activity import (
     prepare_facility_roster,
     suppress_listing,
 )
-from zaitaku_cli.output_sets import output_set
-from zaitaku_cli.projection import choose_base_period
-from zaitaku_cli.reference import DATA_DIR, categories, municipalities
-from zaitaku_cli.warehouse import Warehouse, file_sha256
+from zaitaku_cli.output_sets import log_export, output_set, set_manifest
+from zaitaku_cli.projection import ProjectionChoice, choose_base_period
+from zaitaku_cli.reference import categories, municipalities
+from zaitaku_cli.warehouse import Warehouse
 
 __all__ = [
     "CANDIDATE_CATEGORIES",
@@ -58,6 +55,19 @@ SHIEN_CATEGORIES = (
     "shienbyo_tandoku",
     "shienbyo_renkei",
     "shienbyo_jurai",
+)
+# who and where a facility is, in the order of the listings (category_ja is added beside category)
+FACILITY_COLUMNS = (
+    "area_code",
+    "area_name",
+    "code5",
+    "municipality_name",
+    "facility_code10",
+    "facility_name",
+    "address",
+    "category",
+    "category_ja",
+    "label",
 )
 # a main facility and two backups (seed 001 ④: 必ず副医療機関を２つ同時に選定)
 NEEDED = 3
@@ -96,7 +106,7 @@ INACTIVE_NOTE = (
 
 @dataclass(frozen=True)
 class CandidatesChoice:
-    """The set name of one candidates export: `candidates_03`, `candidates_03_7th_base2023`."""
+    """The set name of one candidates export: `candidates_03`, `candidates_03_base2023_7th`."""
 
     pref: str
     plan: str = "8th"
@@ -104,23 +114,12 @@ class CandidatesChoice:
 
     @property
     def suffix(self) -> str:
-        parts = [self.pref]
-        if self.plan != "8th":
-            parts.append(self.plan)
-        if self.base is not None:
-            parts.append(f"base{self.base.removeprefix('FY')}")
-        return "".join(f"_{p}" for p in parts)
+        choices = ProjectionChoice(level="secondary-area", base=self.base, plan=self.plan)
+        return f"_{self.pref}{choices.suffix}"
 
     @property
     def set_name(self) -> str:
         return f"candidates{self.suffix}"
-
-    def stem(self, kind: str, by: str) -> str:
-        return f"{kind}_by_{by}{self.suffix}"
-
-    @property
-    def manifest_name(self) -> str:
-        return f"manifest_{self.set_name}.json"
 
 
 @dataclass
@@ -215,16 +214,7 @@ def build_candidates(
     listing = suppress_listing(listing, places) if covered else _unsuppressed(listing)
     listing = _with_survey(listing, survey)
     facilities_table = listing.select(
-        "area_code",
-        "area_name",
-        "code5",
-        "municipality_name",
-        "facility_code10",
-        "facility_name",
-        "address",
-        "category",
-        "category_ja",
-        "label",
+        *FACILITY_COLUMNS,
         "kyoka_rate",
         "counted",
         "start_date",
@@ -379,23 +369,20 @@ def _inactive(
             f"{listed.height} of {shien['facility_code10'].n_unique()} 在支診/在支病 had no "
             f"訪問診療 or 往診 claim in {period} (in KDB: 国保・後期 only)"
         )
-    return listed.select(
-        "area_code",
-        "area_name",
-        "code5",
-        "municipality_name",
-        "facility_code10",
-        "facility_name",
-        "address",
-        "category",
-        pl.col("category").replace_strict(names, default=None).alias("category_ja"),
-        "label",
-        "start_date",
-        pl.lit(period, dtype=pl.String).alias("period"),
-        pl.col("mitori_patients").alias("mitori_patients"),
-        pl.col("as_of").alias("list_as_of"),
-        pl.lit(COVERAGE).alias("coverage"),
-    ).sort("area_code", "facility_code10")
+    return (
+        listed.with_columns(
+            pl.col("category").replace_strict(names, default=None).alias("category_ja")
+        )
+        .select(
+            *FACILITY_COLUMNS,
+            "start_date",
+            pl.lit(period, dtype=pl.String).alias("period"),
+            "mitori_patients",
+            pl.col("as_of").alias("list_as_of"),
+            pl.lit(COVERAGE).alias("coverage"),
+        )
+        .sort("area_code", "facility_code10")
+    )
 
 
 def candidates(
@@ -421,37 +408,24 @@ def candidates(
         ):
             result.outputs += files.write_table(
                 table,
-                choice.stem(kind, by),
+                f"{kind}_by_{by}{choice.suffix}",
                 metadata=built.metadata,
                 csv_encoding=csv_encoding,
                 suppress_flags=flags,
             )
-        manifest = {
-            "zaitaku_version": __version__,
-            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "warehouse": str(wh.path),
-            "set": choice.set_name,
-            "pref_code": pref,
-            "plan": plan,
-            "period": built.base_period,
-            "list_as_of": str(built.list_as_of),
-            "suppression": "ndb (per area and measure, see metadata)",
-            "coverage": COVERAGE,
-            "inputs": wh.ingests(),
-            "reference_sha256": {
-                name: file_sha256(DATA_DIR / name)
-                for name in ("juri_kigo.csv", "secondary_areas.csv", "claim_codes.csv")
-            },
-            "outputs": list(files.entries),
-            "warnings": built.warnings,
-        }
-        result.manifest = files.write_json(choice.manifest_name, manifest)
-        wh.con.execute(
-            "insert into export_log values (current_localtimestamp(), $level, $manifest)",
-            {
-                "level": "candidates",
-                "manifest": json.dumps(manifest, ensure_ascii=False, default=str),
-            },
+        manifest = set_manifest(
+            wh,
+            files,
+            reference=("juri_kigo.csv", "secondary_areas.csv", "claim_codes.csv"),
+            warnings=built.warnings,
+            pref_code=pref,
+            plan=plan,
+            period=built.base_period,
+            list_as_of=str(built.list_as_of),
+            suppression="ndb (per area and measure, see metadata)",
+            coverage=COVERAGE,
         )
+        result.manifest = files.write_json(f"manifest_{choice.set_name}.json", manifest)
+        log_export(wh, "candidates", manifest)
     result.folder = out_dir / choice.set_name
     return result

@@ -43,8 +43,8 @@ def prepare_facility_roster(wh: Warehouse, *, level: str, plan: str, period: str
     wh.materialize("staging/stg_facility_categories", {"as_of": None})
     wh.materialize("staging/stg_claim_facility_locations")
     wh.materialize("marts/facility_activity", {"period": period or NO_PERIOD})
-    wh.materialize("marts/facility_roster", {"level": level, "period": period or NO_PERIOD})
     wh.materialize("marts/facility_activity_places", {"level": level})
+    wh.materialize("marts/facility_roster", {"level": level, "period": period or NO_PERIOD})
 
 
 def suppress_listing(listing: pl.DataFrame, places: pl.DataFrame) -> pl.DataFrame:

@@ -144,6 +144,7 @@ def ingest_survey(
     )
     warnings: list[str] = []
     day = table_date(frame, headers, given=as_of, path=path, warnings=warnings)
+    wh.materialize("staging/stg_claim_facility_locations")
     registry = wh.arrow("staging/stg_facility_registry")
     if registry.num_rows == 0:
         raise InputError(

@@ -13,25 +13,28 @@ hub_coverage_by_<level> (each municipality and the hubs serving it).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
-from zaitaku_cli import __version__
 from zaitaku_cli.aggregate import build_facilities_by_area
 from zaitaku_cli.choices import ExportChoice, level_key
 from zaitaku_cli.claims_aggregate import COVERAGE, build_claims_by_area
 from zaitaku_cli.errors import ConfigError, SnapshotNotFound
 from zaitaku_cli.facility_activity import prepare_facility_roster
-from zaitaku_cli.output_sets import output_set
-from zaitaku_cli.projection import DEFAULT_YEARS, build_projection, check_years, choose_base_period
-from zaitaku_cli.reference import DATA_DIR, municipalities
-from zaitaku_cli.warehouse import Warehouse, file_sha256
+from zaitaku_cli.output_sets import log_export, output_set, set_manifest
+from zaitaku_cli.projection import (
+    DEFAULT_YEARS,
+    ProjectionChoice,
+    build_projection,
+    check_years,
+    choose_base_period,
+)
+from zaitaku_cli.reference import municipalities
+from zaitaku_cli.warehouse import Warehouse
 
 __all__ = [
     "SUPPLY_SUPPRESS_FLAGS",
@@ -91,7 +94,8 @@ HUBS_NOTE = (
 @dataclass(frozen=True)
 class SupplyChoice:
     """Names the set and files of one supply export: `supply_secondary_area`,
-    `supply_secondary_area_03`, `supply_municipality_03_base2023_7th`."""
+    `supply_secondary_area_03`, `supply_municipality_03_base2023_7th` — the projection's
+    choices (ProjectionChoice) after the prefecture."""
 
     level: str
     years: tuple[int, ...] = DEFAULT_YEARS
@@ -100,19 +104,11 @@ class SupplyChoice:
     pref: str | None = None
 
     @property
-    def export(self) -> ExportChoice:
-        return ExportChoice(level=self.level, plan=self.plan)
-
-    @property
     def suffix(self) -> str:
-        parts = []
-        if self.pref is not None:
-            parts.append(self.pref)
-        if self.base is not None:
-            parts.append(f"base{self.base.removeprefix('FY')}")
-        if self.years != DEFAULT_YEARS:
-            parts.append("years" + "-".join(str(y) for y in self.years))
-        return "".join(f"_{p}" for p in parts) + self.export.suffix
+        projection = ProjectionChoice(
+            level=self.level, years=self.years, base=self.base, plan=self.plan
+        )
+        return (f"_{self.pref}" if self.pref else "") + projection.suffix
 
     @property
     def set_name(self) -> str:
@@ -120,10 +116,6 @@ class SupplyChoice:
 
     def stem(self, kind: str) -> str:
         return f"{kind}_by_{level_key(self.level)}{self.suffix}"
-
-    @property
-    def manifest_name(self) -> str:
-        return f"manifest_{self.set_name}.json"
 
 
 @dataclass
@@ -186,8 +178,9 @@ def build_supply_by_area(
             "run `zaitaku ingest …` first"
         )
     base_period: str | None = None
-    claims_table: pa.Table | None = None
     projection_table: pa.Table | None = None
+    # without claim lines: the claims output's own columns, no rows
+    claims = build_claims_by_area(wh, level=level, plan=plan, period="fiscal-year")
     if has_claims:
         base_period, _months, period_warnings = choose_base_period(wh, base)
         warnings += period_warnings
@@ -196,8 +189,6 @@ def build_supply_by_area(
         )
         warnings += [w for w in projection.warnings if w not in warnings]
         projection_table = projection.table
-        claims = build_claims_by_area(wh, level=level, plan=plan, period="fiscal-year")
-        claims_table = claims.table
     else:
         warnings.append(
             "no claim lines ingested: no billing facilities, patients or projection "
@@ -215,7 +206,7 @@ def build_supply_by_area(
 
     inputs = {
         "supply_facilities_input": facilities,
-        "supply_claims_input": claims_table if claims_table is not None else _empty_claims(),
+        "supply_claims_input": claims.table,
         "supply_projection_input": (
             projection_table if projection_table is not None else _empty_projection()
         ),
@@ -259,22 +250,6 @@ def build_supply_by_area(
         metadata=metadata,
         warnings=warnings,
     )
-
-
-def _empty_claims() -> pa.Table:
-    return pa.schema(
-        [
-            ("period", pa.string()),
-            ("area_code", pa.string()),
-            ("area_name", pa.string()),
-            ("indicator", pa.string()),
-            ("basis", pa.string()),
-            ("age_group", pa.string()),
-            ("patients", pa.int64()),
-            ("patients_suppressed", pa.bool_()),
-            ("facilities", pa.int64()),
-        ]
-    ).empty_table()
 
 
 def _empty_projection() -> pa.Table:
@@ -413,40 +388,29 @@ def supply(
                 metadata={**built.metadata, "supply": HUBS_NOTE},
                 csv_encoding=csv_encoding,
             )
-        manifest = {
-            "zaitaku_version": __version__,
-            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "warehouse": str(wh.path),
-            "set": choice.set_name,
-            "level": level,
-            "plan": plan,
-            "pref_code": pref,
-            "base_period": built.base_period,
-            "years": list(years),
-            "suppression": "ndb (the published claims and projection cells)",
-            "coverage": COVERAGE,
-            "inputs": wh.ingests(),
-            "reference_sha256": {
-                name: file_sha256(DATA_DIR / name)
-                for name in (
-                    "juri_kigo.csv",
-                    "claim_codes.csv",
-                    "secondary_areas.csv",
-                    "municipalities.csv",
-                    "population_projection.csv",
-                )
-            },
-            "outputs": list(files.entries),
-            "warnings": built.warnings,
-        }
-        if xlsx:
-            workbook = files.write_workbook(f"{choice.set_name}.xlsx", manifest)
-            result.outputs.append(workbook)
-            manifest["outputs"] = list(files.entries)
-        result.manifest = files.write_json(choice.manifest_name, manifest)
-        wh.con.execute(
-            "insert into export_log values (current_localtimestamp(), $level, $manifest)",
-            {"level": level, "manifest": json.dumps(manifest, ensure_ascii=False, default=str)},
+        manifest = set_manifest(
+            wh,
+            files,
+            reference=(
+                "juri_kigo.csv",
+                "claim_codes.csv",
+                "secondary_areas.csv",
+                "municipalities.csv",
+                "population_projection.csv",
+            ),
+            warnings=built.warnings,
+            level=level,
+            plan=plan,
+            pref_code=pref,
+            base_period=built.base_period,
+            years=list(years),
+            suppression="ndb (the published claims and projection cells)",
+            coverage=COVERAGE,
         )
+        if xlsx:
+            result.outputs.append(files.write_workbook(f"{choice.set_name}.xlsx", manifest))
+            manifest["outputs"] = list(files.entries)
+        result.manifest = files.write_json(f"manifest_{choice.set_name}.json", manifest)
+        log_export(wh, level, manifest)
     result.folder = out_dir / choice.set_name
     return result

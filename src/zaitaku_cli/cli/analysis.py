@@ -22,6 +22,43 @@ from zaitaku_cli.cli.common import (
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
 
+ByOpt = Annotated[
+    Level,
+    typer.Option("--by", help="municipality, ward, secondary-area (二次医療圏) or prefecture."),
+]
+YearsOpt = Annotated[
+    str,
+    typer.Option(
+        "--years",
+        help="Future years, comma-separated, from the 社人研 2023 projection (2020, 2025 … 2050).",
+    ),
+]
+PlanOpt = Annotated[Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="Output folder. Default data/processed.", show_default=False),
+]
+CsvEncodingOpt = Annotated[
+    CsvEncoding,
+    typer.Option("--csv-encoding", help="utf-8-sig opens in Japanese Excel; cp932 for old tools."),
+]
+
+
+def _base_option(what: str) -> Any:
+    return typer.Option(
+        "--base",
+        help=f"Fiscal year of {what}, e.g. FY2023. Default: the latest with claims for all 12 "
+        "months.",
+        show_default=False,
+    )
+
+
+def wrote(out: Output, folder: Path, files: list[Path | None]) -> None:
+    """The published set and its files, one per line."""
+    out.print(f"Wrote {folder}:")
+    for p in files:
+        out.print(f"  {p.name if p else p}")
+
 
 def parse_years(value: str) -> tuple[int, ...]:
     """'2030,2035' → (2030, 2035); anything else is a usage error (exit 2)."""
@@ -35,13 +72,7 @@ def parse_years(value: str) -> tuple[int, ...]:
 
 @handles_errors
 def project_cmd(
-    by: Annotated[
-        Level,
-        typer.Option(
-            "--by",
-            help="municipality, ward, secondary-area (二次医療圏) or prefecture.",
-        ),
-    ],
+    by: ByOpt,
     indicator: Annotated[
         str,
         typer.Option(
@@ -50,23 +81,8 @@ def project_cmd(
             "houmon_shinryo (訪問診療), mitori (看取り).",
         ),
     ] = "houmon_shinryo",
-    years: Annotated[
-        str,
-        typer.Option(
-            "--years",
-            help="Future years, comma-separated, from the 社人研 2023 projection "
-            "(2020, 2025 … 2050).",
-        ),
-    ] = "2030,2035,2040,2045,2050",
-    base: Annotated[
-        str | None,
-        typer.Option(
-            "--base",
-            help="Base fiscal year of the usage rates, e.g. FY2023. Default: the latest with "
-            "claims for all 12 months.",
-            show_default=False,
-        ),
-    ] = None,
+    years: YearsOpt = "2030,2035,2040,2045,2050",
+    base: Annotated[str | None, _base_option("the usage rates")] = None,
     scenario: Annotated[
         Path | None,
         typer.Option(
@@ -78,19 +94,9 @@ def project_cmd(
             show_default=False,
         ),
     ] = None,
-    plan: Annotated[
-        Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")
-    ] = Plan.eighth,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Output folder. Default data/processed.", show_default=False),
-    ] = None,
-    csv_encoding: Annotated[
-        CsvEncoding,
-        typer.Option(
-            "--csv-encoding", help="utf-8-sig opens in Japanese Excel; cp932 for old tools."
-        ),
-    ] = CsvEncoding.utf8_bom,
+    plan: PlanOpt = Plan.eighth,
+    out_dir: OutOpt = None,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf8_bom,
     no_suppress: Annotated[
         bool,
         typer.Option(
@@ -157,9 +163,7 @@ def project_cmd(
         out.warn("small-cell suppression is OFF: these files are for internal use only.")
     for w in projection.warnings:
         out.warn(w)
-    out.print(f"Wrote {result.folder}:")
-    for p in [*result.outputs, result.manifest]:
-        out.print(f"  {p.name if p else p}")
+    wrote(out, result.folder, [*result.outputs, result.manifest])
 
 
 def _withheld_totals(table: Any) -> bool:
@@ -215,13 +219,7 @@ def parse_pref(value: str | None) -> str | None:
 
 @handles_errors
 def supply_cmd(
-    by: Annotated[
-        Level,
-        typer.Option(
-            "--by",
-            help="municipality, ward, secondary-area (二次医療圏) or prefecture.",
-        ),
-    ],
+    by: ByOpt,
     pref: Annotated[
         str | None,
         typer.Option(
@@ -231,35 +229,11 @@ def supply_cmd(
             show_default=False,
         ),
     ] = None,
-    years: Annotated[
-        str,
-        typer.Option(
-            "--years",
-            help="Projection years, comma-separated (社人研 2023: 2020, 2025 … 2050).",
-        ),
-    ] = "2030,2035,2040,2045,2050",
-    base: Annotated[
-        str | None,
-        typer.Option(
-            "--base",
-            help="Fiscal year of activity and of the usage rates, e.g. FY2023. Default: the "
-            "latest with claims for all 12 months.",
-            show_default=False,
-        ),
-    ] = None,
-    plan: Annotated[
-        Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")
-    ] = Plan.eighth,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Output folder. Default data/processed.", show_default=False),
-    ] = None,
-    csv_encoding: Annotated[
-        CsvEncoding,
-        typer.Option(
-            "--csv-encoding", help="utf-8-sig opens in Japanese Excel; cp932 for old tools."
-        ),
-    ] = CsvEncoding.utf8_bom,
+    years: YearsOpt = "2030,2035,2040,2045,2050",
+    base: Annotated[str | None, _base_option("the activity and of the usage rates")] = None,
+    plan: PlanOpt = Plan.eighth,
+    out_dir: OutOpt = None,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf8_bom,
     xlsx: Annotated[
         bool, typer.Option("--xlsx", help="Also write the set as one Excel workbook.")
     ] = False,
@@ -314,9 +288,7 @@ def supply_cmd(
     out.print(supply_overview(built.table, by.value))
     for w in built.warnings:
         out.warn(w)
-    out.print(f"Wrote {result.folder}:")
-    for p in [*result.outputs, result.manifest]:
-        out.print(f"  {p.name if p else p}")
+    wrote(out, result.folder, [*result.outputs, result.manifest])
 
 
 def supply_overview(table: Any, level: str) -> Any:
@@ -378,28 +350,10 @@ def candidates_cmd(
         str,
         typer.Option("--pref", help="都道府県コード of the prefecture, e.g. 03 (岩手県)."),
     ],
-    plan: Annotated[
-        Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")
-    ] = Plan.eighth,
-    base: Annotated[
-        str | None,
-        typer.Option(
-            "--base",
-            help="Fiscal year of the activity shown, e.g. FY2023. Default: the latest with "
-            "claims for all 12 months.",
-            show_default=False,
-        ),
-    ] = None,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Output folder. Default data/processed.", show_default=False),
-    ] = None,
-    csv_encoding: Annotated[
-        CsvEncoding,
-        typer.Option(
-            "--csv-encoding", help="utf-8-sig opens in Japanese Excel; cp932 for old tools."
-        ),
-    ] = CsvEncoding.utf8_bom,
+    plan: PlanOpt = Plan.eighth,
+    base: Annotated[str | None, _base_option("the activity shown")] = None,
+    out_dir: OutOpt = None,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf8_bom,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -448,9 +402,7 @@ def candidates_cmd(
     out.print(candidates_overview(built))
     for w in built.warnings:
         out.warn(w)
-    out.print(f"Wrote {result.folder}:")
-    for p in [*result.outputs, result.manifest]:
-        out.print(f"  {p.name if p else p}")
+    wrote(out, result.folder, [*result.outputs, result.manifest])
 
 
 def candidates_overview(built: Any) -> Any:

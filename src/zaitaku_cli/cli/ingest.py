@@ -381,6 +381,39 @@ def _pref_option(pref: str | None) -> str | None:
     return text.zfill(2)
 
 
+def _mapping(what: str) -> Any:
+    return typer.Option("--mapping", help=f"TOML file mapping {what}.", exists=True, dir_okay=False)
+
+
+def _text(name: str, help: str) -> Any:
+    return typer.Option(name, help=help, show_default=False)
+
+
+def _ingest_prefecture_table(
+    load: Callable[..., IngestSummary],
+    path: Path,
+    *,
+    mapping: Path | None,
+    as_of: str | None,
+    pref: str | None,
+    warehouse: Path | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Load one table the prefecture collected itself (survey, hubs) and show what happened."""
+    out = Output(quiet=quiet, as_json=as_json)
+    day = parse_date_option(as_of)
+    code = _pref_option(pref)
+    with open_warehouse(warehouse) as wh:
+        summaries = ingest_one_by_one(
+            out,
+            wh,
+            [path],
+            lambda p: [load(wh, p, mapping=mapping, as_of=day, pref_code=code)],
+        )
+    render_ingest(out, summaries)
+
+
 @ingest_app.command("survey")
 @handles_errors
 def ingest_survey_cmd(
@@ -397,30 +430,25 @@ def ingest_survey_cmd(
     ],
     mapping: Annotated[
         Path | None,
-        typer.Option(
-            "--mapping",
-            help="TOML file mapping your headers and 参入意向 answers to the canonical ones "
-            "(see examples/survey_mapping.example.toml).",
-            exists=True,
-            dir_okay=False,
+        _mapping(
+            "your headers and 参入意向 answers to the canonical ones (see "
+            "examples/survey_mapping.example.toml)"
         ),
     ] = None,
     as_of: Annotated[
         str | None,
-        typer.Option(
+        _text(
             "--as-of",
-            help="Survey date, YYYY-MM-DD, when the file has no 調査時点 column (overrides it "
+            "Survey date, YYYY-MM-DD, when the file has no 調査時点 column (overrides it "
             "when it has).",
-            show_default=False,
         ),
     ] = None,
     pref: Annotated[
         str | None,
-        typer.Option(
+        _text(
             "--pref",
-            help="Prefecture whose bureau lists rows without a 医療機関コード are looked up in "
-            "(default: the prefecture of the file's codes).",
-            show_default=False,
+            "Prefecture whose bureau lists rows without a 医療機関コード are looked up in "
+            "(default: the prefecture of the lists whose municipality the address names).",
         ),
     ] = None,
     warehouse: WarehouseOpt = None,
@@ -438,17 +466,16 @@ def ingest_survey_cmd(
     """
     from zaitaku_cli.ingest_survey import ingest_survey
 
-    out = Output(quiet=quiet, as_json=as_json)
-    day = parse_date_option(as_of)
-    code = _pref_option(pref)
-    with open_warehouse(warehouse) as wh:
-        summaries = ingest_one_by_one(
-            out,
-            wh,
-            [path],
-            lambda p: [ingest_survey(wh, p, mapping=mapping, as_of=day, pref_code=code)],
-        )
-    render_ingest(out, summaries)
+    _ingest_prefecture_table(
+        ingest_survey,
+        path,
+        mapping=mapping,
+        as_of=as_of,
+        pref=pref,
+        warehouse=warehouse,
+        quiet=quiet,
+        as_json=as_json,
+    )
 
 
 @ingest_app.command("hubs")
@@ -466,27 +493,17 @@ def ingest_hubs_cmd(
     ],
     pref: Annotated[
         str | None,
-        typer.Option(
+        _text(
             "--pref",
-            help="都道府県コード the names belong to, e.g. 03 (default: the one prefecture in "
-            "which every name resolves).",
-            show_default=False,
+            "都道府県コード the names belong to, e.g. 03 (default: the one prefecture in which "
+            "every name resolves).",
         ),
     ] = None,
     mapping: Annotated[
-        Path | None,
-        typer.Option(
-            "--mapping",
-            help="TOML file mapping your headers to 名称, 事業区域, 運営主体, 備考.",
-            exists=True,
-            dir_okay=False,
-        ),
+        Path | None, _mapping("your headers to 名称, 事業区域, 運営主体, 備考")
     ] = None,
     as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of", help="Date of the list, YYYY-MM-DD (optional).", show_default=False
-        ),
+        str | None, _text("--as-of", "Date of the list, YYYY-MM-DD (optional).")
     ] = None,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
@@ -502,14 +519,13 @@ def ingest_hubs_cmd(
     """
     from zaitaku_cli.ingest_hubs import ingest_hubs
 
-    out = Output(quiet=quiet, as_json=as_json)
-    day = parse_date_option(as_of)
-    code = _pref_option(pref)
-    with open_warehouse(warehouse) as wh:
-        summaries = ingest_one_by_one(
-            out,
-            wh,
-            [path],
-            lambda p: [ingest_hubs(wh, p, mapping=mapping, pref_code=code, as_of=day)],
-        )
-    render_ingest(out, summaries)
+    _ingest_prefecture_table(
+        ingest_hubs,
+        path,
+        mapping=mapping,
+        as_of=as_of,
+        pref=pref,
+        warehouse=warehouse,
+        quiet=quiet,
+        as_json=as_json,
+    )

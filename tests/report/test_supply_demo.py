@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,24 +17,20 @@ from typer.testing import CliRunner
 from zaitaku_cli.cli import app
 from zaitaku_cli.reference import DATA_DIR
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RAW = ROOT / "data" / "raw"
 EXAMPLES = ROOT / "examples"
 MORIOKA = {"03201", "03214", "03216", "03301", "03302", "03303", "03321", "03322"}
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    runner = CliRunner()
-    for args in (
-        ["ingest", "facilities", str(RAW / "bureau_tohoku_2025-10.xlsx")],
-        ["ingest", "facility-counts", str(RAW / "iwate_morioka_counts.csv"), "--pref", "03"],
-        ["ingest", "claims", str(RAW / "kdb_claims_sample.csv")],
-        ["ingest", "survey", str(EXAMPLES / "survey.example.csv")],
-        ["ingest", "hubs", str(EXAMPLES / "hubs.example.csv")],
-    ):
-        result = runner.invoke(app, [*args, "-w", str(path), "-q"])
+def demo(demo_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report's demo warehouse (make demo's inputs) plus the example survey and hub list."""
+    path = tmp_path_factory.mktemp("supply") / "demo.duckdb"
+    shutil.copyfile(demo_warehouse, path)
+    for kind in ("survey", "hubs"):
+        example = str(EXAMPLES / f"{kind}.example.csv")
+        result = CliRunner().invoke(app, ["ingest", kind, example, "-w", str(path), "-q"])
         assert result.exit_code == 0, result.output
     return path
 
