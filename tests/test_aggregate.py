@@ -296,3 +296,9 @@ def test_export_log_keeps_the_manifest_as_json(sendai_morioka: Warehouse, tmp_pa
     # read back as it was written: the same document as the manifest file, Japanese unescaped
     assert json.loads(rows[0][1]) == json.loads(result.manifest.read_text(encoding="utf-8"))
     assert "国保・後期高齢者のみ" in rows[0][1]
+
+
+def test_a_min_facilities_run_has_its_own_set(sendai_morioka: Warehouse, tmp_path: Path) -> None:
+    # --min-facilities changes what is hidden: it must not overwrite the default public set.
+    result = aggregate(sendai_morioka, level="prefecture", out_dir=tmp_path, min_facilities=3)
+    assert result.folder == tmp_path / "prefecture_minfac3"

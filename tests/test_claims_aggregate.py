@@ -298,9 +298,11 @@ def test_small_cells_become_null_with_a_flag(suppression_case: Warehouse) -> Non
     # (12, 65to74) is suppressed too; otherwise 30 - 15 - 12 would give the 3 back.
     assert got[(*key, "65to74")]["patients"] is None
     assert got[(*key, "65to74")]["patients_suppressed"] is True
-    # 15 and the total (30) stay shown.
-    assert got[(*key, "75plus")]["patients"] == 15
-    assert got[(*key, "75plus")]["suppressed"] is False
+    # The pattern holds across levels now: the 盛岡 二次医療圏 publishes 75plus = 37 = 盛岡 15 +
+    # 滝沢 20 + 矢巾 2, and 矢巾's 2 is hidden, so its smallest shown part (15) is hidden too;
+    # otherwise 37 - 15 - 20 gives the 2 back. The total (30) stays shown.
+    assert got[(*key, "75plus")]["patients"] is None
+    assert got[(*key, "75plus")]["patients_suppressed"] is True
     assert got[(*key, "total")]["patients"] == 30
     # facilities counts institutions: never suppressed (1 here).
     assert u65["facilities"] == 1
@@ -325,7 +327,9 @@ def test_two_small_cells_need_no_secondary_suppression(suppression_case: Warehou
     assert got[(*key, "under65")]["patients"] is None
     assert got[(*key, "65to74")]["patients"] is None
     assert got[(*key, "75plus")]["patients"] == 20
-    assert got[(*key, "total")]["patients"] == 25
+    # Across levels: the 盛岡 area's total 57 = 盛岡 30 + 滝沢 25 + 矢巾 2, and 矢巾's 2 is hidden,
+    # so the smallest shown municipality total (25) is hidden with it.
+    assert got[(*key, "total")]["patients"] is None
 
 
 def test_totals_below_ten_are_suppressed(suppression_case: Warehouse) -> None:

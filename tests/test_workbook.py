@@ -424,16 +424,20 @@ F_MORIOKA = "0310000001"
 
 @pytest.fixture
 def visits(warehouse: Warehouse) -> Warehouse:
-    """341 patients in 盛岡市 and 3 in 矢巾町, all aged 80, visited in May 2023 by a 盛岡 clinic.
+    """341 patients in 盛岡市, 12 in 滝沢市 and 3 in 矢巾町, all aged 80, visited in May 2023 by a
+    盛岡 clinic.
 
     By hand, month 2023-05, 訪問診療: residence 03201 patients 341 (75plus 341, other ages 0:
-    no small cell, nothing suppressed); residence 03322 patients 3 → '-'; facility basis 03201
-    patients 344, facilities 1. The clinic's own 支援診３ row makes 1 facility in 03201.
+    no small cell); residence 03322 patients 3 → '-'. The 盛岡 area (0301) publishes 356 =
+    341 + 12 + 3, so one more municipality of the area must be hidden for 矢巾町's 3 not to be
+    356 − the others: the smallest shown one, 滝沢市's 12, and 盛岡市 stays shown. Facility basis
+    03201 patients 356, facilities 1. The clinic's own 支援診３ row makes 1 facility in 03201.
     """
     locate_facility(warehouse, F_MORIOKA, "03201")
     add_lines(
         warehouse,
         repeat(Line("x", "2023-05", F_MORIOKA, "03201"), 341, "M")
+        + repeat(Line("x", "2023-05", F_MORIOKA, "03216"), 12, "T")
         + repeat(Line("x", "2023-05", F_MORIOKA, "03322"), 3, "Y"),
     )
     return warehouse
@@ -470,7 +474,8 @@ def test_aggregate_writes_the_workbook_into_the_set_and_the_manifest(
     visit_facility = columns[("訪問診療", "医療機関所在地", "実患者数")]
     assert areas["03201"][visit_residence] == ("n", 341.0)
     assert areas["03322"][visit_residence] == ("s", "-")
-    assert areas["03201"][visit_facility] == ("n", 344.0)
+    assert areas["03216"][visit_residence] == ("s", "-")  # the complement of 矢巾町
+    assert areas["03201"][visit_facility] == ("n", 356.0)
 
 
 def test_cli_xlsx_names_the_workbook(visits: Warehouse, tmp_path: Path, runner: object) -> None:

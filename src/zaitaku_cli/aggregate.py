@@ -114,6 +114,7 @@ def aggregate(
     csv_encoding: str = "utf-8-sig",
     suppress: bool = True,
     xlsx: bool = False,
+    min_facilities: int = 0,
 ) -> AggregateResult:
     """Compute every output the warehouse has data for at `level` and publish it in `out_dir`.
 
@@ -121,7 +122,14 @@ def aggregate(
     for the name): it replaces the previous set of the same name at once, or not at all. With
     `xlsx` the set also holds `<set name>.xlsx`, every output in one workbook (workbook.py).
     """
-    choice = ExportChoice(level=level, plan=plan, period=period, as_of=as_of, suppress=suppress)
+    choice = ExportChoice(
+        level=level,
+        plan=plan,
+        period=period,
+        as_of=as_of,
+        suppress=suppress,
+        min_facilities=min_facilities or None,
+    )
     result = AggregateResult(level=level, plan=plan, as_of=as_of)
     if as_of is not None and as_of not in available_snapshots(wh):
         dates = ", ".join(d.isoformat() for d in available_snapshots(wh)) or "none"
@@ -135,7 +143,14 @@ def aggregate(
     if wh.fetch_all("select count(*) from claim_lines")[0][0]:
         from zaitaku_cli.claims_aggregate import build_claims_by_area
 
-        claims = build_claims_by_area(wh, level=level, plan=plan, period=period, suppress=suppress)
+        claims = build_claims_by_area(
+            wh,
+            level=level,
+            plan=plan,
+            period=period,
+            suppress=suppress,
+            min_facilities=min_facilities,
+        )
         result.warnings += claims.warnings
     if not facilities.num_rows and claims is None:
         raise SnapshotNotFound(

@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
 import pyarrow as pa
 
 from zaitaku_cli.choices import LEVELS, PERIODS, PLANS, check_choice
+from zaitaku_cli.claims_suppression import HIDDEN_SCHEMA, hidden_cells
+from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.warehouse import Warehouse
 
 __all__ = [
@@ -20,6 +23,8 @@ __all__ = [
     "SUPPRESS_FLAGS",
     "ClaimsAggregate",
     "build_claims_by_area",
+    "prepare_claim_cells",
+    "suppression_note",
 ]
 
 # KDB holds 国保 and 後期高齢者 claims only (domain.md §4): every claims figure carries this.
@@ -27,11 +32,14 @@ COVERAGE = "国保・後期高齢者のみ（KDB）: 被用者保険・医療扶
 
 SUPPRESSION_NDB = (
     "ndb: NDB open-data rule applied after aggregation, per unit (patients, claims, count): "
-    "values 1-9 are suppressed (0 stays 0); within a row (period, area, indicator, basis, unit) "
-    "across the age groups under65/65to74/75plus(/unknown), if exactly one cell is suppressed, "
-    "every cell equal to the smallest value >= 10 of that row is suppressed too; totals < 10 are "
-    "suppressed. Suppressed values are null with a true *_suppressed flag, never 0. "
-    "facilities (institutions, not persons) is not suppressed."
+    "values 1-9 are suppressed (0 stays 0); then complementary suppression over the whole "
+    "hierarchy at once (ward < municipality < 二次医療圏 of both plans < prefecture, unknown "
+    "areas in their prefecture, age groups < total, all levels and files of the same period "
+    "kind): in every equation parent = sum of children with exactly one suppressed cell the "
+    "smallest shown cell is suppressed too, and an exact check adds cells until no suppressed "
+    "cell follows linearly from the published ones (every unit treated as additive). Months "
+    "are not linked to their fiscal year. Suppressed values are null with a true *_suppressed "
+    "flag, never 0. facilities (institutions, not persons) is not suppressed."
 )
 SUPPRESSION_OFF = "off: internal use only: not for publication (no small-cell suppression)"
 
@@ -75,6 +83,57 @@ class ClaimsAggregate:
         return self.table.num_rows == 0
 
 
+# int_claim_unit_areas.level_id of each (--by, --plan)
+_LEVEL_IDS = {
+    ("ward", "8th"): 1,
+    ("ward", "7th"): 1,
+    ("municipality", "8th"): 2,
+    ("municipality", "7th"): 2,
+    ("secondary-area", "8th"): 3,
+    ("secondary-area", "7th"): 4,
+    ("prefecture", "8th"): 5,
+    ("prefecture", "7th"): 5,
+}
+
+# The relations of the claims cells, in order (sql/intermediate/): small ones and the ones read
+# more than once are materialised, the line grain is a view read once per consumer.
+_CELL_STEPS = (
+    "int_claim_units",
+    "int_claim_unit_areas",
+    "int_claim_areas",
+    "int_claim_unit_area_ids",
+    "int_claim_indicators",
+    "int_claim_codes",
+    "int_claim_periods",
+    "int_claim_residences",
+    "int_claim_facilities",
+    "int_claim_grain",
+    "int_claim_multi_pieces",
+    "int_claim_person_places",
+    "int_claim_person_spans",
+    "int_claim_claim_values",
+    "int_claim_patient_values",
+    "int_claim_facility_places",
+    "int_claim_facility_values",
+    "int_claim_distinct_by_age",
+    "int_claim_distinct_totals",
+    "int_claim_cells",
+)
+# Intermediate tables that only feed later steps: dropped once int_claim_cells exists.
+_TRANSIENT = (
+    "int_claim_grain",
+    "int_claim_multi_pieces",
+    "int_claim_person_places",
+    "int_claim_person_spans",
+    "int_claim_claim_values",
+    "int_claim_patient_values",
+    "int_claim_facility_places",
+    "int_claim_facility_values",
+    "int_claim_distinct_by_age",
+    "int_claim_distinct_totals",
+)
+
+
 def build_claims_by_area(
     wh: Warehouse,
     *,
@@ -82,21 +141,28 @@ def build_claims_by_area(
     plan: str = "8th",
     period: str = "fiscal-year",
     suppress: bool = True,
+    min_facilities: int = 0,
 ) -> ClaimsAggregate:
     """Claims indicators per period × area × indicator × basis × age group at `level`.
 
-    Every cell is computed from the claim lines (patients are never summed); suppression is the
-    NDB rule unless `suppress` is False, which the metadata then marks as not for publication.
-    With no claim lines the result is empty (`.empty`), with a warning, and nothing is computed.
+    Every cell is computed from the claim lines (patients are never summed). The cells of every
+    level and both plans are computed together, and so is the suppression pattern (NDB rule,
+    complementary suppression across the whole hierarchy, optionally `min_facilities`): the
+    pattern of a level does not depend on which levels a run writes. Within one connection
+    the cells are kept, so writing several levels computes them once. With `suppress` False the
+    metadata marks the table as not for publication. With no claim lines the result is empty
+    (`.empty`), with a warning, and nothing is computed.
     """
     check_choice("--by", level, LEVELS)
     check_choice("--plan", plan, PLANS)
     check_choice("--period", period, PERIODS)
+    if min_facilities < 0:
+        raise ConfigError(f"--min-facilities must be 0 (off) or more, not {min_facilities}")
 
     metadata: dict[str, Any] = {
         "source": "KDB-style claim lines (claim_lines); codes: ref_claim_codes",
         "coverage": COVERAGE,
-        "suppression": SUPPRESSION_NDB if suppress else SUPPRESSION_OFF,
+        "suppression": suppression_note(suppress, min_facilities),
         "period": period,
         "plan": plan,
         "level": level,
@@ -114,9 +180,7 @@ def build_claims_by_area(
             metadata={**metadata, "lines": 0},
         )
 
-    wh.materialize("staging/stg_area_units", {"plan": plan})
-    wh.materialize("staging/stg_claim_facility_locations")
-    wh.materialize("staging/stg_claim_unknown_facilities")
+    prepare_claim_cells(wh, period=period, suppress=suppress, min_facilities=min_facilities)
     unknown = wh.fetch_all(
         "select facility_code10, lines from stg_claim_unknown_facilities "
         "order by lines desc, facility_code10"
@@ -127,17 +191,7 @@ def build_claims_by_area(
             "inner join (select distinct code from ref_claim_codes) as c on c.code = l.act_code"
         )[0][0]
     )
-
-    wh.materialize("marts/claims_by_area", {"level": level, "period": period})
-    table = wh.arrow(
-        "marts/claims_suppressed",
-        {
-            "suppress": suppress,
-            "coverage": COVERAGE,
-            "suppression": "ndb" if suppress else "off",
-        },
-    )
-    wh.con.execute("drop table if exists temp.claims_by_area")
+    table = _mart(wh, level=level, plan=plan, suppress=suppress)
 
     warnings = _warnings(wh, unknown, indicator_lines, suppress=suppress)
     metadata.update(
@@ -145,6 +199,7 @@ def build_claims_by_area(
         indicator_lines=indicator_lines,
         unknown_facilities=len(unknown),
         rows=table.num_rows,
+        min_facilities=min_facilities,
     )
     return ClaimsAggregate(
         table=table,
@@ -153,6 +208,86 @@ def build_claims_by_area(
         unknown_facilities=len(unknown),
         warnings=warnings,
         metadata=metadata,
+    )
+
+
+def suppression_note(suppress: bool, min_facilities: int = 0) -> str:
+    """The suppression text of the metadata and manifest."""
+    if not suppress:
+        return SUPPRESSION_OFF
+    if min_facilities:
+        return (
+            f"{SUPPRESSION_NDB} --min-facilities {min_facilities}: a non-zero cell billed by "
+            f"fewer than {min_facilities} facilities is suppressed like a cell of 1-9."
+        )
+    return SUPPRESSION_NDB
+
+
+def _state(wh: Warehouse) -> tuple[Any, ...]:
+    """What the claims cells depend on, cheaply: a change of claim lines, bureau lists or codes
+    changes it (within one connection; see prepare_claim_cells)."""
+    return (
+        *wh.fetch_all(
+            "select count(*), coalesce(sum(ingest_id), 0), coalesce(sum(source_row), 0) "
+            "from claim_lines"
+        )[0],
+        *wh.fetch_all("select count(*), coalesce(sum(ingest_id), 0) from facility_notifications")[
+            0
+        ],
+        *wh.fetch_all("select count(*) from claim_code_additions")[0],
+    )
+
+
+def prepare_claim_cells(
+    wh: Warehouse, *, period: str, suppress: bool = True, min_facilities: int = 0
+) -> None:
+    """Materialise the claims cells of every level (int_claim_cells) and the suppression
+    pattern (claims_hidden) for `period` on this connection, unless they are already there for
+    the same state of the warehouse."""
+    key = (period, suppress, min_facilities, _state(wh))
+    if getattr(wh, "_claim_cells_key", None) == key:
+        return
+    wh.materialize("staging/stg_area_units", {"plan": "8th"}, table="stg_area_units_8th")
+    wh.materialize("staging/stg_area_units", {"plan": "7th"}, table="stg_area_units_7th")
+    wh.materialize("staging/stg_claim_facility_locations")
+    wh.materialize("staging/stg_claim_unknown_facilities")
+    for step in _CELL_STEPS:
+        if step == "int_claim_grain":
+            wh.view("intermediate/int_claim_lines")
+        wh.materialize(f"intermediate/{step}", {"period": period})
+    for step in _TRANSIENT:
+        wh.con.execute(f"drop table if exists temp.{step}")
+    if suppress:
+        primary = wh.arrow("intermediate/int_claim_primary", {"min_facilities": min_facilities})
+        unit_areas = wh.con.sql(
+            "select level_id, area_id, unit_id from int_claim_unit_area_ids"
+        ).to_arrow_table()
+        hidden = hidden_cells(pl_frame(primary), pl_frame(unit_areas))
+    else:
+        hidden = HIDDEN_SCHEMA.empty_table()
+    wh.con.register("claims_hidden_arrow", hidden)
+    wh.con.execute(
+        "create or replace temp table claims_hidden as select * from claims_hidden_arrow"
+    )
+    wh.con.unregister("claims_hidden_arrow")
+    wh._claim_cells_key = key  # type: ignore[attr-defined]
+
+
+def pl_frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _mart(wh: Warehouse, *, level: str, plan: str, suppress: bool) -> pa.Table:
+    return wh.arrow(
+        "marts/claims_by_area",
+        {
+            "level": level,
+            "level_id": _LEVEL_IDS[(level, plan)],
+            "coverage": COVERAGE,
+            "suppression": "ndb" if suppress else "off",
+        },
     )
 
 
@@ -194,12 +329,5 @@ def _warnings(
 
 def _empty_table(wh: Warehouse, *, level: str, plan: str, suppress: bool) -> pa.Table:
     """The output schema with no rows, from the SQL itself so that the two cannot drift."""
-    wh.materialize("staging/stg_area_units", {"plan": plan})
-    wh.materialize("staging/stg_claim_facility_locations")
-    wh.materialize("marts/claims_by_area", {"level": level, "period": "fiscal-year"})
-    table = wh.arrow(
-        "marts/claims_suppressed",
-        {"suppress": suppress, "coverage": COVERAGE, "suppression": "ndb" if suppress else "off"},
-    )
-    wh.con.execute("drop table if exists temp.claims_by_area")
-    return table
+    prepare_claim_cells(wh, period="fiscal-year", suppress=False)
+    return _mart(wh, level=level, plan=plan, suppress=suppress)

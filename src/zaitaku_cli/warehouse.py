@@ -165,12 +165,15 @@ class Warehouse:
         self.con.execute(f"create or replace temp view {view} as {text}")
         return view
 
-    def materialize(self, name: str, params: Mapping[str, Any] | None = None) -> str:
-        """Run `sql/<name>.sql` into a temp table named after the file (e.g. stg_area_units).
+    def materialize(
+        self, name: str, params: Mapping[str, Any] | None = None, *, table: str | None = None
+    ) -> str:
+        """Run `sql/<name>.sql` into a temp table named after the file (e.g. stg_area_units),
+        or `table` where one relation is needed twice with other parameters.
 
         Later SQL files read it by name, so file paths and parameters stay out of the SQL.
         """
-        table = name.rsplit("/", 1)[-1]
+        table = table or name.rsplit("/", 1)[-1]
         text = load_sql(name).rstrip().rstrip(";")
         used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
         self.con.execute(f"create or replace temp table {table} as {text}", used)

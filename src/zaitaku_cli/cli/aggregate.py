@@ -76,6 +76,15 @@ def aggregate_cmd(
             "to open in Excel.",
         ),
     ] = False,
+    min_facilities: Annotated[
+        int,
+        typer.Option(
+            "--min-facilities",
+            min=0,
+            help="Also suppress a non-zero claims cell billed by fewer than N facilities "
+            "(its facilities column), as if it were 1–9. 0 = off.",
+        ),
+    ] = 0,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -90,7 +99,8 @@ def aggregate_cmd(
     as a whole: a reader never sees new and old files mixed. Choices other than the defaults
     are part of the folder and file names (municipality_7th_monthly_internal), so an internal
     run never overwrites the public files. Claims outputs apply small-cell suppression (NDB
-    rule) unless --no-suppress.
+    rule: 1–9 hidden, then complements so that no hidden cell follows from the cells of any
+    level) unless --no-suppress.
     """
     from zaitaku_cli.aggregate import aggregate
 
@@ -108,6 +118,7 @@ def aggregate_cmd(
             csv_encoding=csv_encoding.value,
             suppress=not no_suppress,
             xlsx=xlsx,
+            min_facilities=min_facilities,
         )
     if out.as_json:
         out.json(
