@@ -185,7 +185,13 @@ def build_supply_by_area(
         base_period, _months, period_warnings = choose_base_period(wh, base)
         warnings += period_warnings
         projection = build_projection(
-            wh, level=level, indicator=INDICATOR, years=years, base=base_period, plan=plan
+            wh,
+            level=level,
+            indicator=INDICATOR,
+            years=years,
+            base=base_period,
+            plan=plan,
+            claims=claims,
         )
         warnings += [w for w in projection.warnings if w not in warnings]
         projection_table = projection.table
