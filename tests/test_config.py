@@ -19,7 +19,8 @@ def test_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     toml = tmp_path / "zaitaku.toml"
     toml.write_text('[zaitaku]\nwarehouse = "from-file.duckdb"\n', encoding="utf-8")
     monkeypatch.delenv("ZAITAKU_WAREHOUSE", raising=False)
-    assert resolve_settings(config_file=toml).warehouse == Path("from-file.duckdb")
+    # a relative path in the file is read from the file's folder
+    assert resolve_settings(config_file=toml).warehouse == tmp_path / "from-file.duckdb"
     monkeypatch.setenv("ZAITAKU_WAREHOUSE", "from-env.duckdb")
     assert resolve_settings(config_file=toml).warehouse == Path("from-env.duckdb")
     got = resolve_settings(warehouse=Path("flag.duckdb"), config_file=toml)
@@ -38,7 +39,7 @@ def test_a_misspelt_key_is_refused_with_the_near_one(tmp_path: Path) -> None:
         resolve_settings(config_file=toml)
     assert str(err.value) == (
         f"{toml}: unknown setting 'warehose' — did you mean 'warehouse'? "
-        "Known at the top level: log, memory_limit, out_dir, warehouse"
+        "Known at the top level: log, memory_limit, out_dir, refresh, warehouse"
     )
 
 

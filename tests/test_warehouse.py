@@ -36,6 +36,42 @@ def test_reference_tables_are_registered(warehouse: Warehouse) -> None:
     ) == [("FY2023",), ("FY2024",)]
 
 
+def test_a_lower_migration_arriving_later_is_still_applied(
+    warehouse_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Branches number migrations in parallel: 006 may be applied before 003 exists.
+    from zaitaku_cli import warehouse as module
+
+    with Warehouse(warehouse_path) as wh:
+        assert wh.fetch_all("select value from zaitaku_meta where key = 'migrations_applied'") == [
+            ("1,2,5,6",)
+        ]
+    late = tmp_path / "003_late.sql"
+    late.write_text("create table late_table (x integer);", encoding="utf-8")
+    shipped = module.migration_files()
+    monkeypatch.setattr(module, "migration_files", lambda: sorted([*shipped, (3, late)]))
+    with Warehouse(warehouse_path) as wh:
+        assert wh.fetch_all("select count(*) from late_table") == [(0,)]
+        assert wh.fetch_all(
+            "select value from zaitaku_meta where key in ('migrations_applied', "
+            "'schema_version') order by key"
+        ) == [("1,2,3,5,6",), ("6",)]
+
+
+def test_a_warehouse_from_before_the_record_gets_the_new_migrations(warehouse_path: Path) -> None:
+    # As zaitaku left it before 005 was merged: 001, 002 and 006 applied, schema_version 6 and
+    # no list of applied migrations. 005 says it may be applied again, so it is.
+    with Warehouse(warehouse_path) as wh:
+        wh.con.execute("drop table run_history")
+        wh.con.execute("drop sequence run_id_seq")
+        wh.con.execute("delete from zaitaku_meta where key = 'migrations_applied'")
+    with Warehouse(warehouse_path) as wh:
+        assert wh.fetch_all("select count(*) from run_history") == [(0,)]
+        assert wh.fetch_all("select value from zaitaku_meta where key = 'migrations_applied'") == [
+            ("1,2,5,6",)
+        ]
+
+
 @pytest.mark.parametrize("committed", [True, False])
 def test_an_interrupt_at_the_commit_leaves_no_transaction_open(
     warehouse: Warehouse, committed: bool

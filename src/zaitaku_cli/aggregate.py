@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from zaitaku_cli import __version__
@@ -101,6 +103,27 @@ def _reference_provenance() -> dict[str, str]:
             "projection_units.csv",
         }
     }
+
+
+def warehouse_state(con: duckdb.DuckDBPyConnection) -> str:
+    """A digest of everything an export is computed from: the ingested files, the codes added
+    to the code table, the reference tables and zaitaku's version. Two exports with the same
+    digest and choices are the same, so `zaitaku refresh` need not write the second."""
+    # Every column of the log but the summary shown at ingest, so that whatever later marks a
+    # file (replaced, removed) changes the digest too.
+    cur = con.execute("select * from ingest_log order by ingest_id")
+    names = [d[0] for d in cur.description]
+    ingests = [
+        {k: v for k, v in zip(names, row, strict=True) if k != "details"} for row in cur.fetchall()
+    ]
+    codes = con.execute("select code, indicator from claim_code_additions order by code").fetchall()
+    state = {
+        "ingests": ingests,
+        "code_additions": codes,
+        "reference_sha256": _reference_provenance(),
+        "zaitaku_version": __version__,
+    }
+    return hashlib.sha256(json.dumps(state, default=str).encode("utf-8")).hexdigest()
 
 
 def aggregate(
@@ -216,6 +239,8 @@ def aggregate(
             "as_of": as_of.isoformat() if as_of else "latest per prefecture",
             "period": period,
             "suppression": "ndb" if suppress else "off (internal use only: not for publication)",
+            "csv_encoding": csv_encoding,
+            "warehouse_state": warehouse_state(wh.con),
             "coverage": COVERAGE,
             "inputs": wh.ingests(),
             "reference_sha256": _reference_provenance(),

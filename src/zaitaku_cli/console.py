@@ -96,6 +96,11 @@ def use_log(log: RunLog | None) -> None:
     _Shared.log = log
 
 
+def log_note(message: str) -> None:
+    """A line of what a run is doing (refresh: each file, each export) in the run log, if any."""
+    _to_log("INFO", message)
+
+
 def _to_log(level: str, message: str) -> None:
     log = _Shared.log
     if log is None:

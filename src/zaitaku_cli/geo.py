@@ -18,6 +18,7 @@ from zaitaku_cli.reference import municipalities
 __all__ = [
     "normalize_address",
     "normalize_expr",
+    "prefectures_naming",
     "resolve_addresses",
     "resolve_names",
 ]
@@ -329,3 +330,22 @@ def resolve_names(
         )
     )
     return _attach(frame, prepared, hits, "name")
+
+
+def prefectures_naming(names: list[str]) -> dict[str, int]:
+    """{都道府県コード: how many of `names` are municipalities of it}, for prefectures naming at
+    least one, by the same rules as resolve_names (a count table given without --pref)."""
+    distinct = sorted(set(names))
+    if not distinct:
+        return {}
+    grid = pl.DataFrame({"name": distinct}).join(
+        pl.DataFrame({"pref_code": list(_pref_names())}), how="cross"
+    )
+    resolved = resolve_names(grid, pref_col="pref_code", name_col="name")
+    counts = (
+        resolved.filter(pl.col("code5").is_not_null())
+        .group_by("pref_code")
+        .agg(pl.col("name").n_unique().alias("n"))
+        .sort("pref_code")
+    )
+    return dict(counts.iter_rows())

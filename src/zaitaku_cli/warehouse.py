@@ -23,6 +23,9 @@ from zaitaku_cli.scratch import remove_leftovers, remove_stale_spill, spill_dir
 from zaitaku_cli.sql_files import load_sql, migration_files
 
 HMAC_SECRET_NAME = "person_key_hmac"
+# In a migration's header: every statement is `if not exists`, so applying it to a warehouse
+# that already has it changes nothing (see Warehouse.migrate).
+REAPPLY_MARK = "-- zaitaku: may be applied again"
 
 
 @dataclass(frozen=True)
@@ -98,22 +101,43 @@ class Warehouse:
         self.con.close()
 
     def migrate(self) -> int:
-        """Apply numbered migrations not yet applied; return the schema version."""
+        """Apply the numbered migrations not yet applied; return the schema version.
+
+        The set of applied numbers is recorded, not only the highest: migrations are numbered
+        by parallel branches, so 005 may reach a warehouse before 002 does, and 002 must still
+        be applied then. Warehouses from before this record had every number up to their
+        schema_version.
+        """
         self.con.execute(
             "create table if not exists zaitaku_meta (key varchar primary key, value varchar)"
         )
         row = self._one("select value from zaitaku_meta where key = 'schema_version'")
         current = int(row[0]) if row else 0
-        for number, path in migration_files():
-            if number <= current:
+        files = migration_files()
+        listed = self._one("select value from zaitaku_meta where key = 'migrations_applied'")
+        if listed:
+            applied = {int(n) for n in str(listed[0]).split(",") if n}
+        else:
+            # Before the record, every number up to schema_version counted as applied; but a
+            # migration merged after a higher number may be missing from such a warehouse.
+            # One that says it can run again (REAPPLY_MARK) is then run: it is harmless twice.
+            applied = {
+                number
+                for number, path in files
+                if number <= current and REAPPLY_MARK not in path.read_text(encoding="utf-8")
+            }
+        for number, path in files:
+            if number in applied:
                 continue
+            applied.add(number)
             with self.transaction():
                 self.con.execute(path.read_text(encoding="utf-8"))
                 self.con.execute(
-                    "insert or replace into zaitaku_meta values ('schema_version', $v)",
-                    {"v": str(number)},
+                    "insert or replace into zaitaku_meta values ('schema_version', $v), "
+                    "('migrations_applied', $applied)",
+                    {"v": str(max(applied)), "applied": ",".join(map(str, sorted(applied)))},
                 )
-            current = number
+            current = max(applied)
         return current
 
     @contextmanager
@@ -332,6 +356,17 @@ class Warehouse:
             "insert into warehouse_secret values ($n, $v)", {"n": HMAC_SECRET_NAME, "v": key}
         )
         return key
+
+
+def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, for commands that must change nothing (refresh --dry-run, runs):
+    no migration, no folder created, the file's bytes untouched."""
+    if not path.is_file():
+        raise WarehouseError(f"no warehouse at {path}")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open warehouse {path} to read it: {exc}") from exc
 
 
 def _busy(path: Path, message: str) -> WarehouseBusy:

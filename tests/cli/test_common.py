@@ -84,6 +84,21 @@ def test_reference_codes_without_a_warehouse_creates_none(
     assert list(elsewhere.iterdir()) == []
 
 
+def test_reference_update_codes_reports_without_creating_a_warehouse(
+    runner: CliRunner, elsewhere: Path
+) -> None:
+    # Only --apply changes (or creates) a warehouse; a look at a new master leaves none behind.
+    from factories.claim_master import write_master
+    from test_claim_codes import MASTER
+
+    master = write_master(elsewhere.parent / "s_ALL20260605.csv", MASTER)
+    result = runner.invoke(app, ["reference", "update-codes", str(master), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["added"] == 0
+    assert json.loads(result.stdout)["unmapped"]
+    assert list(elsewhere.iterdir()) == []
+
+
 def test_reference_codes_lists_the_same_with_or_without_a_warehouse(
     runner: CliRunner, elsewhere: Path
 ) -> None:

@@ -20,9 +20,10 @@ app = typer.Typer(
     name="zaitaku",
     help=(
         "在宅医療 (home care) supply and demand per municipality, 二次医療圏 and prefecture.\n\n"
-        "Typical run: `zaitaku ingest facilities 名簿.xlsx`, `zaitaku ingest claims kdb.csv`, "
+        "Typical run: `zaitaku ingest 名簿.xlsx kdb.csv` (each file recognised by its content), "
         "then `zaitaku aggregate --by municipality`, `zaitaku project --by secondary-area` and "
-        "`zaitaku supply --by secondary-area`. "
+        "`zaitaku supply --by secondary-area`; every night: `zaitaku refresh` with a "
+        "zaitaku.toml. "
         "Claims figures cover 国保 and 後期高齢者 only (KDB).\n\n" + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
@@ -36,6 +37,8 @@ app.command("supply")(analysis.supply_cmd)
 app.command("candidates")(analysis.candidates_cmd)
 app.add_typer(reference.reference_app, name="reference")
 app.add_typer(reference.demo_app, name="demo")
+app.command("refresh")(operations.refresh_cmd)
+app.command("runs")(operations.runs_cmd)
 app.command("status")(operations.status_cmd)
 app.command("remove")(operations.remove_cmd)
 app.command("report")(report.report_cmd)

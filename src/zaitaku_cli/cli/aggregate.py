@@ -18,8 +18,8 @@ from zaitaku_cli.cli.common import (
     QuietOpt,
     WarehouseOpt,
     handles_errors,
-    open_warehouse,
     parse_date_option,
+    warehouse_run,
 )
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
@@ -107,7 +107,8 @@ def aggregate_cmd(
     out = Output(quiet=quiet, as_json=as_json)
     settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
     day = parse_date_option(as_of)
-    with open_warehouse(settings.warehouse, must_exist=True) as wh:
+    command = f"zaitaku aggregate --by {by.value}"
+    with warehouse_run(settings.warehouse, command, must_exist=True) as (wh, run):
         result = aggregate(
             wh,
             level=by.value,
@@ -120,6 +121,8 @@ def aggregate_cmd(
             xlsx=xlsx,
             min_facilities=min_facilities,
         )
+        run.outputs = [{"folder": str(result.folder), "files": [p.name for p in result.outputs]}]
+        run.warnings = result.warnings
     if out.as_json:
         out.json(
             {

@@ -17,7 +17,7 @@ from zaitaku_cli.cli.common import (
     QuietOpt,
     WarehouseOpt,
     handles_errors,
-    open_warehouse,
+    warehouse_run,
 )
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
@@ -124,7 +124,7 @@ def project_cmd(
 
     out = Output(quiet=quiet, as_json=as_json)
     settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
-    with open_warehouse(settings.warehouse, must_exist=True) as wh:
+    with warehouse_run(settings.warehouse, "zaitaku project", must_exist=True) as (wh, run):
         result = project(
             wh,
             level=by.value,
@@ -137,6 +137,8 @@ def project_cmd(
             scenario=scenario,
             csv_encoding=csv_encoding.value,
         )
+        run.outputs = [{"folder": str(result.folder), "files": [p.name for p in result.outputs]}]
+        run.warnings = list(result.projection.warnings)
     projection = result.projection
     if out.as_json:
         out.json(
@@ -258,7 +260,7 @@ def supply_cmd(
 
     out = Output(quiet=quiet, as_json=as_json)
     settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
-    with open_warehouse(settings.warehouse, must_exist=True) as wh:
+    with warehouse_run(settings.warehouse, "zaitaku supply", must_exist=True) as (wh, run):
         result = supply(
             wh,
             level=by.value,
@@ -270,6 +272,8 @@ def supply_cmd(
             csv_encoding=csv_encoding.value,
             xlsx=xlsx,
         )
+        run.outputs = [{"folder": str(result.folder), "files": [p.name for p in result.outputs]}]
+        run.warnings = list(result.supply.warnings)
     built = result.supply
     if out.as_json:
         out.json(
@@ -374,7 +378,7 @@ def candidates_cmd(
     code = parse_pref(pref)
     assert code is not None
     settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
-    with open_warehouse(settings.warehouse, must_exist=True) as wh:
+    with warehouse_run(settings.warehouse, "zaitaku candidates", must_exist=True) as (wh, run):
         result = candidates(
             wh,
             pref=code,
@@ -383,6 +387,8 @@ def candidates_cmd(
             base=base,
             csv_encoding=csv_encoding.value,
         )
+        run.outputs = [{"folder": str(result.folder), "files": [p.name for p in result.outputs]}]
+        run.warnings = list(result.candidates.warnings)
     built = result.candidates
     if out.as_json:
         out.json(

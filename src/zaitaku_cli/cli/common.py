@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -20,16 +21,20 @@ import duckdb
 import typer
 
 from zaitaku_cli.cli import interrupts
-from zaitaku_cli.config import resolve_settings
+from zaitaku_cli.config import Settings, resolve_settings
 from zaitaku_cli.console import Output, RunLog, use_log
 from zaitaku_cli.errors import EXIT_BUSY, ConfigError, WarehouseError, ZaitakuError
+from zaitaku_cli.run_history import Run, recorded_run
+from zaitaku_cli.run_lock import RunLock
+from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse
 
 # Wider results are only written to files: a terminal table of 200 municipalities helps no one.
 MAX_TABLE_ROWS = 60
 
 EXIT_CODES_HELP = (
-    "Exit codes: 0 success (also 'unchanged' re-ingests); 1 data or input error, "
+    "Exit codes: 0 success (also 'unchanged' re-ingests, and a refresh with nothing new); "
+    "1 data or input error, "
     "the message names file, row and column; 2 usage error; "
     f"{EXIT_BUSY} the warehouse is in use by another run (try again later); "
     f"{interrupts.EXIT_SIGINT} interrupted (Ctrl-C, SIGINT); {interrupts.EXIT_SIGTERM} "
@@ -150,7 +155,11 @@ def handles_errors(func: F) -> F:
 def _run_log(option: Path | None) -> RunLog | None:
     """The log of this command (--log, $ZAITAKU_LOG or zaitaku.toml), checked before any work:
     a cron job must not run for an hour and then fail to say what happened."""
-    path = resolve_settings(log=option).log
+    return open_run_log(resolve_settings(log=option).log)
+
+
+def open_run_log(path: Path | None) -> RunLog | None:
+    """A checked RunLog at `path` (None: no log); `refresh` opens the one its --config names."""
     if path is None:
         return None
     if not path.parent.is_dir():
@@ -193,6 +202,11 @@ def open_warehouse(path: Path | None, *, must_exist: bool = False) -> Warehouse:
     except the default `data/`: a mistyped path must not quietly start an empty warehouse
     (nor send a cron job's data to one).
     """
+    settings = _warehouse_settings(path, must_exist=must_exist)
+    return Warehouse(settings.warehouse, memory_limit=settings.memory_limit)
+
+
+def _warehouse_settings(path: Path | None, *, must_exist: bool) -> Settings:
     settings = resolve_settings(warehouse=path)
     target = settings.warehouse
     source = settings.sources.get("warehouse", "default")
@@ -209,4 +223,34 @@ def open_warehouse(path: Path | None, *, must_exist: bool = False) -> Warehouse:
                 "warehouse there is what you want"
             )
         target.parent.mkdir(parents=True)
-    return Warehouse(target, memory_limit=settings.memory_limit)
+    return settings
+
+
+@contextmanager
+def warehouse_run(
+    path: Path | None, command: str, *, must_exist: bool = False
+) -> Iterator[tuple[Warehouse, Run]]:
+    """The warehouse for a command that changes it: its lock taken (another zaitaku run → exit
+    75 naming it), then opened as open_warehouse does, the run recorded in run_history."""
+    settings = _warehouse_settings(path, must_exist=must_exist)
+    with (
+        RunLock(settings.warehouse, command),
+        Warehouse(settings.warehouse, memory_limit=settings.memory_limit) as wh,
+        recorded_run(wh, command) as run,
+    ):
+        yield wh, run
+
+
+def record_ingests(run: Run, summaries: list[IngestSummary]) -> None:
+    """What run_history keeps of an ingest: per file its kind, status and row counts."""
+    run.files = [
+        {
+            "path": s.file,
+            "kind": s.kind,
+            "status": s.status,
+            "rows_loaded": s.rows_loaded,
+            "rows_rejected": s.rows_rejected,
+        }
+        for s in summaries
+    ]
+    run.warnings = [w for s in summaries for w in s.warnings]

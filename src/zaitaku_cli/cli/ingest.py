@@ -1,13 +1,20 @@
-"""`zaitaku ingest …`: load raw inputs into the warehouse, one transaction per file."""
+"""`zaitaku ingest …`: load raw inputs into the warehouse, one transaction per file.
+
+Two forms: `zaitaku ingest PATH...` recognises each file by its content, and
+`zaitaku ingest KIND PATH...` names the kind. Typer groups cannot take an optional subcommand
+before arguments, so IngestGroup hands any first word that is not a kind to the hidden command
+BARE, and shows that command's options in the group's help.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import duckdb
 import typer
+from typer.core import TyperGroup
 
 from zaitaku_cli.cli import interrupts
 from zaitaku_cli.cli.common import (
@@ -18,8 +25,9 @@ from zaitaku_cli.cli.common import (
     QuietOpt,
     WarehouseOpt,
     handles_errors,
-    open_warehouse,
     parse_date_option,
+    record_ingests,
+    warehouse_run,
 )
 from zaitaku_cli.console import Output, ingest_table, reject_lines
 from zaitaku_cli.errors import ClaimsOverlap, ZaitakuError
@@ -35,7 +43,66 @@ AllowEmptyOpt = Annotated[
     ),
 ]
 
-ingest_app = typer.Typer(help="Load raw inputs into the warehouse (one transaction per file).")
+if TYPE_CHECKING:
+    # Typer vendors click; only the type is needed, and only by mypy.
+    from typer._click import Context
+
+# The hidden command behind `zaitaku ingest PATH...`.
+BARE = "auto"
+KINDS_PANEL = "Kinds: zaitaku ingest KIND PATH..."
+
+
+class IngestGroup(TyperGroup):
+    """`ingest` as a group whose first word is a kind, or else a path (see the module doc)."""
+
+    _showing_help = False
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands:
+            wants_help = any(a in ctx.help_option_names for a in args)
+            # `zaitaku ingest x.csv --help` asks for this group's help, which is the bare form's.
+            args = ["--help"] if wants_help else [BARE, *args]
+        return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: Context, formatter: Any) -> None:
+        self._showing_help = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._showing_help = False
+
+    def get_params(self, ctx: Context) -> list[Any]:
+        params = super().get_params(ctx)
+        if self._showing_help:
+            # Only while help is shown: parsing the group must not consume the bare form's
+            # options and arguments.
+            bare = self.commands[BARE].get_params(ctx)
+            params = [*(p for p in bare if p.name != "help"), *params]
+        return params
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        return ["[OPTIONS]", "PATH...", "|", "KIND", "PATH..."]
+
+
+ingest_app = typer.Typer(
+    cls=IngestGroup,
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    help=(
+        "Load raw inputs into the warehouse, one transaction per file; a file already "
+        "ingested (same sha256) is not loaded twice.\n\n"
+        "**zaitaku ingest PATH...** recognises each file by its content — a bureau list "
+        "(届出受理医療機関名簿: .xlsx, .zip or CSV with the 24-column header), a count table "
+        "(市町名 × 受理記号), a KDB claims extract (the canonical header, its aliases or your "
+        "--mapping), a population table (population.csv's columns) or an enrolment table "
+        "(its canonical headers) — says what it took each one for, and refuses a file it does not "
+        "recognise, naming what each kind expected. Nothing is loaded unless every file is "
+        "recognised. A count table's prefecture is told from its names; --pref when they fit "
+        "more than one.\n\n"
+        "**zaitaku ingest KIND PATH...** names the kind (see `zaitaku ingest KIND --help`). "
+        "The options below are those of the first form."
+    ),
+)
 
 
 def render_ingest(out: Output, summaries: list[IngestSummary]) -> None:
@@ -141,7 +208,7 @@ def _after_interrupt(wh: Warehouse, mark: int, paths: list[Path], current: Path 
     return story
 
 
-@ingest_app.command("facilities")
+@ingest_app.command("facilities", rich_help_panel=KINDS_PANEL)
 @handles_errors
 def ingest_facilities_cmd(
     paths: Annotated[
@@ -169,7 +236,7 @@ def ingest_facilities_cmd(
 
     out = Output(quiet=quiet, as_json=as_json)
     day = parse_date_option(as_of)
-    with open_warehouse(warehouse) as wh:
+    with warehouse_run(warehouse, "zaitaku ingest facilities") as (wh, run):
         summaries = ingest_one_by_one(
             out,
             wh,
@@ -178,10 +245,11 @@ def ingest_facilities_cmd(
                 wh, [path], as_of=day, allow_empty=allow_empty, progress=out.progress()
             ),
         )
+        record_ingests(run, summaries)
     render_ingest(out, summaries)
 
 
-@ingest_app.command("facility-counts")
+@ingest_app.command("facility-counts", rich_help_panel=KINDS_PANEL)
 @handles_errors
 def ingest_facility_counts_cmd(
     path: Annotated[
@@ -204,18 +272,18 @@ def ingest_facility_counts_cmd(
     """Load a prefecture's published count table; its 計 row is checked against the column sums."""
     from zaitaku_cli.ingest_counts import ingest_count_table
 
-    if not (pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47):
-        raise typer.BadParameter(f"{pref!r} is not a 都道府県コード 01–47", param_hint="--pref")
+    check_pref(pref)
     out = Output(quiet=quiet, as_json=as_json)
     day = parse_date_option(as_of)
-    with open_warehouse(warehouse) as wh:
+    with warehouse_run(warehouse, "zaitaku ingest facility-counts") as (wh, run):
         summaries = ingest_one_by_one(
             out, wh, [path], lambda p: [ingest_count_table(wh, p, pref_code=pref, as_of=day)]
         )
+        record_ingests(run, summaries)
     render_ingest(out, summaries)
 
 
-@ingest_app.command("claims")
+@ingest_app.command("claims", rich_help_panel=KINDS_PANEL)
 @handles_errors
 def ingest_claims_cmd(
     paths: Annotated[
@@ -269,7 +337,7 @@ def ingest_claims_cmd(
     from zaitaku_cli.ingest_claims import ingest_claim_extracts
 
     out = Output(quiet=quiet, as_json=as_json)
-    with open_warehouse(warehouse) as wh:
+    with warehouse_run(warehouse, "zaitaku ingest claims") as (wh, run):
         summaries = ingest_one_by_one(
             out,
             wh,
@@ -285,10 +353,11 @@ def ingest_claims_cmd(
                 progress=out.progress(),
             ),
         )
+        record_ingests(run, summaries)
     render_ingest(out, summaries)
 
 
-@ingest_app.command("population")
+@ingest_app.command("population", rich_help_panel=KINDS_PANEL)
 @handles_errors
 def ingest_population_cmd(
     path: Annotated[
@@ -315,12 +384,13 @@ def ingest_population_cmd(
     from zaitaku_cli.ingest_population import ingest_population
 
     out = Output(quiet=quiet, as_json=as_json)
-    with open_warehouse(warehouse) as wh:
+    with warehouse_run(warehouse, "zaitaku ingest population") as (wh, run):
         summary = ingest_population(wh, path)
+        record_ingests(run, [summary])
     render_ingest(out, [summary])
 
 
-@ingest_app.command("enrolment")
+@ingest_app.command("enrolment", rich_help_panel=KINDS_PANEL)
 @handles_errors
 def ingest_enrolment_cmd(
     path: Annotated[
@@ -367,8 +437,9 @@ def ingest_enrolment_cmd(
 
     out = Output(quiet=quiet, as_json=as_json)
     day = parse_date_option(as_of)
-    with open_warehouse(warehouse) as wh:
+    with warehouse_run(warehouse, "zaitaku ingest enrolment") as (wh, run):
         summary = ingest_enrolment(wh, path, mapping=mapping, as_of=day)
+        record_ingests(run, [summary])
     render_ingest(out, [summary])
 
 
@@ -390,6 +461,7 @@ def _text(name: str, help: str) -> Any:
 
 
 def _ingest_prefecture_table(
+    kind: str,
     load: Callable[..., IngestSummary],
     path: Path,
     *,
@@ -404,13 +476,14 @@ def _ingest_prefecture_table(
     out = Output(quiet=quiet, as_json=as_json)
     day = parse_date_option(as_of)
     code = _pref_option(pref)
-    with open_warehouse(warehouse) as wh:
+    with warehouse_run(warehouse, f"zaitaku ingest {kind}") as (wh, run):
         summaries = ingest_one_by_one(
             out,
             wh,
             [path],
             lambda p: [load(wh, p, mapping=mapping, as_of=day, pref_code=code)],
         )
+        record_ingests(run, summaries)
     render_ingest(out, summaries)
 
 
@@ -467,6 +540,7 @@ def ingest_survey_cmd(
     from zaitaku_cli.ingest_survey import ingest_survey
 
     _ingest_prefecture_table(
+        "survey",
         ingest_survey,
         path,
         mapping=mapping,
@@ -520,6 +594,7 @@ def ingest_hubs_cmd(
     from zaitaku_cli.ingest_hubs import ingest_hubs
 
     _ingest_prefecture_table(
+        "hubs",
         ingest_hubs,
         path,
         mapping=mapping,
@@ -529,3 +604,111 @@ def ingest_hubs_cmd(
         quiet=quiet,
         as_json=as_json,
     )
+
+
+def check_pref(pref: str | None) -> None:
+    if pref is not None and not (pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47):
+        raise typer.BadParameter(f"{pref!r} is not a 都道府県コード 01–47", param_hint="--pref")
+
+
+@ingest_app.command(BARE, hidden=True)
+@handles_errors
+def ingest_recognised_cmd(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Input files of any kind, recognised by their content.",
+            metavar="PATH...",
+            exists=True,
+            dir_okay=False,
+            show_default=False,
+        ),
+    ],
+    pref: Annotated[
+        str | None,
+        typer.Option(
+            "--pref",
+            help="Count tables: 都道府県コード of the names (default: told from the names).",
+            show_default=False,
+        ),
+    ] = None,
+    as_of: AsOfOpt = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="Claims: TOML file mapping your export's headers to the canonical extract; "
+            "also used to recognise it.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
+    encoding: Annotated[
+        ClaimsEncoding,
+        typer.Option("--encoding", help="Claims: file encoding; auto detects BOM/UTF-8/CP932."),
+    ] = ClaimsEncoding.auto,
+    max_reject_rate: Annotated[
+        float,
+        typer.Option(
+            "--max-reject-rate",
+            min=0.0,
+            max=1.0,
+            help="Claims: refuse the whole file above this share of bad rows.",
+        ),
+    ] = 0.01,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Claims: supersede the (保険者番号, 診療年月) pairs already loaded from another "
+            "file (refused without it).",
+        ),
+    ] = False,
+    allow_empty: AllowEmptyOpt = False,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    log: LogOpt = None,
+) -> None:
+    """Load input files of any kind, each recognised by its content."""
+    from zaitaku_cli.ingest_auto import IngestOptions, ingest_file, recognise
+    from zaitaku_cli.readers.detect import DETECTORS
+
+    check_pref(pref)
+    out = Output(quiet=quiet, as_json=as_json)
+    detections = recognise(paths, claims_mapping=mapping)
+    what = {d.kind: d.what for d in DETECTORS}
+    for found in detections:
+        out.print(f"{found.path}: {what[found.kind]} ({found.reason})", markup=False)
+    options = IngestOptions(
+        pref=pref,
+        as_of=parse_date_option(as_of),
+        claims_mapping=mapping,
+        claims_encoding=encoding.value,
+        max_reject_rate=max_reject_rate,
+        replace=replace,
+        allow_empty=allow_empty,
+    )
+    by_path = {found.path: found.kind for found in detections}
+    with warehouse_run(warehouse, "zaitaku ingest") as (wh, run):
+        summaries = ingest_one_by_one(
+            out,
+            wh,
+            [found.path for found in detections],
+            lambda path: [ingest_file(wh, path, by_path[path], options, progress=out.progress())],
+        )
+        record_ingests(run, summaries)
+    if out.as_json:
+        out.json(
+            {
+                "recognised": [
+                    {"file": str(f.path), "kind": f.kind, "reason": f.reason} for f in detections
+                ],
+                "ingested": [s.to_dict() for s in summaries],
+            }
+        )
+        return
+    render_ingest(out, summaries)
+    for s in summaries:
+        if s.details.get("pref_from") == "names" and s.status == "loaded":
+            out.print(f"{s.file}: prefecture {', '.join(s.pref_codes)}, told from its names")

@@ -1,8 +1,9 @@
-"""Running the warehouse: `zaitaku status`, `zaitaku remove` (and, later, refresh, runs)."""
+"""Running the warehouse: `zaitaku status`, `refresh` (the nightly job), `runs`, `remove`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -12,9 +13,13 @@ from zaitaku_cli.cli.common import (
     QuietOpt,
     WarehouseOpt,
     handles_errors,
+    open_run_log,
     open_warehouse,
+    warehouse_run,
 )
-from zaitaku_cli.console import Output, frame_table
+from zaitaku_cli.config import resolve_settings
+from zaitaku_cli.console import Output, frame_table, log_note, use_log
+from zaitaku_cli.errors import WarehouseBusy
 
 
 @handles_errors
@@ -46,6 +51,173 @@ def status_cmd(
 
 
 @handles_errors
+def refresh_cmd(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="The job's settings (see examples/zaitaku.example.toml). Default: "
+            "$ZAITAKU_CONFIG, then ./zaitaku.toml.",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="List what would be ingested and written; change nothing (the warehouse is "
+            "only read).",
+        ),
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Output folder (default: out_dir of the config).", show_default=False
+        ),
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    log: LogOpt = None,
+) -> None:
+    """The nightly job: ingest what is new in the input folders, then publish every export.
+
+    The config names input folders per kind, or one drop folder whose files are recognised by
+    their content. Only new or changed files are ingested (a sha256 already in the ingest log
+    is skipped), by kind then by name; then every configured level × plan × period is exported
+    as one output set. A file that fails to ingest stops the run before any export (exit 1):
+    the files before it stay loaded, the outputs stay as they were. With nothing new the run
+    changes nothing and exits 0. A second run while one is going exits 75 at once, naming it.
+    """
+    from zaitaku_cli.config import resolve_refresh_settings
+    from zaitaku_cli.refresh import refresh
+
+    out = Output(quiet=quiet, as_json=as_json)
+    settings = resolve_refresh_settings(
+        config=config, warehouse=warehouse, out_dir=out_dir, log=log
+    )
+    # the log the job's own config names (the error handling opened ./zaitaku.toml's)
+    use_log(open_run_log(settings.log))
+    log_note(
+        f"start{' (dry run)' if dry_run else ''}: config {settings.config_file}, warehouse "
+        f"{settings.warehouse}, out {settings.out_dir}"
+    )
+    result = refresh(settings, dry_run=dry_run, progress=out.progress(), log=log_note)
+    for export in result.exports:
+        log_note(f"{export.status} {export.folder}")
+    if out.as_json:
+        out.json(result.to_dict())
+    else:
+        _render_refresh(out, result)
+    for warning in result.warnings:
+        out.warn(warning)  # on the terminal unless -q/--json; in the log always
+    log_note(f"end: {result.status} (exit {result.exit_code}) in {result.seconds:.1f} s")
+    if result.error:
+        out.error(result.error)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
+
+
+def _render_refresh(out: Output, result: Any) -> None:
+    shown = [f for f in result.files if f.status not in ("unchanged", "duplicate")]
+    if shown:
+        rows = []
+        for f in shown:
+            s = f.summary
+            rows.append(
+                (
+                    f.path.name,
+                    f.kind or "-",
+                    f.status,
+                    f"{s.rows_loaded:,}" if s else "-",
+                    f"{s.rows_rejected:,}" if s else "-",
+                    f.reason
+                    if f.status in ("refused", "failed", "removed", "would_ingest")
+                    else "",
+                )
+            )
+        title = "Refresh (dry run): files" if result.dry_run else "Refresh: files"
+        out.print(frame_table(title, ["file", "kind", "status", "loaded", "rejected", "why"], rows))
+    skipped = result.count("unchanged") + result.count("duplicate")
+    if skipped:
+        out.print(f"{skipped} file(s) already ingested (same sha256): skipped.")
+    if result.exports:
+        out.print(
+            frame_table(
+                "Exports",
+                ["set", "status", "folder"],
+                [(e.choice.set_name, e.status, str(e.folder)) for e in result.exports],
+            )
+        )
+    if result.status == "nothing_new":
+        out.print(
+            f"Nothing new: every input file was ingested before and every export is current "
+            f"({result.seconds:.1f} s)."
+        )
+    elif result.status == "ok":
+        written = sum(e.status == "written" for e in result.exports)
+        out.print(
+            f"Done in {result.seconds:.1f} s: {result.count('ingested')} file(s) ingested, "
+            f"{written} output set(s) written."
+        )
+    elif result.dry_run and not result.error:
+        out.print("Dry run: nothing was changed.")
+
+
+@handles_errors
+def runs_cmd(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs to show.")] = 20,
+    warehouse: WarehouseOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Recent runs against the warehouse (refresh, ingest, aggregate), newest first."""
+    from zaitaku_cli.run_history import recent_runs
+    from zaitaku_cli.run_lock import read_holder
+    from zaitaku_cli.warehouse import connect_read_only
+
+    out = Output(as_json=as_json)
+    path = resolve_settings(warehouse=warehouse).warehouse
+    holder = read_holder(path)
+    if holder is not None:
+        raise WarehouseBusy(
+            f"the warehouse {path} is in use by {holder.describe()}; its history can be read "
+            "when that run ends"
+        )
+    con = connect_read_only(path)
+    try:
+        runs = recent_runs(con, limit)
+    finally:
+        con.close()
+    if as_json:
+        out.json(runs)
+        return
+
+    def files(run: dict[str, Any]) -> str:
+        counts: dict[str, int] = {}
+        for f in run["files"]:
+            counts[f["status"]] = counts.get(f["status"], 0) + 1
+        return ", ".join(f"{n} {status}" for status, n in counts.items()) or "-"
+
+    rows = [
+        (
+            r["run_id"],
+            r["command"],
+            f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
+            "-" if r["seconds"] is None else f"{r['seconds']:.1f}",
+            r["status"],
+            "-" if r["exit_code"] is None else r["exit_code"],
+            files(r),
+            len(r["outputs"]),
+            len(r["warnings"]),
+            (r["error"] or "")[:120],
+        )
+        for r in runs
+    ]
+    cols = ["run", "command", "started", "s", "status", "exit", "files", "outputs", "warn", "error"]
+    out.print(frame_table(f"Runs of {path} (newest first)", cols, rows))
+
+
+@handles_errors
 def remove_cmd(
     target: Annotated[
         str,
@@ -73,8 +245,14 @@ def remove_cmd(
     from zaitaku_cli.remove import remove_ingest
 
     out = Output(quiet=quiet, as_json=as_json)
-    with open_warehouse(warehouse, must_exist=True) as wh:
-        removal = remove_ingest(wh, target, dry_run=dry_run)
+    if dry_run:
+        with open_warehouse(warehouse, must_exist=True) as wh:
+            removal = remove_ingest(wh, target, dry_run=True)
+    else:
+        with warehouse_run(warehouse, f"zaitaku remove {target}", must_exist=True) as (wh, run):
+            removal = remove_ingest(wh, target)
+            run.files = [removal.to_dict()]
+            run.warnings = removal.warnings
     if as_json:
         out.json({"removal": removal.to_dict()})
         return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,9 @@ from zaitaku_cli.cli.common import (
     open_warehouse,
     parse_date_option,
 )
+from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
+from zaitaku_cli.warehouse import Warehouse
 
 reference_app = typer.Typer(help="Packaged reference data: areas, codes, 受理記号.")
 demo_app = typer.Typer(help="Write realistic synthetic sample inputs.")
@@ -64,7 +67,6 @@ def reference_codes_cmd(
 ) -> None:
     """List the 診療行為コード → indicator table (packaged codes plus codes you added)."""
     from zaitaku_cli.claim_codes import list_codes, packaged_codes
-    from zaitaku_cli.config import resolve_settings
 
     out = Output(as_json=as_json)
     if resolve_settings(warehouse=warehouse).warehouse.exists():
@@ -103,9 +105,20 @@ def reference_update_codes_cmd(
     from zaitaku_cli.claim_codes import apply_additions, find_unmapped_home_care_codes, read_master
 
     out = Output(as_json=as_json)
-    with open_warehouse(warehouse) as wh:
-        found = find_unmapped_home_care_codes(wh, read_master(master))
-        added = apply_additions(wh, found) if apply and found.height else 0
+    exists = resolve_settings(warehouse=warehouse).warehouse.exists()
+    if apply or exists:
+        with open_warehouse(warehouse, must_exist=not apply) as wh:
+            found = find_unmapped_home_care_codes(wh, read_master(master))
+            added = apply_additions(wh, found) if apply and found.height else 0
+    else:
+        # A report only: compare with the packaged table in a throw-away warehouse, so that a
+        # look at a new master never creates one where the analyst did not ask for it.
+        with (
+            tempfile.TemporaryDirectory() as scratch,
+            Warehouse(Path(scratch) / "codes.duckdb") as wh,
+        ):
+            found = find_unmapped_home_care_codes(wh, read_master(master))
+        added = 0
     if as_json:
         out.json({"unmapped": found.to_dicts(), "added": added})
         return

@@ -95,6 +95,7 @@ def write_claims_extract(
     facility_codes: list[str] | None = None,
     residence_codes: list[str] | None = None,
     encoding: str = "cp932",
+    months: list[str] | None = None,
 ) -> Path:
     """Write `rows` claim lines to `out` (same arguments, same bytes) and return `out`.
 
@@ -102,9 +103,16 @@ def write_claims_extract(
     default a deterministic synthetic list for 岩手 and 宮城. residence_codes: 5- or 6-digit
     市町村コード the patients live in; default every municipality of 岩手 and 宮城 (仙台市 by
     its city code, as 国保 claims name it). encoding: cp932 (default), utf-8 or utf-8-sig.
+    months: the service months to draw from, among SERVICE_MONTHS (e.g. ["202304"] for one
+    monthly extract; the same seed gives the same patients in every month); default all.
     """
     if rows < 1:
         raise ValueError("rows must be at least 1")
+    chosen = months or SERVICE_MONTHS
+    unknown = sorted(set(chosen) - set(SERVICE_MONTHS))
+    if unknown:
+        raise ValueError(f"months outside {SERVICE_MONTHS[0]}–{SERVICE_MONTHS[-1]}: {unknown}")
+    offsets = pl.Series([SERVICE_MONTHS.index(m) for m in chosen], dtype=pl.Int32)
     lookups = _lookups(seed, facility_codes, residence_codes)
     patients = _patients(max(50, rows // 24), seed, lookups)
 
@@ -114,7 +122,7 @@ def write_claims_extract(
         fh.write((",".join(CANONICAL_HEADER) + "\r\n").encode(encoding))
         for chunk, start in enumerate(range(0, rows, _CHUNK_ROWS)):
             n = min(_CHUNK_ROWS, rows - start)
-            frame = _lines(n, seed, chunk, patients, lookups)
+            frame = _lines(n, seed, chunk, patients, lookups, offsets)
             buffer = io.BytesIO()
             frame.write_csv(
                 buffer, include_header=False, line_terminator="\r\n", quote_style="never"
@@ -298,12 +306,14 @@ def _facility(frame: pl.DataFrame, uniform: str, lookups: _Lookups) -> pl.Series
 
 
 def _lines(
-    n: int, seed: int, chunk: int, patients: pl.DataFrame, lookups: _Lookups
+    n: int, seed: int, chunk: int, patients: pl.DataFrame, lookups: _Lookups, offsets: pl.Series
 ) -> pl.DataFrame:
+    """n claim lines; `offsets` are the months to draw from, as indexes into SERVICE_MONTHS."""
     stream = f"chunk{chunk}"
     # Squaring the uniform makes a minority of patients heavy users, as in real claims.
     who = (_uniform(n, seed, stream + "who").pow(2) * patients.height).floor().cast(pl.Int64)
-    month = (_uniform(n, seed, stream + "month") * len(SERVICE_MONTHS)).floor().cast(pl.Int32)
+    drawn = (_uniform(n, seed, stream + "month") * len(offsets)).floor().cast(pl.Int64)
+    month = offsets.gather(drawn)
     u_code = _uniform(n, seed, stream + "code")
     u_times = _uniform(n, seed, stream + "times")
     u_away = _uniform(n, seed, stream + "away")

@@ -25,6 +25,7 @@ import polars as pl
 
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
 from zaitaku_cli.readers.encoding import decode_bytes
+from zaitaku_cli.readers.sample import Sample, Verdict, read_zip_member
 from zaitaku_cli.readers.wareki import find_as_of
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "BureauList",
     "SheetInfo",
     "bureau_columns",
+    "detect",
     "facility_code10_expr",
     "facility_codes_in",
     "facility_no_expr",
@@ -428,11 +430,11 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
                 raise _xls_error(source)
             if lower.endswith(_XLSX_SUFFIXES):
                 read_any = True
-                yield from _read_xlsx(_read_member(archive, info, source), source)
+                yield from _read_xlsx(read_zip_member(archive, info, source), source)
             elif lower.endswith(".csv"):
                 # inside an archive a .txt is a read-me, not a list: only .csv members are lists
                 read_any = True
-                yield from _read_csv(_read_member(archive, info, source), source)
+                yield from _read_csv(read_zip_member(archive, info, source), source)
             else:
                 warnings.append(f"{source}: skipped (not .xlsx or .csv)")
         if not read_any:
@@ -441,37 +443,6 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
                 file=path.name,
                 hint="unpack it and ingest the list files directly",
             )
-
-
-# The largest bureau workbook seen (東海北陸, all prefectures) inflates to about 40 MB, a CSV of
-# the same to about 60 MB. A member far beyond that, or compressed far better than text and
-# spreadsheets compress, is a zip bomb or not a list: refuse it before it fills the memory.
-_MAX_MEMBER_BYTES = 512 << 20
-_MAX_RATIO = 100
-_RATIO_FROM_BYTES = 16 << 20
-
-
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> bytes:
-    """The member's bytes, read with a cap: the sizes in the directory can lie."""
-    ratio = info.file_size / max(info.compress_size, 1)
-    if info.file_size > _MAX_MEMBER_BYTES or (
-        info.file_size > _RATIO_FROM_BYTES and ratio > _MAX_RATIO
-    ):
-        raise InputError(
-            f"the member inflates to {info.file_size / (1 << 20):,.0f} MB "
-            f"({ratio:,.0f} times its packed size): refused as a likely zip bomb",
-            file=source,
-            hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
-        )
-    with archive.open(info) as member:
-        data = member.read(_MAX_MEMBER_BYTES + 1)
-    if len(data) > _MAX_MEMBER_BYTES:
-        raise InputError(
-            f"the member inflates to more than {_MAX_MEMBER_BYTES >> 20} MB: refused",
-            file=source,
-            hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
-        )
-    return data
 
 
 def _xls_error(source: str | Path) -> UnsupportedFormatError:
@@ -605,3 +576,64 @@ def facility_codes_in(path: Path) -> list[str]:
         .collect()
     )
     return codes["code"].to_list()
+
+
+# -- recognising a file by its content (readers.detect) ------------------------------------------
+
+
+def detect(sample: Sample) -> Verdict:
+    """A bureau list: an .xlsx, a zip of them, or a CSV whose first 20 rows hold the header
+    naming 都道府県コード, 医療機関番号 and 受理記号 (among the 24 columns)."""
+    if sample.is_ole:
+        return Verdict(False, "a legacy .xls workbook (Excel 97-2003): save it as .xlsx")
+    if sample.is_workbook:
+        try:
+            sheets = sample.sheets
+        except InputError as exc:
+            return Verdict(False, exc.message)
+        verdicts = [_header_verdict(s.rows, f"sheet {s.name}: ") for s in sheets]
+        found = next((v for v in verdicts if v.matched), None)
+        return found or (verdicts[0] if verdicts else Verdict(False, "a workbook with no sheet"))
+    if sample.zip_names is not None:
+        try:
+            member = sample.member((*_XLSX_SUFFIXES, ".csv"))
+        except InputError as exc:
+            return Verdict(False, exc.message)
+        if member is None:
+            return Verdict(False, "a zip archive without .xlsx or .csv members")
+        name, inner = member
+        verdict = detect(inner)
+        return Verdict(verdict.matched, f"zip member {name}: {verdict.reason}")
+    text = sample.text
+    if isinstance(text, str):
+        return Verdict(False, text)
+    lines, _encoding = text
+    rows: list[list[str | None]] = []
+    for line in lines[:HEADER_SEARCH_ROWS]:
+        try:
+            rows.append(list(next(csv.reader([line]), [])))
+        except csv.Error:
+            rows.append([])
+    return _header_verdict(rows, "")
+
+
+def _header_verdict(rows: Sequence[Sequence[str | None]], where: str) -> Verdict:
+    index = _header_index()
+    keys = {index[_header_key(k)].name for k in HEADER_KEYS}
+    best: tuple[int, set[str]] | None = None
+    for r, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        seen = {col.name for cell in cells if (col := index.get(_header_key(cell)))}
+        if keys <= seen:
+            return Verdict(True, f"{where}header row {r + 1} with {len(seen)} of the 24 columns")
+        if len(seen) >= 3 and (best is None or len(seen) > len(best[1])):
+            best = (r, seen)
+    if best is not None:
+        lacking = [k for k in HEADER_KEYS if index[_header_key(k)].name not in best[1]]
+        return Verdict(
+            False,
+            f"{where}row {best[0] + 1} has {len(best[1])} of the 24 columns but not "
+            f"{', '.join(lacking)}",
+        )
+    return Verdict(
+        False, f"{where}no row of the first {HEADER_SEARCH_ROWS} names {', '.join(HEADER_KEYS)}"
+    )

@@ -24,6 +24,7 @@ from zaitaku_cli.readers.column_mapping import (
     table_spec,
 )
 from zaitaku_cli.readers.encoding import SAMPLE_BYTES, detect_encoding
+from zaitaku_cli.readers.sample import Sample, Verdict
 
 __all__ = [
     "COLUMNS_FILE",
@@ -32,6 +33,7 @@ __all__ = [
     "ClaimsMapping",
     "ExtractLayout",
     "canonical_columns",
+    "detect",
     "normalize_header",
     "read_layout",
     "read_mapping",
@@ -244,3 +246,47 @@ def _match_headers(
             f'"被保番" = "被保険者番号"',
         )
     return tuple(keys)
+
+
+# -- recognising a file by its content (readers.detect) ------------------------------------------
+
+
+def detect(sample: Sample) -> Verdict:
+    """A claims extract: CSV text whose first line names every required canonical column
+    (by its Japanese header, an alias, or the --mapping file's [columns])."""
+    if sample.is_ole or sample.zip_names is not None:
+        return Verdict(False, "a workbook or archive; claims extracts are CSV text")
+    text = sample.text
+    if isinstance(text, str):
+        return Verdict(False, text)
+    lines, encoding = text
+    mapping = sample.claims_mapping or ClaimsMapping()
+    delimiter = mapping.delimiter or _sniff_delimiter(lines[0])
+    try:
+        headers = next(csv.reader([lines[0]], delimiter=delimiter), [])
+    except csv.Error:
+        headers = []
+    claimed = {
+        key
+        for header in headers
+        if (
+            key := mapping.columns.get(normalize_header(header))
+            or _alias_index().get(normalize_header(header))
+        )
+    }
+    canon = canonical_columns()
+    missing = [c.ja for c in canon.values() if c.required and c.key not in claimed]
+    missing += [
+        " or ".join(canon[key].ja for key in group)
+        for group in _one_of()
+        if not any(key in claimed for key in group)
+    ]
+    if not claimed:
+        return Verdict(False, "the first line names no claims column (保険者番号, 被保険者番号, …)")
+    if missing:
+        return Verdict(
+            False,
+            f"the first line names {len(claimed)} claims columns but not {', '.join(missing)} "
+            "(another layout: map its headers with --mapping)",
+        )
+    return Verdict(True, f"header with {len(claimed)} claims columns ({encoding})")

@@ -19,11 +19,12 @@ import polars as pl
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
 from zaitaku_cli.readers.encoding import read_text
 from zaitaku_cli.readers.labels import normalize_label
+from zaitaku_cli.readers.sample import Sample, Verdict
 from zaitaku_cli.readers.small_table import workbook_sheets
 from zaitaku_cli.readers.wareki import find_as_of
 from zaitaku_cli.reference import juri_kigo
 
-__all__ = ["CountTable", "read_count_table"]
+__all__ = ["CountTable", "detect", "read_count_table"]
 
 # Tables put a few title lines above the header; further down than this is not a header.
 HEADER_SEARCH_ROWS = 30
@@ -366,3 +367,53 @@ def _check_total(
                 column=label,
                 hint="correct the 計 row or the counts above it",
             )
+
+
+# -- recognising a file by its content (readers.detect) ------------------------------------------
+
+
+def detect(sample: Sample) -> Verdict:
+    """A count table: a CSV/text file or a sheet with a row of 市町名 (or 市町村名, …) followed
+    by columns of which at least half are 受理記号 zaitaku knows, in its first 30 rows."""
+    if sample.is_ole:
+        return Verdict(False, "a legacy .xls workbook (Excel 97-2003): save it as .xlsx")
+    if sample.is_workbook:
+        try:
+            sheets = sample.sheets
+        except InputError as exc:
+            return Verdict(False, exc.message)
+        for sheet in sheets:
+            rows: list[Row] = [
+                (number, [(c or "").strip() for c in cells], False)
+                for number, cells in enumerate(sheet.rows, start=1)
+            ]
+            verdict = _table_header_verdict(rows)
+            if verdict.matched:
+                return Verdict(True, f"sheet {sheet.name}: {verdict.reason}")
+        return Verdict(False, f"no sheet has {_EXPECTED}")
+    if sample.zip_names is not None:
+        return Verdict(False, "a zip archive (count tables are single .csv, .txt or .xlsx files)")
+    text = sample.text
+    if isinstance(text, str):
+        return Verdict(False, text)
+    return _table_header_verdict(_text_rows("\n".join(text[0])))
+
+
+_EXPECTED = f"a row of 市町名 followed by 受理記号 columns in its first {HEADER_SEARCH_ROWS} rows"
+
+
+def _table_header_verdict(rows: list[Row]) -> Verdict:
+    known = _known_labels()
+    for index in range(min(len(rows), HEADER_SEARCH_ROWS)):
+        header = _find_header(rows[index : index + 1])
+        if header is None:
+            continue
+        cells = rows[index][1]
+        labels = [normalize_label(cells[i]) for i in header.label_cols if cells[i]]
+        hits = sum(label in known for label in labels)
+        # A claims header has 市町村名 too, followed by 診療年月…: its columns are not 受理記号.
+        if hits and hits * 2 >= len(labels):
+            return Verdict(
+                True, f"header row {rows[index][0]}: a name column and {len(labels)} 受理記号"
+            )
+    return Verdict(False, f"no {_EXPECTED.removeprefix('a ')}")

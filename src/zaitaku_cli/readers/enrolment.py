@@ -9,12 +9,20 @@ Values come back as text, headers renamed to the canonical keys and mapped value
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
-from zaitaku_cli.readers.column_mapping import Column, ColumnMapping, TableKind, normalize_value
+from zaitaku_cli.readers.column_mapping import (
+    Column,
+    ColumnMapping,
+    TableKind,
+    normalize_header,
+    normalize_value,
+)
+from zaitaku_cli.readers.sample import Sample, Verdict
 
 __all__ = [
     "COLUMNS_FILE",
@@ -22,6 +30,7 @@ __all__ = [
     "EnrolmentColumn",
     "EnrolmentFile",
     "EnrolmentMapping",
+    "detect",
     "enrolment_columns",
     "normalize_value",
     "read_enrolment",
@@ -68,3 +77,34 @@ def read_enrolment(path: Path, mapping: EnrolmentMapping | None = None) -> Enrol
     return EnrolmentFile(
         path=path, encoding=table.encoding or "xlsx", headers=table.headers, rows=table.rows
     )
+
+
+# -- recognising a file by its content (readers.detect) ------------------------------------------
+
+
+def detect(sample: Sample) -> Verdict:
+    """An enrolment table: CSV text whose first line names every required column (by its
+    Japanese header or an alias; a mapped layout goes with its kind: `ingest enrolment
+    --mapping`)."""
+    if sample.is_ole or sample.zip_names is not None:
+        return Verdict(False, "a workbook or archive; enrolment tables are CSV text")
+    text = sample.text
+    if isinstance(text, str):
+        return Verdict(False, text)
+    line = text[0][0]
+    delimiter = max(",\t;|", key=line.count)
+    try:
+        headers = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        headers = []
+    claimed = {key for h in headers if (key := _header_index().get(normalize_header(h)))}
+    spec = enrolment_columns()
+    missing = [c.ja for c in spec.values() if c.required and c.key not in claimed]
+    if not missing:
+        return Verdict(True, f"header with {len(claimed)} enrolment columns")
+    if claimed:
+        return Verdict(
+            False,
+            f"the first line names {len(claimed)} enrolment columns but not {', '.join(missing)}",
+        )
+    return Verdict(False, "the first line names no enrolment column (市町村コード, 被保険者数, …)")

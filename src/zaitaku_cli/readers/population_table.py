@@ -6,16 +6,18 @@ order). Values stay strings with their line numbers; `ingest_population` checks 
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.readers.sample import Sample, Verdict
 from zaitaku_cli.readers.small_csv import read_csv_rows
 from zaitaku_cli.reference import population
 
-__all__ = ["PopulationFile", "population_columns", "read_population_table"]
+__all__ = ["PopulationFile", "detect", "population_columns", "read_population_table"]
 
 
 def population_columns() -> list[str]:
@@ -50,3 +52,29 @@ def read_population_table(path: Path) -> PopulationFile:
             hint="use the columns of the packaged population.csv: " + ",".join(expected),
         )
     return PopulationFile(path=path, encoding=encoding, rows=rows)
+
+
+# -- recognising a file by its content (readers.detect) ------------------------------------------
+
+
+def detect(sample: Sample) -> Verdict:
+    """A population table: CSV text whose first line holds every column of population.csv."""
+    if sample.is_ole or sample.zip_names is not None:
+        return Verdict(False, "a workbook or archive; population tables are CSV text")
+    text = sample.text
+    if isinstance(text, str):
+        return Verdict(False, text)
+    try:
+        header = {cell.strip() for cell in next(csv.reader([text[0][0]]), [])}
+    except csv.Error:
+        header = set()
+    expected = population_columns()
+    found = [c for c in expected if c in header]
+    if len(found) == len(expected):
+        return Verdict(True, f"header with the {len(expected)} columns of population.csv")
+    if found:
+        return Verdict(
+            False,
+            f"the first line has {len(found)} of the {len(expected)} columns of population.csv",
+        )
+    return Verdict(False, "the first line names no column of population.csv (code5, total, …)")

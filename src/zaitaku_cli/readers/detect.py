@@ -1,0 +1,89 @@
+"""Recognise an input file's kind by its content: one cheap detector per kind, tried in turn.
+
+`zaitaku ingest PATH` and the drop folder of `zaitaku refresh` use this to tell a bureau list
+from a count table from a claims extract without being told. Each detector reads only the start
+of the file (readers.sample) and answers with a reason, so that a file no detector takes is
+refused with what each kind expected. A new kind (survey, hubs…) adds its `detect(sample)`
+beside its reader and one line to DETECTORS (and its ingest to ingest_auto.INGESTERS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from zaitaku_cli.errors import InputError
+from zaitaku_cli.readers import (
+    bureau_list,
+    claims_extract,
+    count_table,
+    enrolment,
+    population_table,
+)
+from zaitaku_cli.readers.claims_extract import ClaimsMapping
+from zaitaku_cli.readers.sample import Sample, Verdict
+
+__all__ = ["DETECTORS", "Detection", "Detector", "UnrecognisedInput", "detect_kind", "kinds"]
+
+
+@dataclass(frozen=True)
+class Detector:
+    kind: str  # the kind as the CLI names it: `zaitaku ingest KIND`
+    what: str  # what such a file is, for messages
+    detect: Callable[[Sample], Verdict]
+
+
+# In the order files of a refresh are ingested (facility lists before the claims they locate).
+DETECTORS: tuple[Detector, ...] = (
+    Detector("facilities", "bureau list 届出受理医療機関名簿", bureau_list.detect),
+    Detector("facility-counts", "count table 市町名 × 受理記号", count_table.detect),
+    Detector("claims", "KDB claims extract", claims_extract.detect),
+    Detector(
+        "population", "住基 population table (population.csv columns)", population_table.detect
+    ),
+    Detector("enrolment", "国保 + 後期 enrolment table", enrolment.detect),
+)
+
+
+def kinds() -> list[str]:
+    return [d.kind for d in DETECTORS]
+
+
+@dataclass(frozen=True)
+class Detection:
+    path: Path
+    kind: str
+    reason: str  # why it was taken for that kind
+    tried: tuple[tuple[str, Verdict], ...]  # every kind's verdict, in DETECTORS order
+
+
+class UnrecognisedInput(InputError):
+    """No detector (or more than one) took the file: the message says what each one found."""
+
+
+def detect_kind(path: Path, *, claims_mapping: ClaimsMapping | None = None) -> Detection:
+    """The kind of `path`, from its content. Raises UnrecognisedInput naming every kind tried
+    and why it did not match (or which kinds matched, when more than one did)."""
+    if not path.is_file():
+        raise InputError("not a file", file=path, hint="check the path")
+    sample = Sample(path, claims_mapping=claims_mapping)
+    try:
+        tried = tuple((d.kind, d.detect(sample)) for d in DETECTORS)
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=path) from exc
+    matched = [(kind, verdict) for kind, verdict in tried if verdict.matched]
+    explicit = "name the kind: zaitaku ingest {" + ",".join(kinds()) + "} PATH"
+    if len(matched) == 1:
+        kind, verdict = matched[0]
+        return Detection(path, kind, verdict.reason, tried)
+    if matched:
+        shown = "; ".join(f"{kind} ({verdict.reason})" for kind, verdict in matched)
+        raise UnrecognisedInput(
+            f"looks like more than one kind of input: {shown}", file=path, hint=explicit
+        )
+    what = {d.kind: d.what for d in DETECTORS}
+    shown = "; ".join(f"as {kind} ({what[kind]}): {verdict.reason}" for kind, verdict in tried)
+    raise UnrecognisedInput(
+        f"not a kind of input zaitaku recognises — tried {shown}", file=path, hint=explicit
+    )
