@@ -132,3 +132,26 @@ def test_ingest_errors_name_file_row_and_column(
         runner, "ingest", "survey", str(survey), "--as-of", "2025-09-01", "-w", str(small)
     )
     assert code == 0, text
+
+
+def test_the_bare_ingest_recognises_survey_and_hubs(tmp_path: Path, runner: CliRunner) -> None:
+    root = Path(__file__).resolve().parents[1]
+    warehouse = tmp_path / "w.duckdb"
+    files = [
+        root / "data" / "raw" / "bureau_tohoku_2025-10.xlsx",
+        root / "examples" / "survey.example.csv",
+        root / "examples" / "hubs.example.csv",
+    ]
+    result = runner.invoke(app, ["ingest", *map(str, files), "-w", str(warehouse), "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert [(r["kind"], Path(r["file"]).name) for r in document["recognised"]] == [
+        ("facilities", "bureau_tohoku_2025-10.xlsx"),
+        ("survey", "survey.example.csv"),
+        ("hubs", "hubs.example.csv"),
+    ]
+    assert [(s["kind"], s["rows_loaded"]) for s in document["ingested"]] == [
+        ("facilities", 430),
+        ("survey", 9),
+        ("hubs", 3),
+    ]

@@ -10,6 +10,7 @@ fix the encoding and delimiter. Headers and values match after NFKC and case fol
 
 from __future__ import annotations
 
+import csv
 import re
 import tomllib
 import unicodedata
@@ -21,7 +22,8 @@ from pathlib import Path
 import polars as pl
 
 from zaitaku_cli.errors import InputError
-from zaitaku_cli.readers.small_table import read_small_table
+from zaitaku_cli.readers.sample import Sample, Verdict
+from zaitaku_cli.readers.small_table import HEADER_SEARCH_ROWS, read_small_table
 
 __all__ = [
     "Column",
@@ -78,6 +80,7 @@ class TableSpec:
 
     source: Path
     columns: dict[str, Column]  # by key, in file order
+    one_of: tuple[tuple[str, ...], ...] = ()  # groups of keys of which a table needs one
 
     @property
     def header_index(self) -> dict[str, str]:
@@ -109,7 +112,8 @@ def table_spec(path: Path) -> TableSpec:
         )
         for key, spec in data["columns"].items()
     }
-    return TableSpec(source=path, columns=columns)
+    one_of = tuple(tuple(group) for group in data.get("one_of", []))
+    return TableSpec(source=path, columns=columns, one_of=one_of)
 
 
 @cache
@@ -235,7 +239,7 @@ def match_headers(
                 hint="map one of them to another column in --mapping [columns], or remove it",
             )
         headers[key] = name
-    missing = [c.ja for c in spec.columns.values() if c.required and c.key not in headers]
+    missing = _missing(spec, set(headers))
     if missing:
         source = f" in {mapping.source}" if mapping.source else " with --mapping"
         raise InputError(
@@ -246,6 +250,17 @@ def match_headers(
             hint=f"map your headers to the canonical names{source} [columns], e.g. {example}",
         )
     return headers
+
+
+def _missing(spec: TableSpec, claimed: set[str]) -> list[str]:
+    """The required columns (and one-of groups) that `claimed` keys leave out, in Japanese."""
+    missing = [c.ja for c in spec.columns.values() if c.required and c.key not in claimed]
+    missing += [
+        " or ".join(spec.columns[key].ja for key in group)
+        for group in spec.one_of
+        if not claimed.intersection(group)
+    ]
+    return missing
 
 
 def translate_values(
@@ -328,6 +343,7 @@ class TableKind:
 
     columns_file: Path
     example: str  # a [columns] line for the hint when a required column is missing
+    what: str  # the kind in a few words, for detection's reasons ("survey", "hub list")
 
     @property
     def spec(self) -> TableSpec:
@@ -340,3 +356,45 @@ class TableKind:
     def read(self, path: Path, mapping: ColumnMapping | None = None) -> MappedTable:
         """The rows of a table of this kind (CSV or .xlsx), canonical keys and values."""
         return read_mapped_table(path, self.spec, mapping or ColumnMapping(), example=self.example)
+
+    def detect(self, sample: Sample) -> Verdict:
+        """A table of this kind: a CSV or a workbook sheet with, in its first rows, a header row
+        naming every required column (by its Japanese header or an alias; a layout that needs
+        --mapping is ingested with its kind named)."""
+        if sample.is_ole:
+            return Verdict(False, "a legacy .xls workbook (Excel 97-2003): save it as .xlsx")
+        tables: list[tuple[str, list[list[str]]]]
+        if sample.is_workbook:
+            try:
+                sheets = sample.sheets
+            except InputError as exc:
+                return Verdict(False, exc.message)
+            tables = [
+                (f"sheet {s.name}: ", [[(c or "").strip() for c in row] for row in s.rows])
+                for s in sheets
+            ]
+        elif sample.zip_names is not None:
+            return Verdict(False, f"a zip archive ({self.what}s are single .csv or .xlsx files)")
+        else:
+            text = sample.text
+            if isinstance(text, str):
+                return Verdict(False, text)
+            lines = text[0][:HEADER_SEARCH_ROWS]
+            delimiter = max(",\t;|", key=lambda d: max(line.count(d) for line in lines))
+            try:
+                rows = [[c.strip() for c in row] for row in csv.reader(lines, delimiter=delimiter)]
+            except csv.Error:
+                rows = []
+            tables = [("", rows)]
+        for prefix, rows in tables:
+            for number, cells in enumerate(rows[:HEADER_SEARCH_ROWS], start=1):
+                claimed = {key for c in cells if c and (key := self.spec.key_of(c))}
+                if claimed and not _missing(self.spec, claimed):
+                    return Verdict(
+                        True, f"{prefix}header row {number} with {len(claimed)} {self.what} columns"
+                    )
+        required = ", ".join(_missing(self.spec, set()))
+        return Verdict(
+            False,
+            f"no row of the first {HEADER_SEARCH_ROWS} names the {self.what} columns ({required})",
+        )

@@ -19,7 +19,9 @@ from zaitaku_cli.readers import (
     claims_extract,
     count_table,
     enrolment,
+    hubs,
     population_table,
+    survey,
 )
 from zaitaku_cli.readers.claims_extract import ClaimsMapping
 from zaitaku_cli.readers.sample import Sample, Verdict
@@ -43,6 +45,8 @@ DETECTORS: tuple[Detector, ...] = (
         "population", "住基 population table (population.csv columns)", population_table.detect
     ),
     Detector("enrolment", "国保 + 後期 enrolment table", enrolment.detect),
+    Detector("survey", "facility survey 訪問診療の実施可能件数・参入意向", survey.detect),
+    Detector("hubs", "hub list 在宅医療に必要な連携を担う拠点", hubs.detect),
 )
 
 

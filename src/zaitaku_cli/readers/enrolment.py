@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 COLUMNS_FILE = Path(__file__).with_name("enrolment_columns.toml")
-ENROLMENT = TableKind(COLUMNS_FILE, example='"人数" = "被保険者数"')
+ENROLMENT = TableKind(COLUMNS_FILE, example='"人数" = "被保険者数"', what="enrolment")
 
 EnrolmentColumn = Column
 EnrolmentMapping = ColumnMapping

@@ -12,9 +12,13 @@ from pathlib import Path
 
 from zaitaku_cli.readers.column_mapping import TableKind
 
-__all__ = ["HUBS", "split_area"]
+__all__ = ["HUBS", "detect", "split_area"]
 
-HUBS = TableKind(Path(__file__).with_name("hubs_columns.toml"), example='"拠点名称" = "名称"')
+HUBS = TableKind(
+    Path(__file__).with_name("hubs_columns.toml"), example='"拠点名称" = "名称"', what="hub list"
+)
+# recognising a file by its content (readers.detect)
+detect = HUBS.detect
 
 # Separators between names in 事業区域. Spaces and line breaks are not among them: a PDF copied
 # into Excel breaks names across lines (矢\n巾町); split_area tries them only as a last resort.

@@ -11,12 +11,15 @@ from pathlib import Path
 
 from zaitaku_cli.readers.column_mapping import TableKind
 
-__all__ = ["INTENTIONS", "SURVEY"]
+__all__ = ["INTENTIONS", "SURVEY", "detect"]
 
 SURVEY = TableKind(
     Path(__file__).with_name("survey_columns.toml"),
     example='"受入可能患者数" = "訪問診療の実施可能件数"',
+    what="survey",
 )
+# recognising a file by its content (readers.detect)
+detect = SURVEY.detect
 
 # the canonical 参入意向 values, in the order of the survey question
 INTENTIONS = ("新規参入", "拡大", "維持", "縮小", "予定なし", "未定")
