@@ -9,6 +9,7 @@ import pytest
 
 from factories import bureau_list, count_table
 from factories.claims import CANONICAL, GOOD, claim, rename, write_extract
+from zaitaku_cli.config import INPUT_KINDS
 from zaitaku_cli.readers.claims_extract import read_mapping
 from zaitaku_cli.readers.detect import UnrecognisedInput, detect_kind, kinds
 
@@ -38,6 +39,8 @@ HINT = (
 
 
 def test_kinds_in_ingest_order() -> None:
+    # the order files are ingested in: facility lists first (claims and surveys are placed by
+    # them), survey and hubs last; refresh's per-kind folders ([refresh.inputs]) are the same kinds
     assert kinds() == [
         "facilities",
         "facility-counts",
@@ -47,6 +50,7 @@ def test_kinds_in_ingest_order() -> None:
         "survey",
         "hubs",
     ]
+    assert tuple(kinds()) == INPUT_KINDS
 
 
 # -- each kind, as shipped in data/raw ----------------------------------------------------------
