@@ -14,6 +14,7 @@ import pyarrow as pa
 from zaitaku_cli import __version__
 from zaitaku_cli.choices import LEVELS, PLANS, ExportChoice, check_choice
 from zaitaku_cli.claims_aggregate import COVERAGE, SUPPRESS_FLAGS, ClaimsAggregate
+from zaitaku_cli.engine import Engine
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.output_sets import output_set
 from zaitaku_cli.population import build_population_by_area
@@ -43,25 +44,22 @@ class AggregateResult:
     workbook: Path | None = None  # <set name>.xlsx with --xlsx
 
 
-def available_snapshots(wh: Warehouse) -> list[date]:
-    rows = wh.fetch_all(
-        "select distinct as_of from facility_notifications where as_of is not null "
-        "union select distinct as_of from facility_counts where as_of is not null order by 1"
-    )
-    return [r[0] for r in rows]
+def available_snapshots(engine: Engine) -> list[date]:
+    """The list dates of the bureau lists and count tables in the warehouse, oldest first."""
+    return list(engine.arrow("staging/stg_list_dates")["as_of"].to_pylist())
 
 
 def build_facilities_by_area(
-    wh: Warehouse, *, level: str, plan: str = "8th", as_of: date | None = None
+    engine: Engine, *, level: str, plan: str = "8th", as_of: date | None = None
 ) -> pa.Table:
     """Facilities per area × category × list date, from bureau lists and count tables."""
     check_choice("--by", level, LEVELS)
     check_choice("--plan", plan, PLANS)
-    wh.materialize("staging/stg_area_units", {"plan": plan})
-    wh.materialize("staging/stg_facility_categories", {"as_of": as_of})
-    wh.materialize("staging/stg_facility_counts_selected", {"as_of": as_of})
-    facilities = wh.arrow("marts/facilities_by_area", {"level": level})
-    return _with_source_files(facilities, wh.arrow("marts/facility_source_files"))
+    engine.materialize("staging/stg_area_units", {"plan": plan})
+    engine.materialize("staging/stg_facility_categories", {"as_of": as_of})
+    engine.materialize("staging/stg_facility_counts_selected", {"as_of": as_of})
+    facilities = engine.arrow("marts/facilities_by_area", {"level": level})
+    return _with_source_files(facilities, engine.arrow("marts/facility_source_files"))
 
 
 def _with_source_files(facilities: pa.Table, files: pa.Table) -> pa.Table:
@@ -138,13 +136,18 @@ def aggregate(
     suppress: bool = True,
     xlsx: bool = False,
     min_facilities: int = 0,
+    engine: Engine | None = None,
 ) -> AggregateResult:
     """Compute every output the warehouse has data for at `level` and publish it in `out_dir`.
 
     The outputs and their manifest form one set, `out_dir/<set name>/` (see choices.ExportChoice
     for the name): it replaces the previous set of the same name at once, or not at all. With
     `xlsx` the set also holds `<set name>.xlsx`, every output in one workbook (workbook.py).
+    `engine` runs the SQL of the facilities and claims outputs (default: the warehouse's
+    DuckDB; see zaitaku_cli.engine); population, rates, the manifest and the export log are
+    the warehouse's either way (they read no claim line).
     """
+    engine = engine or wh
     choice = ExportChoice(
         level=level,
         plan=plan,
@@ -154,20 +157,21 @@ def aggregate(
         min_facilities=min_facilities or None,
     )
     result = AggregateResult(level=level, plan=plan, as_of=as_of)
-    if as_of is not None and as_of not in available_snapshots(wh):
-        dates = ", ".join(d.isoformat() for d in available_snapshots(wh)) or "none"
+    snapshots = available_snapshots(engine) if as_of is not None else []
+    if as_of is not None and as_of not in snapshots:
+        dates = ", ".join(d.isoformat() for d in snapshots) or "none"
         raise SnapshotNotFound(
             f"no facility list or count table as of {as_of.isoformat()} in {wh.path} "
             f"(available: {dates}); omit --as-of to use the latest"
         )
 
-    facilities = build_facilities_by_area(wh, level=level, plan=plan, as_of=as_of)
+    facilities = build_facilities_by_area(engine, level=level, plan=plan, as_of=as_of)
     claims = None
-    if wh.fetch_all("select count(*) from claim_lines")[0][0]:
+    if engine.count_rows("claim_lines"):
         from zaitaku_cli.claims_aggregate import build_claims_by_area
 
         claims = build_claims_by_area(
-            wh,
+            engine,
             level=level,
             plan=plan,
             period=period,
@@ -238,6 +242,7 @@ def aggregate(
             "plan": plan,
             "as_of": as_of.isoformat() if as_of else "latest per prefecture",
             "period": period,
+            "engine": engine.name,
             "suppression": "ndb" if suppress else "off (internal use only: not for publication)",
             "csv_encoding": csv_encoding,
             "warehouse_state": warehouse_state(wh.con),

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from zaitaku_cli.choices import LEVELS, PERIODS, PLANS, check_choice
 from zaitaku_cli.claims_suppression import HIDDEN_SCHEMA, hidden_cells
+from zaitaku_cli.engine import Engine
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.warehouse import Warehouse
 
@@ -135,7 +136,7 @@ _TRANSIENT = (
 
 
 def build_claims_by_area(
-    wh: Warehouse,
+    engine: Engine,
     *,
     level: str,
     plan: str = "8th",
@@ -169,10 +170,10 @@ def build_claims_by_area(
         "units": UNITS_NOTE,
         "basis": BASIS_NOTE,
     }
-    lines = int(wh.fetch_all("select count(*) from claim_lines")[0][0])
+    lines = engine.count_rows("claim_lines")
     if lines == 0:
         return ClaimsAggregate(
-            table=_empty_table(wh, level=level, plan=plan, suppress=suppress),
+            table=_empty_table(engine, level=level, plan=plan, suppress=suppress),
             lines=0,
             indicator_lines=0,
             unknown_facilities=0,
@@ -180,20 +181,12 @@ def build_claims_by_area(
             metadata={**metadata, "lines": 0},
         )
 
-    prepare_claim_cells(wh, period=period, suppress=suppress, min_facilities=min_facilities)
-    unknown = wh.fetch_all(
-        "select facility_code10, lines from stg_claim_unknown_facilities "
-        "order by lines desc, facility_code10"
-    )
-    indicator_lines = int(
-        wh.fetch_all(
-            "select count(*) from claim_lines as l "
-            "inner join (select distinct code from ref_claim_codes) as c on c.code = l.act_code"
-        )[0][0]
-    )
-    table = _mart(wh, level=level, plan=plan, suppress=suppress)
+    prepare_claim_cells(engine, period=period, suppress=suppress, min_facilities=min_facilities)
+    unknown = _unknown_facilities(engine)
+    indicator_lines = int(engine.scalar("staging/stg_claim_lines_counted"))
+    table = _mart(engine, level=level, plan=plan, suppress=suppress)
 
-    warnings = _warnings(wh, unknown, indicator_lines, suppress=suppress)
+    warnings = _warnings(engine, unknown, indicator_lines, suppress=suppress)
     metadata.update(
         lines=lines,
         indicator_lines=indicator_lines,
@@ -239,38 +232,31 @@ def _state(wh: Warehouse) -> tuple[Any, ...]:
 
 
 def prepare_claim_cells(
-    wh: Warehouse, *, period: str, suppress: bool = True, min_facilities: int = 0
+    engine: Engine, *, period: str, suppress: bool = True, min_facilities: int = 0
 ) -> None:
     """Materialise the claims cells of every level (int_claim_cells) and the suppression
-    pattern (claims_hidden) for `period` on this connection, unless they are already there for
+    pattern (claims_hidden) for `period` on this engine, unless they are already there for
     the same state of the warehouse."""
-    key = (period, suppress, min_facilities, _state(wh))
-    if getattr(wh, "_claim_cells_key", None) == key:
+    key = (period, suppress, min_facilities, _state(engine.warehouse))
+    if getattr(engine, "_claim_cells_key", None) == key:
         return
-    wh.materialize("staging/stg_area_units", {"plan": "8th"}, table="stg_area_units_8th")
-    wh.materialize("staging/stg_area_units", {"plan": "7th"}, table="stg_area_units_7th")
-    wh.materialize("staging/stg_claim_facility_locations")
-    wh.materialize("staging/stg_claim_unknown_facilities")
+    engine.materialize("staging/stg_area_units", {"plan": "8th"}, table="stg_area_units_8th")
+    engine.materialize("staging/stg_area_units", {"plan": "7th"}, table="stg_area_units_7th")
+    engine.materialize("staging/stg_claim_facility_locations")
     for step in _CELL_STEPS:
         if step == "int_claim_grain":
-            wh.view("intermediate/int_claim_lines")
-        wh.materialize(f"intermediate/{step}", {"period": period})
+            engine.view("intermediate/int_claim_lines")
+        engine.materialize(f"intermediate/{step}", {"period": period})
     for step in _TRANSIENT:
-        wh.con.execute(f"drop table if exists temp.{step}")
+        engine.drop(step)
     if suppress:
-        primary = wh.arrow("intermediate/int_claim_primary", {"min_facilities": min_facilities})
-        unit_areas = wh.con.sql(
-            "select level_id, area_id, unit_id from int_claim_unit_area_ids"
-        ).to_arrow_table()
+        primary = engine.arrow("intermediate/int_claim_primary", {"min_facilities": min_facilities})
+        unit_areas = engine.read("int_claim_unit_area_ids", ["level_id", "area_id", "unit_id"])
         hidden = hidden_cells(pl_frame(primary), pl_frame(unit_areas))
     else:
         hidden = HIDDEN_SCHEMA.empty_table()
-    wh.con.register("claims_hidden_arrow", hidden)
-    wh.con.execute(
-        "create or replace temp table claims_hidden as select * from claims_hidden_arrow"
-    )
-    wh.con.unregister("claims_hidden_arrow")
-    wh._claim_cells_key = key  # type: ignore[attr-defined]
+    engine.register("claims_hidden", hidden)
+    engine._claim_cells_key = key  # type: ignore[attr-defined]
 
 
 def pl_frame(table: pa.Table) -> pl.DataFrame:
@@ -279,8 +265,8 @@ def pl_frame(table: pa.Table) -> pl.DataFrame:
     return frame
 
 
-def _mart(wh: Warehouse, *, level: str, plan: str, suppress: bool) -> pa.Table:
-    return wh.arrow(
+def _mart(engine: Engine, *, level: str, plan: str, suppress: bool) -> pa.Table:
+    return engine.arrow(
         "marts/claims_by_area",
         {
             "level": level,
@@ -291,8 +277,15 @@ def _mart(wh: Warehouse, *, level: str, plan: str, suppress: bool) -> pa.Table:
     )
 
 
+def _unknown_facilities(engine: Engine) -> list[tuple[str, int]]:
+    """(facility_code10, lines) of the billing facilities no bureau list locates, most first."""
+    table = engine.arrow("staging/stg_claim_unknown_facilities")
+    rows = zip(table["facility_code10"].to_pylist(), table["lines"].to_pylist(), strict=True)
+    return sorted(((str(code), int(n)) for code, n in rows), key=lambda r: (-r[1], r[0]))
+
+
 def _warnings(
-    wh: Warehouse, unknown: list[tuple[Any, ...]], indicator_lines: int, *, suppress: bool
+    engine: Engine, unknown: list[tuple[str, int]], indicator_lines: int, *, suppress: bool
 ) -> list[str]:
     warnings = []
     if not suppress:
@@ -306,7 +299,7 @@ def _warnings(
         )
     if not unknown:
         return warnings
-    listed = int(wh.fetch_all("select count(*) from stg_claim_facility_locations")[0][0])
+    listed = engine.count_rows("stg_claim_facility_locations")
     unknown_lines = sum(int(row[1]) for row in unknown)
     if listed == 0:
         warnings.append(
@@ -327,7 +320,7 @@ def _warnings(
     return warnings
 
 
-def _empty_table(wh: Warehouse, *, level: str, plan: str, suppress: bool) -> pa.Table:
+def _empty_table(engine: Engine, *, level: str, plan: str, suppress: bool) -> pa.Table:
     """The output schema with no rows, from the SQL itself so that the two cannot drift."""
-    prepare_claim_cells(wh, period="fiscal-year", suppress=False)
-    return _mart(wh, level=level, plan=plan, suppress=suppress)
+    prepare_claim_cells(engine, period="fiscal-year", suppress=False)
+    return _mart(engine, level=level, plan=plan, suppress=suppress)

@@ -89,6 +89,10 @@ class ConfigError(ZaitakuError):
     """A setting (flag, ZAITAKU_* variable or zaitaku.toml) has an impossible value."""
 
 
+class EngineError(ZaitakuError):
+    """The chosen engine (Spark) cannot start, or failed on one of the `sql/` files."""
+
+
 class ClaimsOverlap(InputError):
     """A claims file brings (保険者番号, 診療年月) pairs that another file already loaded.
 

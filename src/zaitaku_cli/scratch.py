@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 # Kinds of scratch folder zaitaku makes beside a warehouse (scratch_dir's `kind`).
-SCRATCH_KINDS = ("claims",)
+SCRATCH_KINDS = ("claims", "spark")
 _OWNER = r"(?P<pid>\d+)-(?P<start>\d+)"
 _FOLDER = re.compile(rf"^\.(?P<kind>[a-z]+)-{_OWNER}-[^.]+$")
 _TEMP_FILE = re.compile(rf"^\..+\.{_OWNER}\.[^.]+\.tmp$")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from zaitaku_cli.errors import ReferenceDataError
 
@@ -35,3 +37,30 @@ def migration_files() -> list[tuple[int, Path]]:
     for path in sorted((sql_root() / "migrations").glob("*.sql")):
         found.append((int(path.name.split("_", 1)[0]), path))
     return found
+
+
+@cache
+def query_parameters(name: str) -> frozenset[str]:
+    """The `$named` parameters `sql/<name>.sql` really uses, read from its parsed SQL.
+
+    Parsed, not searched for in the text: a `$name` in a comment or a string is not a parameter.
+    """
+    import sqlglot
+    from sqlglot import exp
+
+    names: set[str] = set()
+    for tree in sqlglot.parse(load_sql(name), read="duckdb"):
+        if tree is not None:
+            names.update(node.name for node in tree.find_all(exp.Placeholder, exp.Parameter))
+    return frozenset(names)
+
+
+def bind_parameters(name: str, params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The values of `params` that `sql/<name>.sql` uses; a parameter it uses but that is not
+    given is a programming error, raised here with the file's name rather than by the engine."""
+    given = params or {}
+    used = query_parameters(name)
+    missing = sorted(used - given.keys())
+    if missing:
+        raise ValueError(f"sql/{name}.sql uses ${', $'.join(missing)}: no value given")
+    return {key: given[key] for key in sorted(used)}

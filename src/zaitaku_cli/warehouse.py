@@ -20,7 +20,7 @@ from zaitaku_cli import __version__
 from zaitaku_cli.errors import OutOfMemory, WarehouseBusy, WarehouseError
 from zaitaku_cli.reference import register_reference_tables
 from zaitaku_cli.scratch import remove_leftovers, remove_stale_spill, spill_dir
-from zaitaku_cli.sql_files import load_sql, migration_files
+from zaitaku_cli.sql_files import bind_parameters, load_sql, migration_files
 
 HMAC_SECRET_NAME = "person_key_hmac"
 # In a migration's header: every statement is `if not exists`, so applying it to a warehouse
@@ -48,7 +48,12 @@ def file_sha256(path: Path) -> str:
 
 
 class Warehouse:
-    """One open DuckDB warehouse. Use as a context manager; every ingest is one transaction."""
+    """One open DuckDB warehouse. Use as a context manager; every ingest is one transaction.
+
+    It is also the DuckDB engine of zaitaku.engine.Engine (materialize, arrow, scalar, …).
+    """
+
+    name = "duckdb"
 
     def __init__(self, path: Path, *, memory_limit: str = "1GB", threads: int | None = None):
         self.path = path
@@ -170,16 +175,51 @@ class Warehouse:
         return self.con.execute(query, params or {}).fetchall()
 
     def sql(self, name: str, params: Mapping[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
-        """Run `sql/<name>.sql` with $named parameters (only those the file uses are bound)."""
+        """Run `sql/<name>.sql` with $named parameters (those its parsed SQL uses are bound)."""
+        used = bind_parameters(name, params)
         text = load_sql(name)
-        used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
         return self.con.execute(text, used) if used else self.con.execute(text)
 
     def arrow(self, name: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Result of `sql/<name>.sql` as an Arrow table (no extra copy of the rows)."""
-        text = load_sql(name)
-        used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
-        return self.con.sql(text, params=used or None).to_arrow_table()
+        used = bind_parameters(name, params)
+        return self.con.sql(load_sql(name), params=used or None).to_arrow_table()
+
+    def scalar(self, name: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The one value of `sql/<name>.sql` (a query of one row and one column)."""
+        rows = self.sql(name, params).fetchall()
+        return rows[0][0]
+
+    def count_rows(self, relation: str) -> int:
+        """Rows of a table or of a relation materialised for this run."""
+        row = self._one(f"select count(*) from {_identifier(relation)}")
+        return int(row[0]) if row else 0
+
+    def drop(self, relation: str) -> None:
+        """Forget a relation materialised for this run."""
+        self.con.execute(f"drop table if exists temp.{_identifier(relation)}")
+
+    @property
+    def warehouse(self) -> Warehouse:
+        """The warehouse an engine reads (for DuckDB, itself)."""
+        return self
+
+    def read(self, relation: str, columns: list[str]) -> pa.Table:
+        """`columns` of a relation materialised for this run (or of a table), as Arrow."""
+        listed = ", ".join(_identifier(c) for c in columns)
+        return self.con.sql(f"select {listed} from {_identifier(relation)}").to_arrow_table()
+
+    def register(self, relation: str, table: pa.Table) -> str:
+        """An Arrow table made in Python as a relation later SQL reads by name."""
+        self.con.register("zaitaku_registered_arrow", table)
+        try:
+            self.con.execute(
+                f"create or replace temp table {_identifier(relation)} as "
+                "select * from zaitaku_registered_arrow"
+            )
+        finally:
+            self.con.unregister("zaitaku_registered_arrow")
+        return relation
 
     def view(self, name: str) -> str:
         """Define `sql/<name>.sql` as a temp view named after the file: a query read once,
@@ -199,7 +239,7 @@ class Warehouse:
         """
         table = table or name.rsplit("/", 1)[-1]
         text = load_sql(name).rstrip().rstrip(";")
-        used = {k: v for k, v in (params or {}).items() if f"${k}" in text}
+        used = bind_parameters(name, params)
         self.con.execute(f"create or replace temp table {table} as {text}", used)
         return table
 
@@ -377,6 +417,11 @@ def _busy(path: Path, message: str) -> WarehouseBusy:
         f"the warehouse {path} is in use by another process{who}, probably another zaitaku "
         "run: nothing was done. Run again when it has finished (exit code 75: try again later)"
     )
+
+
+def _identifier(name: str) -> str:
+    """A relation name as a quoted SQL identifier (names come from code, never from input)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def open_warehouse(path: Path, *, memory_limit: str = "1GB") -> Warehouse:

@@ -215,6 +215,23 @@ def test_an_interrupt_stops_the_workers_already_started(
     assert [p.returncode for p in started] == [-signal.SIGKILL, -signal.SIGKILL]
 
 
+def test_a_column_the_extract_lacks_is_a_typed_null(tmp_path: Path) -> None:
+    # The canonical extract has no 元号 column (era): it is null, typed varchar like every
+    # canonical column. An untyped null (DuckDB's NULL type) is refused by Spark's ANSI mode in
+    # the staging SQL that reads this view (stg_claim_rejects), issue 10.
+    import duckdb
+
+    path = write_extract(tmp_path / "in.csv", [claim()])
+    parsed = parse_extract(layout_of(path), tmp_path, workers=1)
+    con = duckdb.connect()
+    create_raw_view(con, layout_of(path), parsed)
+    types = dict(
+        con.sql("select column_name, column_type from (describe raw_claim_lines)").fetchall()
+    )
+    assert types["era"] == types["era_shape"] == types["person_id_shape"] == "VARCHAR"
+    assert con.sql("select era from raw_claim_lines").fetchall() == [(None,)]
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [

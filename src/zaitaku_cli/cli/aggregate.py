@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +24,25 @@ from zaitaku_cli.cli.common import (
 )
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
+
+
+class EngineChoice(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+def parse_spark_conf(values: list[str] | None) -> dict[str, str]:
+    """--spark-conf KEY=VALUE, repeated, as a dict (a later key wins)."""
+    conf: dict[str, str] = {}
+    for value in values or []:
+        key, sep, setting = value.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(
+                f"{value!r} is not KEY=VALUE (e.g. spark.executor.memory=8g)",
+                param_hint="--spark-conf",
+            )
+        conf[key.strip()] = setting.strip()
+    return conf
 
 
 @handles_errors
@@ -85,6 +105,41 @@ def aggregate_cmd(
             "(its facilities column), as if it were 1–9. 0 = off.",
         ),
     ] = 0,
+    engine: Annotated[
+        EngineChoice,
+        typer.Option(
+            "--engine",
+            help="Run the SQL on DuckDB (the warehouse) or on Apache Spark (same SQL, same "
+            "outputs; needs pip install 'zaitaku[spark]' and Java 17+).",
+        ),
+    ] = EngineChoice.duckdb,
+    spark_master: Annotated[
+        str,
+        typer.Option(
+            "--spark-master",
+            help="With --engine spark: local[2] (this machine), spark://HOST:7077 "
+            "(standalone) or yarn.",
+        ),
+    ] = "local[2]",
+    spark_export: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-export",
+            help="With --engine spark: where the warehouse's tables go as Parquet for Spark, "
+            "a folder every executor mounts at the same path or an hdfs:// URI. Default: a "
+            "private folder beside the warehouse (local masters). Removed after the run.",
+            show_default=False,
+        ),
+    ] = None,
+    spark_conf: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--spark-conf",
+            help="With --engine spark: a Spark setting KEY=VALUE, repeatable "
+            "(spark.executor.memory=8g).",
+            show_default=False,
+        ),
+    ] = None,
     warehouse: WarehouseOpt = None,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
@@ -101,14 +156,24 @@ def aggregate_cmd(
     run never overwrites the public files. Claims outputs apply small-cell suppression (NDB
     rule: 1–9 hidden, then complements so that no hidden cell follows from the cells of any
     level) unless --no-suppress.
+
+    --engine spark runs the same SQL on Apache Spark over the warehouse's tables exported as
+    Parquet, for claims too large for one machine; the outputs are the same, cell for cell.
     """
     from zaitaku_cli.aggregate import aggregate
+    from zaitaku_cli.engine import SparkOptions, open_engine
 
     out = Output(quiet=quiet, as_json=as_json)
     settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
     day = parse_date_option(as_of)
+    spark = SparkOptions(
+        master=spark_master, export=spark_export, conf=parse_spark_conf(spark_conf)
+    )
     command = f"zaitaku aggregate --by {by.value}"
-    with warehouse_run(settings.warehouse, command, must_exist=True) as (wh, run):
+    with (
+        warehouse_run(settings.warehouse, command, must_exist=True) as (wh, run),
+        open_engine(engine.value, wh, spark) as sql_engine,
+    ):
         result = aggregate(
             wh,
             level=by.value,
@@ -120,6 +185,7 @@ def aggregate_cmd(
             suppress=not no_suppress,
             xlsx=xlsx,
             min_facilities=min_facilities,
+            engine=sql_engine,
         )
         run.outputs = [{"folder": str(result.folder), "files": [p.name for p in result.outputs]}]
         run.warnings = result.warnings

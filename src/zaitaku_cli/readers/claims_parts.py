@@ -849,11 +849,14 @@ def create_raw_view(
     canonical = []
     for key in canonical_columns():
         pos = layout.position(key)
-        canonical.append(f"r.{fields[pos]} as {key}" if pos is not None else f"null as {key}")
+        # a column the extract lacks is a typed null: Spark's ANSI mode refuses an untyped one
+        canonical.append(
+            f"r.{fields[pos]} as {key}" if pos is not None else f"cast(null as varchar) as {key}"
+        )
         canonical.append(
             f"{shape_sql('r.' + fields[pos])} as {key}_shape"
             if pos is not None and key != "person_id"
-            else f"null as {key}_shape"
+            else f"cast(null as varchar) as {key}_shape"
         )
     undecodable = (
         f"strpos(concat_ws('', {', '.join('r.' + c for c in fields)}), chr(65533)) > 0"
