@@ -16,6 +16,7 @@ from zaitaku_cli.warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "hubs.example.csv"
+MAPPING = ROOT / "examples" / "hubs_mapping.example.toml"
 
 
 def write(tmp_path: Path, text: str, name: str = "hubs.csv") -> Path:
@@ -68,6 +69,36 @@ def test_example_of_the_seed(warehouse: Warehouse) -> None:
     )[0]
     assert (operator, note) == ("（医）ゆとりが丘クリニック", "H26～R2")
     assert ingest_hubs(warehouse, EXAMPLE).status == "unchanged"
+
+
+def test_headers_of_the_prefecture_s_own_through_the_example_mapping(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    # headers no alias knows, below a title: refused without --mapping, read with the example
+    path = write(
+        tmp_path,
+        "岩手県 連携拠点一覧\n\n拠点の名前,担当する市町村,委託先,開始時期\n"
+        "紫波郡地域包括支援センター,紫波町、矢巾町,（一社）紫波郡医師会,H28年度～\n"
+        "在宅ボックス滝沢,滝沢市,（医）ゆとりが丘クリニック,H26～R2\n",
+    )
+    with pytest.raises(InputError) as info:
+        ingest_hubs(warehouse, path)
+    assert str(info.value) == (
+        f"{path}: no header row in the first 20 rows — a header row naming 名称、事業区域 "
+        "(map other headers with --mapping)"
+    )
+    summary = ingest_hubs(warehouse, path, mapping=MAPPING)
+    # 2 hubs; 紫波町 + 矢巾町 + 滝沢市 = 3 municipalities
+    assert (summary.status, summary.rows_loaded, summary.pref_codes) == ("loaded", 2, ["03"])
+    assert summary.details["municipalities"] == 3
+    assert served(warehouse) == [
+        ("紫波郡地域包括支援センター", "03321", "紫波町"),
+        ("紫波郡地域包括支援センター", "03322", "矢巾町"),
+        ("在宅ボックス滝沢", "03216", "滝沢市"),
+    ]
+    assert warehouse.fetch_all(
+        "select distinct operator, note from hub_areas where code5 = '03216'"
+    ) == [("（医）ゆとりが丘クリニック", "H26～R2")]
 
 
 def test_spaces_line_breaks_remarks_and_wards(warehouse: Warehouse, tmp_path: Path) -> None:

@@ -23,6 +23,13 @@ def test_example_mappings_parse() -> None:
     assert survey.values["intention"]["1"] == "新規参入"
     enrolment = read_enrolment_mapping(EXAMPLES / "enrolment_mapping.example.toml")
     assert enrolment.encoding == "cp932"
+    hubs = HUBS.read_mapping(EXAMPLES / "hubs_mapping.example.toml")
+    assert hubs.columns == {
+        "拠点の名前": "name",
+        "担当する市町村": "area",
+        "委託先": "operator",
+        "開始時期": "note",
+    }
 
 
 BAD_MAPPINGS = [

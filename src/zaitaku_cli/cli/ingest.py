@@ -574,7 +574,11 @@ def ingest_hubs_cmd(
         ),
     ] = None,
     mapping: Annotated[
-        Path | None, _mapping("your headers to 名称, 事業区域, 運営主体, 備考")
+        Path | None,
+        _mapping(
+            "your headers to 名称, 事業区域, 運営主体, 備考 (see "
+            "examples/hubs_mapping.example.toml)"
+        ),
     ] = None,
     as_of: Annotated[
         str | None, _text("--as-of", "Date of the list, YYYY-MM-DD (optional).")
