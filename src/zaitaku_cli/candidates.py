@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from zaitaku_cli.choices import PLANS, check_choice
 from zaitaku_cli.claims_aggregate import COVERAGE
-from zaitaku_cli.errors import ConfigError, SnapshotNotFound
+from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.facility_activity import (
     LISTING_SUPPRESS_FLAGS,
     prepare_facility_roster,
@@ -34,7 +34,7 @@ from zaitaku_cli.facility_activity import (
 )
 from zaitaku_cli.output_sets import log_export, output_set, set_manifest
 from zaitaku_cli.projection import ProjectionChoice, choose_base_period
-from zaitaku_cli.reference import categories, municipalities
+from zaitaku_cli.reference import categories, prefecture_name
 from zaitaku_cli.warehouse import Warehouse
 
 __all__ = [
@@ -144,13 +144,6 @@ class CandidatesResult:
     manifest: Path | None = None
 
 
-def _pref_name(pref: str) -> str:
-    rows = municipalities().filter((pl.col("pref_code") == pref) & (pl.col("kind") == "都道府県"))
-    if rows.is_empty():
-        raise ConfigError(f"--pref {pref!r} is not a 都道府県コード: use 01–47 (e.g. 03)")
-    return str(rows["name"][0])
-
-
 def _frame(wh: Warehouse, query: str, params: dict[str, Any]) -> pl.DataFrame:
     frame = pl.from_arrow(wh.con.sql(query, params=params or None).to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
@@ -174,7 +167,7 @@ def build_candidates(
     `pref` per 二次医療圏 of `plan`, activity of fiscal year `base` (default: the latest with
     claims for all 12 months), suppressed for publication."""
     check_choice("--plan", plan, PLANS)
-    pref_name = _pref_name(pref)
+    pref_name = prefecture_name(pref)
     period, warnings = _period(wh, base)
     prepare_facility_roster(wh, level="secondary-area", plan=plan, period=period)
     roster = _frame(wh, "select * from facility_roster where pref_code = $pref", {"pref": pref})

@@ -23,7 +23,7 @@ import pyarrow as pa
 from zaitaku_cli.aggregate import build_facilities_by_area
 from zaitaku_cli.choices import ExportChoice, level_key
 from zaitaku_cli.claims_aggregate import COVERAGE, build_claims_by_area
-from zaitaku_cli.errors import ConfigError, SnapshotNotFound
+from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.facility_activity import prepare_facility_roster
 from zaitaku_cli.output_sets import log_export, output_set, set_manifest
 from zaitaku_cli.projection import (
@@ -33,7 +33,7 @@ from zaitaku_cli.projection import (
     check_years,
     choose_base_period,
 )
-from zaitaku_cli.reference import municipalities
+from zaitaku_cli.reference import prefecture_name
 from zaitaku_cli.warehouse import Warehouse
 
 __all__ = [
@@ -137,14 +137,6 @@ class SupplyResult:
     manifest: Path | None = None
 
 
-def _check_pref(pref: str | None) -> None:
-    if pref is None:
-        return
-    known = municipalities().filter(pl.col("kind") == "都道府県")["pref_code"].to_list()
-    if pref not in known:
-        raise ConfigError(f"--pref {pref!r} is not a 都道府県コード: use 01–47 (e.g. 03)")
-
-
 def _frame(table: pa.Table) -> pl.DataFrame:
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
@@ -167,7 +159,8 @@ def build_supply_by_area(
     (no activity, patients or projection: said in the warnings) and without survey or hubs.
     """
     ExportChoice(level=level, plan=plan)  # checks level and plan
-    _check_pref(pref)
+    if pref is not None:
+        prefecture_name(pref)  # a code of no 都道府県 is refused before any work
     years = check_years(years)
     warnings: list[str] = []
     facilities = build_facilities_by_area(wh, level=level, plan=plan)

@@ -17,6 +17,7 @@ from zaitaku_cli.cli.common import (
     QuietOpt,
     WarehouseOpt,
     handles_errors,
+    parse_pref,
     warehouse_run,
 )
 from zaitaku_cli.config import resolve_settings
@@ -207,16 +208,6 @@ def projection_overview(table: Any, level: str, indicator: str, *, age_group: st
     if len(rows) > MAX_TABLE_ROWS:
         return f"{title}: {len(rows)} areas (see the files below)"
     return frame_table(title, ["area", *map(str, years)], sorted(rows))
-
-
-def parse_pref(value: str | None) -> str | None:
-    """'3' or '03' → '03'; anything else is a usage error (exit 2)."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not (text.isdigit() and 1 <= int(text) <= 47):
-        raise typer.BadParameter(f"{value!r} is not a 都道府県コード 01–47", param_hint="--pref")
-    return text.zfill(2)
 
 
 @handles_errors

@@ -26,6 +26,7 @@ from zaitaku_cli.cli.common import (
     WarehouseOpt,
     handles_errors,
     parse_date_option,
+    parse_pref,
     record_ingests,
     warehouse_run,
 )
@@ -443,15 +444,6 @@ def ingest_enrolment_cmd(
     render_ingest(out, [summary])
 
 
-def _pref_option(pref: str | None) -> str | None:
-    if pref is None:
-        return None
-    text = pref.strip()
-    if not (text.isdigit() and 1 <= int(text) <= 47):
-        raise typer.BadParameter(f"{pref!r} is not a 都道府県コード 01–47", param_hint="--pref")
-    return text.zfill(2)
-
-
 def _mapping(what: str) -> Any:
     return typer.Option("--mapping", help=f"TOML file mapping {what}.", exists=True, dir_okay=False)
 
@@ -475,7 +467,7 @@ def _ingest_prefecture_table(
     """Load one table the prefecture collected itself (survey, hubs) and show what happened."""
     out = Output(quiet=quiet, as_json=as_json)
     day = parse_date_option(as_of)
-    code = _pref_option(pref)
+    code = parse_pref(pref)
     with warehouse_run(warehouse, f"zaitaku ingest {kind}") as (wh, run):
         summaries = ingest_one_by_one(
             out,
