@@ -37,7 +37,15 @@ CONFIG_FILE = Path("zaitaku.toml")
 # and memory_limit as for every command (resolve_settings, over that file); everything else
 # comes from the file or the defaults below.
 
-INPUT_KINDS = ("facilities", "facility-counts", "claims", "population", "enrolment")
+INPUT_KINDS = (
+    "facilities",
+    "facility-counts",
+    "claims",
+    "population",
+    "enrolment",
+    "survey",
+    "hubs",
+)
 OVERLAP_RULES = ("refuse", "replace")
 CSV_ENCODINGS = ("utf-8-sig", "utf-8", "cp932")
 CLAIMS_ENCODINGS = ("auto", "cp932", "utf-8")

@@ -38,7 +38,9 @@ __all__ = [
 class IngestOptions:
     """What the kinds' ingests may need; each takes the options that concern it."""
 
-    pref: str | None = None  # count tables: 都道府県コード; None = tell it from the names
+    # count tables and hub lists: 都道府県コード, None = tell it from the names; surveys: the
+    # prefecture to look rows without a code up in
+    pref: str | None = None
     as_of: date | None = None  # bureau lists and count tables: overrides the title's date
     claims_mapping: Path | None = None
     claims_encoding: str = "auto"
@@ -98,6 +100,19 @@ def _enrolment(
     return ingest_enrolment(wh, path)
 
 
+def _survey(wh: Warehouse, path: Path, options: IngestOptions, progress: Progress) -> IngestSummary:
+    # its date is its own 調査時点 column; --pref scopes rows without a 医療機関コード
+    from zaitaku_cli.ingest_survey import ingest_survey
+
+    return ingest_survey(wh, path, pref_code=options.pref)
+
+
+def _hubs(wh: Warehouse, path: Path, options: IngestOptions, progress: Progress) -> IngestSummary:
+    from zaitaku_cli.ingest_hubs import ingest_hubs
+
+    return ingest_hubs(wh, path, pref_code=options.pref)
+
+
 # One ingest per kind that DETECTORS recognises (and `zaitaku ingest KIND` names).
 INGESTERS: dict[str, Ingester] = {
     "facilities": _facilities,
@@ -105,6 +120,8 @@ INGESTERS: dict[str, Ingester] = {
     "claims": _claims,
     "population": _population,
     "enrolment": _enrolment,
+    "survey": _survey,
+    "hubs": _hubs,
 }
 assert set(INGESTERS) <= {d.kind for d in DETECTORS}
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from zaitaku_cli import __version__
 from zaitaku_cli.choices import ExportChoice, level_key
-from zaitaku_cli.claims_aggregate import COVERAGE, build_claims_by_area
+from zaitaku_cli.claims_aggregate import COVERAGE, ClaimsAggregate, build_claims_by_area
 from zaitaku_cli.errors import ConfigError, InputError, SnapshotNotFound
 from zaitaku_cli.i18n import N_, and_more, join, t
 from zaitaku_cli.output_sets import output_set
@@ -345,11 +345,14 @@ def build_projection(
     plan: str = "8th",
     suppress: bool = True,
     scenario: Path | None = None,
+    claims: ClaimsAggregate | None = None,
 ) -> Projection:
     """Projected patients of `indicator` per area at `level`, age group and year.
 
     `base` is a fiscal year like FY2023 (default: the latest with 12 months of claims);
-    `scenario` a CSV of additional patients per area and year (readers.scenario). With
+    `scenario` a CSV of additional patients per area and year (readers.scenario); `claims` the
+    claims output of the same level, plan and suppression by fiscal year when the caller has
+    it already (`supply`), so that it is not computed twice. With
     `suppress` (the default) nothing is published that would give back a suppressed base cell.
     """
     ExportChoice(level=level, plan=plan, suppress=suppress)  # checks level and plan
@@ -364,9 +367,10 @@ def build_projection(
     base_period, base_months, warnings = choose_base_period(wh, base)
     base_year = base_population_year(base_period)
 
-    claims = build_claims_by_area(
-        wh, level=level, plan=plan, period="fiscal-year", suppress=suppress
-    )
+    if claims is None:
+        claims = build_claims_by_area(
+            wh, level=level, plan=plan, period="fiscal-year", suppress=suppress
+        )
     if not suppress:
         warnings.append(
             t(

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zaitaku_cli.errors import AmbiguousIngest, IngestNotFound, ZaitakuError
-from zaitaku_cli.i18n import join, t
+from zaitaku_cli.i18n import N_, join, t
 from zaitaku_cli.warehouse import Warehouse, file_sha256
 
 __all__ = ["LoggedIngest", "Removal", "find_ingests", "remove_ingest"]
@@ -24,6 +24,8 @@ ROW_TABLES = {
     "claims": "claim_lines",
     "facilities": "facility_notifications",
     "facility_counts": "facility_counts",
+    "survey": "survey_responses",
+    "hubs": "hub_areas",
 }
 
 RemovalStatus = Literal["removed", "would remove", "already removed"]
@@ -228,17 +230,26 @@ def _not_restored(wh: Warehouse, ingest: LoggedIngest) -> list[str]:
             )
             for name, old, pairs, lines in rows
         ]
-    if ingest.kind == "facility_counts" and ingest.details:
+    if ingest.kind in {"facility_counts", "survey", "hubs"} and ingest.details:
         replaced = json.loads(ingest.details).get("replaced_ingests") or []
         if replaced:
-            return [
-                t(
-                    "{file} had replaced the same table from ingest {ids}: that table "
-                    "is not restored; ingest it again to bring it back",
-                    file=ingest.file_name,
-                    ids=join(replaced),
-                )
-            ]
+            message = {
+                "survey": N_(
+                    "{file} had replaced the same answers from ingest {ids}: it is not "
+                    "restored; ingest it again to bring it back"
+                ),
+                "hubs": N_(
+                    "{file} had replaced the same hub list from ingest {ids}: it is not "
+                    "restored; ingest it again to bring it back"
+                ),
+            }.get(
+                ingest.kind,
+                N_(
+                    "{file} had replaced the same table from ingest {ids}: it is not "
+                    "restored; ingest it again to bring it back"
+                ),
+            )
+            return [t(message, file=ingest.file_name, ids=join(replaced))]
     return []
 
 

@@ -23,8 +23,9 @@ app = typer.Typer(
     help=(
         "在宅医療 (home care) supply and demand per municipality, 二次医療圏 and prefecture.\n\n"
         "Typical run: `zaitaku ingest 名簿.xlsx kdb.csv` (each file recognised by its content), "
-        "then `zaitaku aggregate --by municipality` and `zaitaku project --by secondary-area`; "
-        "every night: `zaitaku refresh` with a zaitaku.toml. "
+        "then `zaitaku aggregate --by municipality`, `zaitaku project --by secondary-area` and "
+        "`zaitaku supply --by secondary-area`; every night: `zaitaku refresh` with a "
+        "zaitaku.toml. "
         "Claims figures cover 国保 and 後期高齢者 only (KDB).\n\n" + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
@@ -34,6 +35,8 @@ app = typer.Typer(
 app.add_typer(ingest.ingest_app, name="ingest")
 app.command("aggregate")(aggregate.aggregate_cmd)
 app.command("project")(analysis.project_cmd)
+app.command("supply")(analysis.supply_cmd)
+app.command("candidates")(analysis.candidates_cmd)
 app.add_typer(reference.reference_app, name="reference")
 app.add_typer(reference.demo_app, name="demo")
 app.command("refresh")(operations.refresh_cmd)

@@ -210,6 +210,16 @@ def parse_date_option(value: str | None, option: str = "--as-of") -> date | None
         ) from exc
 
 
+def parse_pref(value: str | None) -> str | None:
+    """'3' or '03' → '03'; anything else is a usage error (exit 2)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not (text.isdigit() and 1 <= int(text) <= 47):
+        raise typer.BadParameter(f"{value!r} is not a 都道府県コード 01–47", param_hint="--pref")
+    return text.zfill(2)
+
+
 def open_warehouse(path: Path | None, *, must_exist: bool = False) -> Warehouse:
     """Open (or, for ingest, create) the warehouse.
 

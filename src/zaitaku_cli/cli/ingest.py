@@ -26,6 +26,7 @@ from zaitaku_cli.cli.common import (
     WarehouseOpt,
     handles_errors,
     parse_date_option,
+    parse_pref,
     record_ingests,
     warehouse_run,
 )
@@ -467,6 +468,164 @@ def ingest_enrolment_cmd(
         summary = ingest_enrolment(wh, path, mapping=mapping, as_of=day)
         record_ingests(run, [summary])
     render_ingest(out, [summary])
+
+
+def _mapping(what: str) -> Any:
+    return typer.Option("--mapping", help=f"TOML file mapping {what}.", exists=True, dir_okay=False)
+
+
+def _text(name: str, help: str) -> Any:
+    return typer.Option(name, help=help, show_default=False)
+
+
+def _ingest_prefecture_table(
+    kind: str,
+    load: Callable[..., IngestSummary],
+    path: Path,
+    *,
+    mapping: Path | None,
+    as_of: str | None,
+    pref: str | None,
+    warehouse: Path | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Load one table the prefecture collected itself (survey, hubs) and show what happened."""
+    out = Output(quiet=quiet, as_json=as_json)
+    day = parse_date_option(as_of)
+    code = parse_pref(pref)
+    with warehouse_run(warehouse, f"zaitaku ingest {kind}") as (wh, run):
+        summaries = ingest_one_by_one(
+            out,
+            wh,
+            [path],
+            lambda p: [load(wh, p, mapping=mapping, as_of=day, pref_code=code)],
+        )
+        record_ingests(run, summaries)
+    render_ingest(out, summaries)
+
+
+@ingest_app.command("survey")
+@handles_errors
+def ingest_survey_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The prefecture's facility survey, one row per facility: a CSV (UTF-8 or "
+            "CP932) or an Excel sheet (.xlsx; the header may sit below a title). Columns "
+            "医療機関コード (or 医療機関名 + 所在地), 訪問診療の実施可能件数, 参入意向, 調査時点. "
+            "See examples/survey.example.csv.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        _mapping(
+            "your headers and 参入意向 answers to the canonical ones (see "
+            "examples/survey_mapping.example.toml)"
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        _text(
+            "--as-of",
+            "Survey date, YYYY-MM-DD, when the file has no 調査時点 column (overrides it "
+            "when it has).",
+        ),
+    ] = None,
+    pref: Annotated[
+        str | None,
+        _text(
+            "--pref",
+            "Prefecture whose bureau lists rows without a 医療機関コード are looked up in "
+            "(default: the prefecture of the lists whose municipality the address names).",
+        ),
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    log: LogOpt = None,
+) -> None:
+    """Load the facility survey: 訪問診療の実施可能件数 and 参入意向 per facility.
+
+    Each row is matched to a facility of the ingested bureau lists by 医療機関コード, else by
+    医療機関名 and 所在地 within the municipality. Rows that match no facility or several, or
+    hold a bad value, are kept in `rejects` with the reason (never dropped silently); the others
+    load. `zaitaku supply` sets the stated capacity per area beside projected demand; the newest
+    survey date of a prefecture is used. Re-ingesting the same file changes nothing.
+    """
+    from zaitaku_cli.ingest_survey import ingest_survey
+
+    _ingest_prefecture_table(
+        "survey",
+        ingest_survey,
+        path,
+        mapping=mapping,
+        as_of=as_of,
+        pref=pref,
+        warehouse=warehouse,
+        quiet=quiet,
+        as_json=as_json,
+    )
+
+
+@ingest_app.command("hubs")
+@handles_errors
+def ingest_hubs_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The prefecture's 在宅医療に必要な連携を担う拠点, one row per hub: 名称, "
+            "運営主体, 事業区域 (municipalities separated by 、), 備考. CSV or .xlsx. See "
+            "examples/hubs.example.csv.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    pref: Annotated[
+        str | None,
+        _text(
+            "--pref",
+            "都道府県コード the names belong to, e.g. 03 (default: the one prefecture in which "
+            "every name resolves).",
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        _mapping(
+            "your headers to 名称, 事業区域, 運営主体, 備考 (see "
+            "examples/hubs_mapping.example.toml)"
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None, _text("--as-of", "Date of the list, YYYY-MM-DD (optional).")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    log: LogOpt = None,
+) -> None:
+    """Load the prefecture's hub list; `zaitaku supply` names the municipalities no hub serves.
+
+    Names in 事業区域 resolve within the prefecture (紫波町, 紫波郡矢巾町, 仙台市青葉区). Any
+    name that does not, a hub without a name or a hub given twice refuses the file: nothing is
+    loaded and every problem is kept in `rejects`. A new list replaces the prefecture's previous
+    one; re-ingesting the same file changes nothing.
+    """
+    from zaitaku_cli.ingest_hubs import ingest_hubs
+
+    _ingest_prefecture_table(
+        "hubs",
+        ingest_hubs,
+        path,
+        mapping=mapping,
+        as_of=as_of,
+        pref=pref,
+        warehouse=warehouse,
+        quiet=quiet,
+        as_json=as_json,
+    )
 
 
 def check_pref(pref: str | None) -> None:

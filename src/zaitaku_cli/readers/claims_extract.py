@@ -12,13 +12,18 @@ import codecs
 import csv
 import re
 import tomllib
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from zaitaku_cli.errors import EncodingDetectionError, InputError
 from zaitaku_cli.i18n import join, t
+from zaitaku_cli.readers.column_mapping import (
+    ColumnMapping,
+    normalize_header,
+    read_column_mapping,
+    table_spec,
+)
 from zaitaku_cli.readers.encoding import SAMPLE_BYTES, detect_encoding
 from zaitaku_cli.readers.sample import Sample, Verdict
 
@@ -66,12 +71,6 @@ class CanonicalColumn:
     values: bool  # a mapping file may translate this column's codes
 
 
-def normalize_header(name: str) -> str:
-    """Header as compared: NFKC, case-folded, without spaces, '_', '-' and '・'."""
-    text = unicodedata.normalize("NFKC", name).casefold()
-    return re.sub(r"[\s_\-・]+", "", text)
-
-
 @cache
 def canonical_columns() -> dict[str, CanonicalColumn]:
     """The canonical extract's columns in file order (claims_columns.toml), by key."""
@@ -106,103 +105,19 @@ def _alias_index() -> dict[str, str]:
     return index
 
 
-def _canonical_key(name: str) -> str | None:
-    """Canonical key for a canonical Japanese header or English key (as written in a mapping)."""
-    return _alias_index().get(normalize_header(name))
-
-
 # -- mapping files -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ClaimsMapping:
-    """What a --mapping TOML file says; the empty mapping when none is given."""
-
-    source: Path | None = None
-    columns: dict[str, str] = field(default_factory=dict)  # normalised header → key
-    values: dict[str, dict[str, str]] = field(default_factory=dict)  # key → raw → canonical
-    encoding: str | None = None
-    delimiter: str | None = None
+# The mapping mechanism is the one of every analyst table (readers.column_mapping); claims keep
+# their own encoding names ('auto' is a choice here: --encoding may override it) and delimiters.
+ClaimsMapping = ColumnMapping
 
 
 def read_mapping(path: Path | None) -> ClaimsMapping:
     """Parse a mapping file (see examples/claims_mapping.example.toml); None → empty mapping."""
-    if path is None:
-        return ClaimsMapping()
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError("not valid TOML ({reason})", file=path, reason=exc) from exc
-    except OSError as exc:
-        raise InputError(
-            "cannot read the mapping file ({reason})", file=path, reason=exc.strerror
-        ) from exc
-
-    known = {"columns", "values", "encoding", "delimiter"}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise InputError(
-            "unknown setting(s) {settings}",
-            file=path,
-            hint="a mapping file has {known}",
-            settings=join(unknown),
-            known=join(sorted(known)),
-        )
-
-    canon = canonical_columns()
-    names = join(c.ja for c in canon.values())
-    columns: dict[str, str] = {}
-    for header, target in (data.get("columns") or {}).items():
-        key = _canonical_key(str(target))
-        if key is None:
-            raise InputError(
-                "[columns] maps {header!r} to {target!r}, which is not a canonical column",
-                file=path,
-                hint="map to one of {names}",
-                header=header,
-                target=target,
-                names=names,
-            )
-        columns[normalize_header(header)] = key
-
-    values: dict[str, dict[str, str]] = {}
-    for target, table in (data.get("values") or {}).items():
-        key = _canonical_key(str(target))
-        if key is None or not canon[key].values:
-            raise InputError(
-                "[values.{target}] cannot be mapped",
-                file=path,
-                hint="value codes can be mapped for {allowed}",
-                target=target,
-                allowed=join(c.ja for c in canon.values() if c.values),
-            )
-        if not isinstance(table, dict):
-            raise InputError(
-                '[values.{target}] must be a table of "raw" = "code"', file=path, target=target
-            )
-        values[key] = {str(raw).strip(): str(code).strip() for raw, code in table.items()}
-
-    encoding = data.get("encoding")
-    if encoding is not None:
-        encoding = _ENCODING_NAMES.get(str(encoding).strip().lower())
-        if encoding is None:
-            raise InputError(
-                "encoding {encoding!r} is not supported",
-                file=path,
-                hint="use auto, cp932 or utf-8",
-                encoding=data["encoding"],
-            )
-    delimiter = data.get("delimiter")
-    if delimiter is not None:
-        delimiter = _DELIMITER_NAMES.get(str(delimiter).lower(), str(delimiter))
-        if delimiter not in DELIMITERS:
-            raise InputError(
-                "delimiter {delimiter!r} is not supported",
-                file=path,
-                delimiter=data["delimiter"],
-                hint='use ",", "\\t" (or "tab"), ";" or "|"',
-            )
-    return ClaimsMapping(
-        source=path, columns=columns, values=values, encoding=encoding, delimiter=delimiter
+    return read_column_mapping(
+        path,
+        table_spec(COLUMNS_FILE),
+        encodings=_ENCODING_NAMES,
+        delimiters={**_DELIMITER_NAMES, **{d: d for d in DELIMITERS}},
     )
 
 

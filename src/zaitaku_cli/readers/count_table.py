@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import fastexcel
 import polars as pl
 
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
@@ -22,6 +21,7 @@ from zaitaku_cli.i18n import N_, t
 from zaitaku_cli.readers.encoding import read_text
 from zaitaku_cli.readers.labels import normalize_label
 from zaitaku_cli.readers.sample import Sample, Verdict
+from zaitaku_cli.readers.small_table import workbook_sheets
 from zaitaku_cli.readers.wareki import find_as_of
 from zaitaku_cli.reference import juri_kigo
 
@@ -117,22 +117,8 @@ def _text_rows(text: str) -> list[Row]:
 
 def _xlsx_rows(path: Path) -> tuple[str, list[Row]]:
     """Rows of the first sheet that has a header row, numbered as Excel shows them."""
-    try:
-        reader = fastexcel.read_excel(path)
-    except fastexcel.FastExcelError as exc:  # corrupt, encrypted or not a zip at all
-        raise UnsupportedFormatError(
-            "cannot open the workbook: {reason}",
-            file=path,
-            hint="save it again as .xlsx",
-            reason=exc,
-        ) from exc
-    for name in reader.sheet_names:
-        # skip_rows=0 keeps leading empty rows, so that row numbers match Excel's.
-        frame = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
-        rows: list[Row] = [
-            (number, [(c or "").strip() for c in values], False)
-            for number, values in enumerate(frame.iter_rows(), start=1)
-        ]
+    for name, cells in workbook_sheets(path):
+        rows: list[Row] = [(number, values, False) for number, values in cells]
         if _find_header(rows) is not None:
             return name, rows
     raise InputError(

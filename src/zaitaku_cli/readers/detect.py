@@ -20,7 +20,9 @@ from zaitaku_cli.readers import (
     claims_extract,
     count_table,
     enrolment,
+    hubs,
     population_table,
+    survey,
 )
 from zaitaku_cli.readers.claims_extract import ClaimsMapping
 from zaitaku_cli.readers.sample import Sample, Verdict
@@ -46,6 +48,8 @@ DETECTORS: tuple[Detector, ...] = (
         population_table.detect,
     ),
     Detector("enrolment", N_("国保 + 後期 enrolment table"), enrolment.detect),
+    Detector("survey", N_("facility survey 訪問診療の実施可能件数・参入意向"), survey.detect),
+    Detector("hubs", N_("hub list 在宅医療に必要な連携を担う拠点"), hubs.detect),
 )
 
 

@@ -78,6 +78,8 @@ def _sources(wh: Warehouse, pref_code: str) -> list[dict[str, Any]]:
                         "facilities": "届出受理医療機関名簿",
                         "facility_counts": "県の集計表",
                         "claims": "KDB レセプト抽出",
+                        "survey": "県の医療機関調査",
+                        "hubs": "連携拠点の一覧",
                     }.get(str(r["kind"]), str(r["kind"])),
                     "file": Path(str(r["file_name"])).name,
                     "as_of": r["as_of"].isoformat() if r["as_of"] else "",

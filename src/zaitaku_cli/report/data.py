@@ -17,9 +17,9 @@ import polars as pl
 
 from zaitaku_cli.aggregate import build_facilities_by_area
 from zaitaku_cli.claims_aggregate import build_claims_by_area
-from zaitaku_cli.errors import ConfigError, SnapshotNotFound
+from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.i18n import N_, t
-from zaitaku_cli.reference import municipalities
+from zaitaku_cli.reference import prefecture_name
 from zaitaku_cli.warehouse import Warehouse
 
 __all__ = [
@@ -73,17 +73,6 @@ class ReportData:
         return (row["source"], row["as_of"].isoformat() if row["as_of"] else None)
 
 
-def _pref_name(pref_code: str) -> str:
-    rows = municipalities().filter(
-        (pl.col("pref_code") == pref_code) & (pl.col("kind") == "都道府県")
-    )
-    if rows.is_empty():
-        raise ConfigError(
-            "--pref {pref!r} is not a 都道府県コード: use 01–47 (e.g. 03)", pref=pref_code
-        )
-    return str(rows["name"][0])
-
-
 def _for_pref(frame: pl.DataFrame, pref_code: str) -> pl.DataFrame:
     # area codes of every level start with the prefecture code (05-北秋田 included)
     return frame.filter(pl.col("area_code").str.starts_with(pref_code))
@@ -135,7 +124,7 @@ def load_report_data(wh: Warehouse, *, pref_code: str, level: str, plan: str) ->
     Raises SnapshotNotFound when the warehouse holds neither a facility list nor claims of
     that prefecture: an empty report would look like a prefecture without home care.
     """
-    pref_name = _pref_name(pref_code)
+    pref_name = prefecture_name(pref_code)
     has_claims = bool(wh.fetch_all("select count(*) from claim_lines")[0][0])
     facilities_level = _facilities(wh, level=level, plan=plan, pref_code=pref_code)
     facilities_municipality = _facilities(wh, level="municipality", plan=plan, pref_code=pref_code)
@@ -298,10 +287,13 @@ def projection_table(data: ReportData, indicator: str = "houmon_shinryo") -> Pro
 
 
 def supply_table(data: ReportData) -> pl.DataFrame:
-    """supply_by_<level> of this prefecture (issue 8 §4)."""
-    build = _builder("supply", "build_supply_by_area", N_("supply against demand (zaitaku supply)"))
-    result = build(data.wh, level=data.level, plan=data.plan)
+    """supply_by_<level> of this prefecture (issue 8 §4), as `zaitaku supply --pref` writes it."""
+    build = _builder(
+        "supply", "build_supply_by_area", N_("supply against demand (zaitaku supply)")
+    )
+    result = build(data.wh, level=data.level, plan=data.plan, pref=data.pref_code)
     table = getattr(result, "table", result)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
+    data.warnings += [w for w in getattr(result, "warnings", []) if w not in data.warnings]
     return _for_pref(frame, data.pref_code)
