@@ -193,6 +193,18 @@ def test_stored_reasons_are_shown_in_japanese(japanese: None) -> None:
         "total は male + female = 1,234 と等しいはずです"
     )
     assert stored("something else") == "something else"
+    # put together from two reasons (facility matching), or a name and geo's reason (hub lists)
+    assert stored(
+        "医療機関コード 0399999999 is in no ingested bureau list; no facility of the bureau lists "
+        "of 岩手県 (03) has this name and address"
+    ) == (
+        "医療機関コード 0399999999 は取り込み済みのどの届出名簿にもありません。"
+        "岩手県（03）の届出名簿に、この医療機関名と所在地の医療機関はありません"
+    )
+    assert stored("矢巾村: no municipality of 岩手県 (03) is named 矢巾村") == (
+        "矢巾村: 岩手県（03）に 矢巾村 という市区町村はありません"
+    )
+    assert stored("a; b") == "a; b" and stored("名称: something else") == "名称: something else"
     i18n.set_language("en")
     assert stored("性別: not 1 (男) or 2 (女)") == "性別: not 1 (男) or 2 (女)"
 

@@ -100,8 +100,27 @@ def _inputs(folder: Path) -> dict[str, Path]:
     population.write_text("code5,name,total\n03201,盛岡市,1\n", encoding="utf-8")
     notes = folder / "メモ.txt"
     notes.write_text("会議の議事録\n在宅医療について\n", encoding="utf-8")
+    # a survey with a bad capacity, a code in no list, a 9-digit code and a row with no answer;
+    # a hub list with a name of no municipality and a hub without a name
+    survey = folder / "調査.csv"
+    survey.write_text(
+        "調査時点,医療機関コード,医療機関名,所在地,訪問診療の実施可能件数,参入意向\n"
+        "2025-10-01,0310110092,照井内科クリニック,盛岡市川原町5丁目13-28,たくさん,拡大\n"
+        "2025-10-01,0399999999,架空医院,盛岡市中央通1丁目1-1,5,維持\n"
+        "2025-10-01,0310110025,後藤内科クリニック,盛岡市青山5丁目28-27,15,維持\n"
+        "2025-10-01,310110229,盛岡中央病院,盛岡市中央通6丁目15-40,40,維持\n"
+        "2025-10-01,0310110218,中村消化器内科クリニック,盛岡市駅前4丁目4-24,,\n",
+        encoding="utf-8",
+    )
+    hubs = folder / "拠点.csv"
+    hubs.write_text(
+        "名称,事業区域,運営主体,備考\n紫波郡地域包括支援センター,紫波町、矢巾村,医師会,\n,滝沢市,x,\n",
+        encoding="utf-8",
+    )
     return {
         "notes": notes,
+        "survey": survey,
+        "bad_hubs": hubs,
         "claims": write_extract(folder / "kdb_202304.csv", rows, header=header),
         "bad_claims": write_extract(folder / "kdb_no_sex.csv", [claim()], header=no_sex),
         "population": population,
@@ -116,6 +135,8 @@ def _scenario(inputs: dict[str, Path]) -> list[tuple[str, list[str], int]]:
     claims, bad_claims = str(inputs["claims"]), str(inputs["bad_claims"])
     enrolment = str(ROOT / "examples" / "enrolment.example.csv")
     population = str(inputs["population"])
+    survey, bad_hubs = str(inputs["survey"]), str(inputs["bad_hubs"])
+    hubs = str(ROOT / "examples" / "hubs.example.csv")
     aggregate = ["aggregate", "--by", "secondary-area", "--no-suppress", "--out", "out"]
     return [
         ("ingest facilities", ["ingest", "facilities", bureau, *wh], 0),
@@ -127,6 +148,12 @@ def _scenario(inputs: dict[str, Path]) -> list[tuple[str, list[str], int]]:
         ("ingest, not recognised", ["ingest", str(inputs["notes"]), *wh], 1),
         ("ingest population, an error", ["ingest", "population", population, *wh], 1),
         ("aggregate", [*aggregate, *wh], 0),
+        ("ingest survey", ["ingest", "survey", survey, *wh], 0),
+        ("ingest hubs, an error", ["ingest", "hubs", bad_hubs, "--pref", "03", *wh], 1),
+        ("ingest hubs, no prefecture", ["ingest", "hubs", bad_hubs, *wh], 1),
+        ("ingest hubs", ["ingest", "hubs", hubs, *wh], 0),
+        ("supply", ["supply", "--by", "secondary-area", "--out", "out", *wh], 0),
+        ("candidates", ["candidates", "--pref", "03", "--out", "out", *wh], 0),
         # refused before Spark is asked for (no pyspark or Java needed)
         ("aggregate on a cluster, an error",
          [*aggregate, "--engine", "spark", "--spark-master", "yarn", *wh], 1),
@@ -226,6 +253,14 @@ def test_the_japanese_run_covers_messages_of_every_kind(
     assert "秘匿処理をしていません" in ja["aggregate"]
     assert "では executor が別のマシンで動きます" in ja["aggregate on a cluster, an error"]
     assert "'memory' は KEY=VALUE の形ではありません" in ja["aggregate, a bad --spark-conf"]
+    survey = ja["ingest survey"]  # reasons made in Polars, shown through the catalogue
+    assert "1 × 「訪問診療の実施可能件数」の値が不正" in survey
+    assert "回答なし: 「訪問診療の実施可能件数」も「参入意向」も空です" in survey
+    assert "医療機関コード 1 件が 9 桁でした" in survey
+    # a reason put together from a name and geo's reason
+    assert "矢巾村: 岩手県（03）に 矢巾村 という市区町村はありません" in ja["ingest hubs, an error"]
+    assert "候補のない圏域が" in ja["candidates"]
+    assert "供給と需要・二次医療圏別" in ja["supply"]
     assert "取り込んだファイル" in ja["status"]  # a table's title
     assert "何も変えていません（--dry-run）" in ja["remove --dry-run"]
     assert "--by" in ja["aggregate --help"] and "使い方: " in ja["aggregate --help"]

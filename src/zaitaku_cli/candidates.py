@@ -32,6 +32,7 @@ from zaitaku_cli.facility_activity import (
     prepare_facility_roster,
     suppress_listing,
 )
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.output_sets import log_export, output_set, set_manifest
 from zaitaku_cli.projection import ProjectionChoice, choose_base_period
 from zaitaku_cli.reference import categories, prefecture_name
@@ -153,8 +154,10 @@ def _frame(wh: Warehouse, query: str, params: dict[str, Any]) -> pl.DataFrame:
 def _period(wh: Warehouse, base: str | None) -> tuple[str | None, list[str]]:
     if not wh.fetch_all("select count(*) from claim_lines")[0][0]:
         return None, [
-            "no claim lines ingested: the listing shows no activity and no registered-but-"
-            "inactive facilities (`zaitaku ingest claims` first)"
+            t(
+                "no claim lines ingested: the listing shows no activity and no registered-but-"
+                "inactive facilities (`zaitaku ingest claims` first)"
+            )
         ]
     period, _months, warnings = choose_base_period(wh, base)
     return period, warnings
@@ -173,15 +176,21 @@ def build_candidates(
     roster = _frame(wh, "select * from facility_roster where pref_code = $pref", {"pref": pref})
     if roster.is_empty():
         raise SnapshotNotFound(
-            f"no bureau list of {pref_name} ({pref}) is ingested: candidates are named from the "
-            "届出受理医療機関名簿 (`zaitaku ingest facilities`)"
+            "no bureau list of {pref_name} ({pref}) is ingested: candidates are named from the "
+            "届出受理医療機関名簿 (`zaitaku ingest facilities`)",
+            pref_name=pref_name,
+            pref=pref,
         )
     places = _frame(wh, "select * from facility_activity_places", {})
     covered = bool(roster["claims_cover_pref"].any())
     if period is not None and not covered:
         warnings.append(
-            f"the claims of {period} hold no resident of {pref_name}: no activity and no "
-            "registered-but-inactive facilities can be shown"
+            t(
+                "the claims of {period} hold no resident of {pref_name}: no activity and no "
+                "registered-but-inactive facilities can be shown",
+                period=period,
+                pref_name=pref_name,
+            )
         )
     if not covered:
         roster = roster.with_columns(
@@ -238,10 +247,16 @@ def build_candidates(
     none = areas.filter(pl.col("status") == "none")["area_name"].to_list()
     few = areas.filter(pl.col("status") == "fewer_than_three")["area_name"].to_list()
     if none:
-        warnings.append(f"{len(none)} areas have no candidate: {', '.join(none)}")
+        warnings.append(
+            t("{count} areas have no candidate: {areas}", count=len(none), areas=join(none))
+        )
     if few:
         warnings.append(
-            f"{len(few)} areas have fewer than a main and two backup candidates: {', '.join(few)}"
+            t(
+                "{count} areas have fewer than a main and two backup candidates: {areas}",
+                count=len(few),
+                areas=join(few),
+            )
         )
     return Candidates(
         facilities=facilities_table.to_arrow(),
@@ -353,14 +368,23 @@ def _inactive(
     later = quiet.filter(pl.col("registered_after_period"))
     if later.height:
         warnings.append(
-            f"{later.height} 在支診/在支病 without 訪問診療 or 往診 in {period} started after the "
-            "period and are not listed as inactive"
+            t(
+                "{count} 在支診/在支病 without 訪問診療 or 往診 in {period} started after the "
+                "period and are not listed as inactive",
+                count=later.height,
+                period=period,
+            )
         )
     listed = quiet.filter(~pl.col("registered_after_period"))
     if covered and listed.height:
         warnings.append(
-            f"{listed.height} of {shien['facility_code10'].n_unique()} 在支診/在支病 had no "
-            f"訪問診療 or 往診 claim in {period} (in KDB: 国保・後期 only)"
+            t(
+                "{count} of {total} 在支診/在支病 had no 訪問診療 or 往診 claim in {period} "
+                "(in KDB: 国保・後期 only)",
+                count=listed.height,
+                total=shien["facility_code10"].n_unique(),
+                period=period,
+            )
         )
     return (
         listed.with_columns(

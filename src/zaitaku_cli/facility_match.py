@@ -16,6 +16,7 @@ from __future__ import annotations
 import polars as pl
 
 from zaitaku_cli.geo import normalize_expr, resolve_addresses
+from zaitaku_cli.i18n import N_, polars_format
 from zaitaku_cli.reference import municipalities
 
 __all__ = ["address_key_expr", "match_facilities", "name_key_expr", "normalize_code_expr"]
@@ -129,8 +130,16 @@ def match_facilities(rows: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame
         pl.when(pl.col("code_text") == "")
         .then(None)
         .when(pl.col("code10").is_null())
-        .then(pl.format("医療機関コード {} is not a 10-digit code", pl.col("code_text")))
-        .otherwise(pl.format("医療機関コード {} is in no ingested bureau list", pl.col("code10")))
+        .then(
+            polars_format(
+                N_("医療機関コード {code} is not a 10-digit code"), code=pl.col("code_text")
+            )
+        )
+        .otherwise(
+            polars_format(
+                N_("医療機関コード {code} is in no ingested bureau list"), code=pl.col("code10")
+            )
+        )
     )
     rest = rest.with_columns(code_problem.alias("code_problem"))
     by_name = _by_name_and_address(rest, registry)
@@ -143,7 +152,12 @@ def match_facilities(rows: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame
         pl.lit("name_address").alias("matched_by"),
         pl.lit(None, dtype=pl.String).alias("reason"),
         pl.when(pl.col("code_problem").is_not_null())
-        .then(pl.format("{}: matched by name and address instead", pl.col("code_problem")))
+        .then(
+            polars_format(
+                N_("{problem}: matched by name and address instead"),
+                problem=pl.col("code_problem"),
+            )
+        )
         .alias("note"),
     )
     unmatched = rest.filter(pl.col("facility_code10").is_null()).select(
@@ -274,35 +288,46 @@ def _by_name_and_address(rest: pl.DataFrame, registry: pl.DataFrame) -> pl.DataF
         pl.when(pl.col("n_both") == 1)
         .then(pl.lit(""))
         .when(pl.col("blank"))
-        .then(pl.lit("give the 医療機関コード, or both 医療機関名 and 所在地"))
+        .then(pl.lit(N_("give the 医療機関コード, or both 医療機関名 and 所在地")))
         .when(pl.col("pref_code").is_null())
-        .then(pl.lit("no prefecture to look the name and address up in: pass --pref"))
+        .then(pl.lit(N_("no prefecture to look the name and address up in: pass --pref")))
         .when(pl.col("geo_reason").is_not_null())
         .then(pl.format("所在地: {}", pl.col("geo_reason")))
         .when(pl.col("n_both") > 1)
         .then(
-            pl.format(
-                "{} facilities of the bureau lists have this name and address ({}): give the "
-                "医療機関コード",
-                pl.col("n_both"),
-                pl.col("codes").list.join(", "),
+            polars_format(
+                N_(
+                    "{count} facilities of the bureau lists have this name and address "
+                    "({codes}): give the 医療機関コード"
+                ),
+                count=pl.col("n_both"),
+                codes=pl.col("codes").list.join(", "),
             )
         )
         .when(pl.col("elsewhere").is_not_null())
-        .then(pl.format("{} is in the bureau lists at another address: {}", "name", "elsewhere"))
+        .then(
+            polars_format(
+                N_("{name} is in the bureau lists at another address: {where}"),
+                name=pl.col("name"),
+                where=pl.col("elsewhere"),
+            )
+        )
         .when(pl.col("there").is_not_null())
         .then(
-            pl.format(
-                "no facility named {} at this address in the bureau lists (there: {})",
-                "name",
-                "there",
+            polars_format(
+                N_("no facility named {name} at this address in the bureau lists (there: {there})"),
+                name=pl.col("name"),
+                there=pl.col("there"),
             )
         )
         .otherwise(
-            pl.format(
-                "no facility of the bureau lists of {} ({}) has this name and address",
-                "pref_name",
-                "pref_code",
+            polars_format(
+                N_(
+                    "no facility of the bureau lists of {pref_name} ({pref}) has this name and "
+                    "address"
+                ),
+                pref_name=pl.col("pref_name"),
+                pref=pl.col("pref_code"),
             )
         )
     )

@@ -125,7 +125,8 @@ def stored(text: str) -> str:
     queries group by, or a library's usage error) in the run's language: the catalogue entry it
     is, or whose template it fills ('no municipality of 岩手県 (03) matches …' fills 'no
     municipality of {pref_name} ({pref}) matches …'); the values it fills in are looked up too
-    (an error quoted inside another)."""
+    (an error quoted inside another). Reasons put together from others ('A; B', or 'name: A'
+    where A says what is wrong with name) are shown part by part."""
     if language() == "en" or not text:
         return text
     exact = catalogue().get(text)
@@ -135,6 +136,14 @@ def stored(text: str) -> str:
         found = pattern.fullmatch(text)
         if found is not None:
             return japanese.format(**{k: stored(v) for k, v in found.groupdict().items()})
+    if "; " in text:
+        parts = text.split("; ")
+        shown = [stored(p) for p in parts]
+        if shown != parts:
+            return t("; ").join(shown)
+    head, sep, rest = text.partition(": ")
+    if sep and rest and (shown_rest := stored(rest)) != rest:
+        return f"{head}: {shown_rest}"
     return text
 
 

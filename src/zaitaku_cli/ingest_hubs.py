@@ -18,6 +18,7 @@ import polars as pl
 
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.geo import resolve_names
+from zaitaku_cli.i18n import N_, join, polars_format, t
 from zaitaku_cli.ingest_checks import (
     RowCheck,
     refuse_file,
@@ -102,12 +103,15 @@ def _prefecture(names: pl.DataFrame, path: Path, column: str) -> str:
     if len(fits) == 1:
         return fits[0]
     shown = "、".join(distinct["name_given"].head(3).to_list())
-    where = f"in several prefectures ({', '.join(fits)})" if fits else "in no one prefecture"
     raise InputError(
-        f"the names of 事業区域 ({shown} …) resolve {where}",
+        "the names of 事業区域 ({names} …) resolve in several prefectures ({prefs})"
+        if fits
+        else "the names of 事業区域 ({names} …) resolve in no one prefecture",
         file=path,
         column=column,
         hint="pass --pref NN (e.g. --pref 03 for 岩手県)",
+        names=shown,
+        prefs=join(fits),
     )
 
 
@@ -167,17 +171,21 @@ def ingest_hubs(
         )
     )
     checks = [
-        RowCheck(name_column, pl.col("name") == "", pl.lit("the hub has no name"), pl.col("name")),
+        RowCheck(
+            name_column, pl.col("name") == "", pl.lit(N_("the hub has no name")), pl.col("name")
+        ),
         RowCheck(
             name_column,
             (pl.col("name") != "") & (pl.col("first_row") != pl.col("source_row")),
-            pl.format("the same hub as row {}: give each hub once", pl.col("first_row")),
+            polars_format(
+                N_("the same hub as row {row}: give each hub once"), row=pl.col("first_row")
+            ),
             pl.col("name"),
         ),
         RowCheck(
             area_column,
             pl.col("names").is_null(),
-            pl.lit("no municipality in 事業区域 (e.g. 紫波町、矢巾町)"),
+            pl.lit(N_("no municipality in 事業区域 (e.g. 紫波町、矢巾町)")),
             pl.col("area"),
         ),
         RowCheck(area_column, pl.col("why").is_not_null(), pl.col("why"), pl.col("bad_names")),
@@ -189,8 +197,13 @@ def ingest_hubs(
     remarks = resolved.filter(pl.col("remark").is_not_null())
     for name, remark, row in remarks.select("name_given", "remark", "source_row").head(5).rows():
         warnings.append(
-            f"row {row}: {name}（{remark}） read as {name}: the remark is kept in the note, and "
-            f"{name} counts as served by the hub"
+            t(
+                "row {row}: {name}（{remark}） read as {name}: the remark is kept in the note, "
+                "and {name} counts as served by the hub",
+                row=row,
+                name=name,
+                remark=remark,
+            )
         )
     typed = (
         resolved.join(frame, on="source_row", how="left")
@@ -278,7 +291,13 @@ def _load(
         finally:
             wh.con.unregister("incoming_hubs")
     return [
-        f"replaced the hub list of prefecture {pref} loaded from {file_name} (ingest {old}, "
-        f"{n} hubs)"
+        t(
+            "replaced the hub list of prefecture {pref} loaded from {file} (ingest {ingest_id}, "
+            "{hubs} hubs)",
+            pref=pref,
+            file=file_name,
+            ingest_id=old,
+            hubs=n,
+        )
         for old, file_name, n in replaced
     ]

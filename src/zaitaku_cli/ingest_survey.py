@@ -20,6 +20,7 @@ import polars as pl
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.facility_match import match_facilities
 from zaitaku_cli.geo import resolve_addresses
+from zaitaku_cli.i18n import N_, join, polars_format, stored, t
 from zaitaku_cli.ingest_checks import (
     REJECT_SCHEMA,
     RowCheck,
@@ -49,12 +50,16 @@ def _capacity_expr() -> pl.Expr:
 
 
 def _checks(headers: dict[str, str]) -> list[RowCheck]:
+    # reasons are kept in English (rejects; _reasons groups them) and shown translated
     capacity = headers["capacity"]
     checks = [
         RowCheck(
             capacity,
             (pl.col("capacity") != "") & pl.col("capacity_value").is_null(),
-            pl.lit(f"{capacity} must be a whole number of 0 or more (e.g. 12 or 12件)"),
+            polars_format(
+                N_("{column} must be a whole number of 0 or more (e.g. 12 or 12件)"),
+                column=pl.lit(capacity),
+            ),
             pl.col("capacity"),
         ),
     ]
@@ -64,19 +69,27 @@ def _checks(headers: dict[str, str]) -> list[RowCheck]:
             RowCheck(
                 intention,
                 (pl.col("intention") != "") & ~pl.col("intention").is_in(INTENTIONS),
-                pl.lit(
-                    f"{intention} must be one of {', '.join(INTENTIONS)} (map yours with --mapping "
-                    '[values."参入意向"])'
+                polars_format(
+                    N_(
+                        "{column} must be one of {choices} (map yours with --mapping "
+                        '[values."参入意向"])'
+                    ),
+                    column=pl.lit(intention),
+                    choices=pl.lit(", ".join(INTENTIONS)),
                 ),
                 pl.col("intention_raw"),
             )
         )
         unanswered = (pl.col("capacity") == "") & (pl.col("intention") == "")
-        what = f"{capacity} and {intention} are both empty"
+        reason = polars_format(
+            N_("no answer: {capacity} and {intention} are both empty"),
+            capacity=pl.lit(capacity),
+            intention=pl.lit(intention),
+        )
     else:
         unanswered = pl.col("capacity") == ""
-        what = f"{capacity} is empty"
-    checks.append(RowCheck(capacity, unanswered, pl.lit(f"no answer: {what}"), pl.lit("")))
+        reason = polars_format(N_("no answer: {capacity} is empty"), capacity=pl.lit(capacity))
+    checks.append(RowCheck(capacity, unanswered, reason, pl.lit("")))
     return checks
 
 
@@ -132,7 +145,8 @@ def ingest_survey(
     if "facility_code" not in headers and not {"facility_name", "address"} <= set(headers):
         raise InputError(
             "the survey names no facility: it needs a 医療機関コード column, or 医療機関名 and "
-            f"所在地 (headers found: {', '.join(table.ignored)})",
+            "所在地 (headers found: {headers})",
+            headers=join(table.ignored),
             file=path,
             hint="map your headers with --mapping [columns], e.g. "
             '"医療機関番号(10桁)" = "医療機関コード"',
@@ -191,10 +205,10 @@ def ingest_survey(
         RowCheck(
             facility_column,
             pl.col("first_row") != pl.col("source_row"),
-            pl.format(
-                "the same facility ({}) as row {}: a facility answers once per survey",
-                pl.col("facility_code10"),
-                pl.col("first_row"),
+            polars_format(
+                N_("the same facility ({code}) as row {row}: a facility answers once per survey"),
+                code=pl.col("facility_code10"),
+                row=pl.col("first_row"),
             ),
             pl.col("facility_code10"),
         ),
@@ -214,11 +228,14 @@ def ingest_survey(
     ).height
     if padded:
         warnings.append(
-            f"{padded} 医療機関コード had 9 digits (the leading zero lost in Excel?) and were read "
-            "with a 0 in front"
+            t(
+                "{count} 医療機関コード had 9 digits (the leading zero lost in Excel?) and were "
+                "read with a 0 in front",
+                count=padded,
+            )
         )
     for note in good["note"].drop_nulls().head(_EXAMPLES).to_list():
-        warnings.append(note)
+        warnings.append(stored(note))
     typed = good.select(
         "source_row",
         pl.lit(day).alias("as_of"),
@@ -251,7 +268,7 @@ def ingest_survey(
         ),
     }
     if table.ignored:
-        warnings.append(f"columns not used: {', '.join(table.ignored)}")
+        warnings.append(t("columns not used: {columns}", columns=join(table.ignored)))
     ingest_id, replaced = _load(wh, path, sha, day, prefs, typed, rejects, rows.height, details)
     warnings += replaced
     warnings += _newer_surveys(wh, prefs, day)
@@ -286,14 +303,14 @@ def _reasons(rejects: pl.DataFrame, rows: pl.DataFrame) -> dict[str, int]:
         return {}
     kinds = rejects.with_columns(
         pl.when(pl.col("reason").str.contains("^the same facility"))
-        .then(pl.lit("the same facility answered twice"))
+        .then(pl.lit(N_("the same facility answered twice")))
         .when(pl.col("reason").str.starts_with("no answer"))
-        .then(pl.lit("no answer"))
+        .then(pl.lit(N_("no answer")))
         .when(pl.col("reason").str.contains("must be"))
-        .then(pl.format("bad value in {}", pl.col("column_name")))
+        .then(polars_format(N_("bad value in {column}"), column=pl.col("column_name")))
         .when(pl.col("reason").str.contains("facilities of the bureau lists have"))
-        .then(pl.lit("several facilities match: give the 医療機関コード"))
-        .otherwise(pl.lit("no facility of the bureau lists matches"))
+        .then(pl.lit(N_("several facilities match: give the 医療機関コード")))
+        .otherwise(pl.lit(N_("no facility of the bureau lists matches")))
         .alias("kind")
     )
     return dict(
@@ -365,8 +382,14 @@ def _load(
             insert_rejects(wh, ingest_id, KIND_SURVEY, path, rejects.cast(REJECT_SCHEMA))  # type: ignore[arg-type]
     for old_id, file_name, n in replaced:
         warnings.append(
-            f"replaced the answers of {n} facilities of the survey of {day} loaded from "
-            f"{file_name} (ingest {old_id})"
+            t(
+                "replaced the answers of {count} facilities of the survey of {day} loaded from "
+                "{file} (ingest {ingest_id})",
+                count=n,
+                day=day,
+                file=file_name,
+                ingest_id=old_id,
+            )
         )
     return ingest_id, warnings
 
@@ -380,7 +403,12 @@ def _newer_surveys(wh: Warehouse, prefs: list[str], day: date) -> list[str]:
         {"prefs": prefs, "day": day},
     )
     return [
-        f"{pref}: a newer survey (as of {newer}) is in use; this one ({day}) is kept but not used "
-        "(the newest 調査時点 wins)"
+        t(
+            "{pref}: a newer survey (as of {newer}) is in use; this one ({day}) is kept but not "
+            "used (the newest 調査時点 wins)",
+            pref=pref,
+            newer=newer,
+            day=day,
+        )
         for pref, newer in rows
     ]

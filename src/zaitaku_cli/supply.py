@@ -25,6 +25,7 @@ from zaitaku_cli.choices import ExportChoice, level_key
 from zaitaku_cli.claims_aggregate import COVERAGE, build_claims_by_area
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.facility_activity import prepare_facility_roster
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.output_sets import log_export, output_set, set_manifest
 from zaitaku_cli.projection import (
     DEFAULT_YEARS,
@@ -167,8 +168,9 @@ def build_supply_by_area(
     has_claims = bool(wh.fetch_all("select count(*) from claim_lines")[0][0])
     if not facilities.num_rows and not has_claims:
         raise SnapshotNotFound(
-            f"the warehouse {wh.path} holds no facility list, count table or claims yet: "
-            "run `zaitaku ingest …` first"
+            "the warehouse {path} holds no facility list, count table or claims yet: "
+            "run `zaitaku ingest …` first",
+            path=wh.path,
         )
     base_period: str | None = None
     projection_table: pa.Table | None = None
@@ -190,8 +192,10 @@ def build_supply_by_area(
         projection_table = projection.table
     else:
         warnings.append(
-            "no claim lines ingested: no billing facilities, patients or projection "
-            "(`zaitaku ingest claims` first)"
+            t(
+                "no claim lines ingested: no billing facilities, patients or projection "
+                "(`zaitaku ingest claims` first)"
+            )
         )
 
     prepare_facility_roster(wh, level=level, plan=plan, period=base_period)
@@ -322,23 +326,33 @@ def _input_warnings(table: pl.DataFrame, hubs: pl.DataFrame | None) -> list[str]
     )
     if no_survey:
         warnings.append(
-            f"no facility survey ingested for {', '.join(no_survey)}: stated_capacity is empty "
-            "(`zaitaku ingest survey`)"
+            t(
+                "no facility survey ingested for {prefs}: stated_capacity is empty "
+                "(`zaitaku ingest survey`)",
+                prefs=join(no_survey),
+            )
         )
     with_hubs = set(hubs["pref_code"].to_list()) if hubs is not None else set()
     no_hubs = [p for p in prefs if p not in with_hubs]
     if no_hubs:
         warnings.append(
-            f"no hub list ingested for {', '.join(no_hubs)}: the municipalities no 連携拠点 "
-            "serves are not known (`zaitaku ingest hubs`)"
+            t(
+                "no hub list ingested for {prefs}: the municipalities no 連携拠点 serves are not "
+                "known (`zaitaku ingest hubs`)",
+                prefs=join(no_hubs),
+            )
         )
     count_only = table.filter(pl.col("facilities_source") == "count_table")
     if count_only.height:
         areas = count_only.select("area_code", "area_name").unique().sort("area_code")
-        shown = ", ".join(f"{c} {n}" for c, n in areas.head(5).rows())
+        shown = join(f"{c} {n}" for c, n in areas.head(5).rows())
         warnings.append(
-            f"{areas.height} areas have registered facilities from a count table only ({shown}): "
-            "their facilities cannot be set against claims one by one"
+            t(
+                "{count} areas have registered facilities from a count table only ({areas}): "
+                "their facilities cannot be set against claims one by one",
+                count=areas.height,
+                areas=shown,
+            )
         )
     return warnings
 

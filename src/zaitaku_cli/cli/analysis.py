@@ -57,7 +57,7 @@ def _base_option(what: str) -> Any:
 
 def wrote(out: Output, folder: Path, files: list[Path | None]) -> None:
     """The published set and its files, one per line."""
-    out.print(f"Wrote {folder}:")
+    out.print(t("Wrote {folder}:", folder=folder))
     for p in files:
         out.print(f"  {p.name if p else p}")
 
@@ -220,8 +220,8 @@ def projection_overview(table: Any, level: str, indicator: str, *, age_group: st
             )
         )
     if len(rows) > MAX_TABLE_ROWS:
-        return f"{title}: {len(rows)} areas (see the files below)"
-    return frame_table(title, ["area", *map(str, years)], sorted(rows))
+        return t("{title}: {areas} areas (see the files below)", title=title, areas=len(rows))
+    return frame_table(title, [t("area"), *map(str, years)], sorted(rows))
 
 
 @handles_errors
@@ -307,7 +307,7 @@ def supply_overview(table: Any, level: str) -> Any:
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     if frame.is_empty():
-        return f"supply_by_{level}: no areas"
+        return t("supply_by_{level}: no areas", level=level)
     years = frame["year"].drop_nulls()
     last = int(years.max()) if len(years) else None  # type: ignore[arg-type]
     rows_of = frame.filter(pl.col("year") == last) if last is not None else frame
@@ -333,22 +333,25 @@ def supply_overview(table: Any, level: str) -> Any:
         )
         for r in rows_of.sort("area_code").iter_rows(named=True)
     ]
-    title = (
-        f"supply against demand by {level}: activity {period}, projection {last or '-'} — "
-        "国保・後期高齢者のみ (KDB); '-' = withheld or not available"
+    title = t(
+        "supply against demand by {level}: activity {period}, projection {year} — "
+        "国保・後期高齢者のみ (KDB); '-' = withheld or not available",
+        level=t(level),
+        period=period,
+        year=last or "-",
     )
     if len(rows) > MAX_TABLE_ROWS:
-        return f"{title}: {len(rows)} areas (see the files below)"
+        return t("{title}: {areas} areas (see the files below)", title=title, areas=len(rows))
     headers = [
-        "area",
+        t("area"),
         "在支診",
         "在支病",
-        f"訪問診療 facilities {period}",
-        f"patients {period}",
-        f"75+ projected {last or '-'}",
-        "per facility",
-        "survey capacity",
-        "no hub",
+        t("訪問診療 facilities {period}", period=period),
+        t("patients {period}", period=period),
+        t("75+ projected {year}", year=last or "-"),
+        t("per facility"),
+        t("survey capacity"),
+        t("no hub"),
     ]
     return frame_table(title, headers, rows)
 
@@ -445,20 +448,23 @@ def candidates_overview(built: Any) -> Any:
                     f["mitori_patients"],
                 )
             )
-    title = (
-        f"{built.pref_name} ({built.pref_code}): candidates per 二次医療圏, activity {period} — "
-        "国保・後期高齢者のみ (KDB); '-' = 1–9 or withheld"
+    title = t(
+        "{pref_name} ({pref}): candidates per 二次医療圏, activity {period} — "
+        "国保・後期高齢者のみ (KDB); '-' = 1–9 or withheld",
+        pref_name=built.pref_name,
+        pref=built.pref_code,
+        period=period,
     )
     return frame_table(
         title,
         [
-            "area",
-            "status",
-            "facility",
+            t("area"),
+            t("status"),
+            t("facility"),
             "区分",
-            "訪問診療 patients",
-            "往診 count",
-            "看取り patients",
+            t("訪問診療 patients"),
+            t("往診 count"),
+            t("看取り patients"),
         ],
         rows,
     )

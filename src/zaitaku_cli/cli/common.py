@@ -216,7 +216,9 @@ def parse_pref(value: str | None) -> str | None:
         return None
     text = value.strip()
     if not (text.isdigit() and 1 <= int(text) <= 47):
-        raise typer.BadParameter(f"{value!r} is not a 都道府県コード 01–47", param_hint="--pref")
+        raise typer.BadParameter(
+            t("{value!r} is not a 都道府県コード 01–47", value=value), param_hint="--pref"
+        )
     return text.zfill(2)
 
 

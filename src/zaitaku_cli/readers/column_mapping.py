@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.readers.sample import Sample, Verdict
 from zaitaku_cli.readers.small_table import HEADER_SEARCH_ROWS, read_small_table
 
@@ -154,52 +155,66 @@ def read_column_mapping(
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", file=path) from exc
+        raise InputError("not valid TOML ({reason})", file=path, reason=exc) from exc
     except OSError as exc:
-        raise InputError(f"cannot read the mapping file ({exc.strerror})", file=path) from exc
+        raise InputError(
+            "cannot read the mapping file ({reason})", file=path, reason=exc.strerror
+        ) from exc
     known = {"columns", "values", "encoding", "delimiter"}
     unknown = sorted(set(data) - known)
     if unknown:
         raise InputError(
-            f"unknown setting(s) {', '.join(unknown)}",
+            "unknown setting(s) {settings}",
             file=path,
-            hint=f"a mapping file has {', '.join(sorted(known))}",
+            hint="a mapping file has {known}",
+            settings=join(unknown),
+            known=join(sorted(known)),
         )
-    names = ", ".join(c.ja for c in spec.columns.values())
+    names = join(c.ja for c in spec.columns.values())
     columns: dict[str, str] = {}
     for header, target in (data.get("columns") or {}).items():
         key = spec.key_of(str(target))
         if key is None:
             raise InputError(
-                f"[columns] maps {header!r} to {target!r}, which is not a canonical column",
+                "[columns] maps {header!r} to {target!r}, which is not a canonical column",
                 file=path,
-                hint=f"map to one of {names}",
+                hint="map to one of {names}",
+                header=header,
+                target=target,
+                names=names,
             )
         columns[normalize_header(header)] = key
     values: dict[str, dict[str, str]] = {}
     for target, table in (data.get("values") or {}).items():
         key = spec.key_of(str(target))
         if key is None or not spec.columns[key].values:
-            allowed = ", ".join(c.ja for c in spec.columns.values() if c.values)
             raise InputError(
-                f"[values.{target}] cannot be mapped",
+                "[values.{target}] cannot be mapped",
                 file=path,
-                hint=f"values can be mapped for {allowed}",
+                hint="values can be mapped for {allowed}",
+                target=target,
+                allowed=join(c.ja for c in spec.columns.values() if c.values),
             )
         if not isinstance(table, dict):
-            raise InputError(f'[values.{target}] must be a table of "raw" = "value"', file=path)
+            raise InputError(
+                '[values.{target}] must be a table of "raw" = "value"', file=path, target=target
+            )
         values[key] = {str(raw).strip(): str(value).strip() for raw, value in table.items()}
     encoding = data.get("encoding")
     if encoding is not None and str(encoding).strip().lower() not in encodings:
         raise InputError(
-            f"encoding {encoding!r} is not supported", file=path, hint="use auto, cp932 or utf-8"
+            "encoding {encoding!r} is not supported",
+            file=path,
+            hint="use auto, cp932 or utf-8",
+            encoding=encoding,
         )
     delimiter = data.get("delimiter")
     if delimiter is not None and str(delimiter).lower() not in delimiters:
         raise InputError(
-            f"delimiter {delimiter!r} is not supported",
+            "delimiter {delimiter!r} is not supported",
             file=path,
             hint='use ",", "\\t" (or "tab"), ";" or "|"',
+            delimiter=delimiter,
         )
     return ColumnMapping(
         source=path,
@@ -232,22 +247,29 @@ def match_headers(
             continue
         if key in headers:
             raise InputError(
-                f"headers {headers[key]!r} and {name!r} both map to {spec.columns[key].ja}",
+                "headers {first!r} and {second!r} both map to {canonical}",
                 file=path,
                 row=row,
                 column=name,
                 hint="map one of them to another column in --mapping [columns], or remove it",
+                first=headers[key],
+                second=name,
+                canonical=spec.columns[key].ja,
             )
         headers[key] = name
     missing = _missing(spec, set(headers))
     if missing:
-        source = f" in {mapping.source}" if mapping.source else " with --mapping"
         raise InputError(
-            f"required column(s) missing: {', '.join(missing)} (headers found: "
-            f"{', '.join(h for h in header if h)})",
+            "required column(s) missing: {missing} (headers found: {headers})",
             file=path,
             row=row,
-            hint=f"map your headers to the canonical names{source} [columns], e.g. {example}",
+            hint="map your headers to the canonical names in {mapping} [columns], e.g. {example}"
+            if mapping.source
+            else "map your headers to the canonical names with --mapping [columns], e.g. {example}",
+            missing=join(missing),
+            headers=join(h for h in header if h),
+            mapping=mapping.source,
+            example=example,
         )
     return headers
 
@@ -256,7 +278,7 @@ def _missing(spec: TableSpec, claimed: set[str]) -> list[str]:
     """The required columns (and one-of groups) that `claimed` keys leave out, in Japanese."""
     missing = [c.ja for c in spec.columns.values() if c.required and c.key not in claimed]
     missing += [
-        " or ".join(spec.columns[key].ja for key in group)
+        t(" or ").join(spec.columns[key].ja for key in group)
         for group in spec.one_of
         if not claimed.intersection(group)
     ]
@@ -316,7 +338,7 @@ def read_mapped_table(
     table = read_small_table(
         path,
         is_header=is_header,
-        expected=f"a header row naming {names} (map other headers with --mapping)",
+        expected=t("a header row naming {names} (map other headers with --mapping)", names=names),
         delimiter=mapping.delimiter,
         encoding=mapping.encoding,
     )
@@ -343,7 +365,7 @@ class TableKind:
 
     columns_file: Path
     example: str  # a [columns] line for the hint when a required column is missing
-    what: str  # the kind in a few words, for detection's reasons ("survey", "hub list")
+    what: str  # the kind in a few words, for detection's reasons ("survey", "hub list"; N_)
 
     @property
     def spec(self) -> TableSpec:
@@ -362,7 +384,7 @@ class TableKind:
         naming every required column (by its Japanese header or an alias; a layout that needs
         --mapping is ingested with its kind named)."""
         if sample.is_ole:
-            return Verdict(False, "a legacy .xls workbook (Excel 97-2003): save it as .xlsx")
+            return Verdict(False, t("a legacy .xls workbook (Excel 97-2003): save it as .xlsx"))
         tables: list[tuple[str, list[list[str]]]]
         if sample.is_workbook:
             try:
@@ -370,11 +392,17 @@ class TableKind:
             except InputError as exc:
                 return Verdict(False, exc.message)
             tables = [
-                (f"sheet {s.name}: ", [[(c or "").strip() for c in row] for row in s.rows])
+                (
+                    t("sheet {sheet}: ", sheet=s.name),
+                    [[(c or "").strip() for c in row] for row in s.rows],
+                )
                 for s in sheets
             ]
         elif sample.zip_names is not None:
-            return Verdict(False, f"a zip archive ({self.what}s are single .csv or .xlsx files)")
+            return Verdict(
+                False,
+                t("a zip archive ({what}s are single .csv or .xlsx files)", what=t(self.what)),
+            )
         else:
             text = sample.text
             if isinstance(text, str):
@@ -390,11 +418,19 @@ class TableKind:
             for number, cells in enumerate(rows[:HEADER_SEARCH_ROWS], start=1):
                 claimed = {key for c in cells if c and (key := self.spec.key_of(c))}
                 if claimed and not _missing(self.spec, claimed):
-                    return Verdict(
-                        True, f"{prefix}header row {number} with {len(claimed)} {self.what} columns"
+                    found = t(
+                        "header row {row} with {count} {what} columns",
+                        row=number,
+                        count=len(claimed),
+                        what=t(self.what),
                     )
-        required = ", ".join(_missing(self.spec, set()))
+                    return Verdict(True, prefix + found)
         return Verdict(
             False,
-            f"no row of the first {HEADER_SEARCH_ROWS} names the {self.what} columns ({required})",
+            t(
+                "no row of the first {rows} names the {what} columns ({required})",
+                rows=HEADER_SEARCH_ROWS,
+                what=t(self.what),
+                required=join(_missing(self.spec, set())),
+            ),
         )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from zaitaku_cli.i18n import join, t
+from zaitaku_cli.i18n import N_, join, t
 from zaitaku_cli.readers.column_mapping import (
     Column,
     ColumnMapping,
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 COLUMNS_FILE = Path(__file__).with_name("enrolment_columns.toml")
-ENROLMENT = TableKind(COLUMNS_FILE, example='"人数" = "被保険者数"', what="enrolment")
+ENROLMENT = TableKind(COLUMNS_FILE, example='"人数" = "被保険者数"', what=N_("enrolment"))
 
 EnrolmentColumn = Column
 EnrolmentMapping = ColumnMapping

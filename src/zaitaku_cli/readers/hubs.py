@@ -10,12 +10,15 @@ import re
 import unicodedata
 from pathlib import Path
 
+from zaitaku_cli.i18n import N_
 from zaitaku_cli.readers.column_mapping import TableKind
 
 __all__ = ["HUBS", "detect", "split_area"]
 
 HUBS = TableKind(
-    Path(__file__).with_name("hubs_columns.toml"), example='"拠点名称" = "名称"', what="hub list"
+    Path(__file__).with_name("hubs_columns.toml"),
+    example='"拠点名称" = "名称"',
+    what=N_("hub list"),
 )
 # recognising a file by its content (readers.detect)
 detect = HUBS.detect

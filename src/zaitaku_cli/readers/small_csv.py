@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from zaitaku_cli.i18n import t
 from zaitaku_cli.readers.small_table import read_small_table
 
 __all__ = ["read_csv_rows"]
@@ -27,7 +28,7 @@ def read_csv_rows(
     table = read_small_table(
         path,
         is_header=lambda cells: True,  # the first line is the header
-        expected="a header line",
+        expected=t("a header line"),
         delimiter=delimiter,
         encoding=encoding,
     )

@@ -19,6 +19,7 @@ import fastexcel
 import polars as pl
 
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.readers.encoding import decode_bytes
 
 __all__ = [
@@ -55,7 +56,8 @@ def read_small_table(
     """The table in `path` (.xlsx, or CSV in UTF-8/CP932), from its header row on.
 
     `is_header(cells)` tells the header row; `expected` says what it should hold (for the
-    error when no row of the first HEADER_SEARCH_ROWS is one). Blank rows are skipped.
+    error when no row of the first HEADER_SEARCH_ROWS is one), in the run's language. Blank
+    rows are skipped.
     """
     suffix = path.suffix.lower()
     if suffix == ".xls":
@@ -84,7 +86,7 @@ def read_text_file(path: Path, encoding: str | None) -> tuple[str, str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", file=path) from exc
+        raise InputError("cannot read the file ({reason})", file=path, reason=exc.strerror) from exc
     if not data.strip():
         raise InputError("the file is empty", file=path)
     if encoding is None:
@@ -95,7 +97,11 @@ def read_text_file(path: Path, encoding: str | None) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             raise InputError(
-                f"not valid {encoding} text", file=path, row=line, hint="check the encoding"
+                "not valid {encoding} text",
+                file=path,
+                row=line,
+                hint="check the encoding",
+                encoding=encoding,
             ) from exc
     return text.lstrip("\ufeff"), encoding
 
@@ -113,7 +119,10 @@ def workbook_sheets(path: Path) -> Iterator[tuple[str, list[tuple[int, list[str]
         reader = fastexcel.read_excel(path)
     except fastexcel.FastExcelError as exc:  # corrupt, encrypted or not a zip at all
         raise UnsupportedFormatError(
-            f"cannot open the workbook: {exc}", file=path, hint="save it again as .xlsx"
+            "cannot open the workbook: {reason}",
+            file=path,
+            hint="save it again as .xlsx",
+            reason=exc,
         ) from exc
     for name in reader.sheet_names:
         # skip_rows=0 keeps leading empty rows, so that row numbers match Excel's
@@ -135,9 +144,10 @@ def _from_workbook(
             table = _table(path, rows, is_header=is_header, expected=expected, joiner="\t")
             return SmallTable(path, *table, encoding=None, sheet=name)
     raise InputError(
-        f"no sheet has a header row in its first {HEADER_SEARCH_ROWS} rows",
+        "no sheet has a header row in its first {rows} rows",
         file=path,
         hint=expected,
+        rows=HEADER_SEARCH_ROWS,
     )
 
 
@@ -159,17 +169,21 @@ def _table(
     found = _header_index(rows, is_header)
     if found is None:
         raise InputError(
-            f"no header row in the first {HEADER_SEARCH_ROWS} rows", file=path, hint=expected
+            "no header row in the first {rows} rows",
+            file=path,
+            hint=expected,
+            rows=HEADER_SEARCH_ROWS,
         )
     header_row, cells = rows[found]
     # trailing empty header cells are Excel's padding, not columns
     while cells and not cells[-1]:
         cells = cells[:-1]
-    header = [c or f"(column {i + 1})" for i, c in enumerate(cells)]
+    header = [c or t("(column {number})", number=i + 1) for i, c in enumerate(cells)]
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
         raise InputError(
-            f"the header names {', '.join(repeated)} more than once",
+            "the header names {columns} more than once",
+            columns=join(repeated),
             file=path,
             row=header_row,
             column=repeated[0],

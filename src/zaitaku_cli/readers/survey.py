@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zaitaku_cli.i18n import N_
 from zaitaku_cli.readers.column_mapping import TableKind
 
 __all__ = ["INTENTIONS", "SURVEY", "detect"]
@@ -16,7 +17,7 @@ __all__ = ["INTENTIONS", "SURVEY", "detect"]
 SURVEY = TableKind(
     Path(__file__).with_name("survey_columns.toml"),
     example='"受入可能患者数" = "訪問診療の実施可能件数"',
-    what="survey",
+    what=N_("survey"),
 )
 # recognising a file by its content (readers.detect)
 detect = SURVEY.detect

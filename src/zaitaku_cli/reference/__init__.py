@@ -50,7 +50,9 @@ def prefecture_name(pref_code: str) -> str:
         (pl.col("pref_code") == pref_code) & (pl.col("kind") == "都道府県")
     )
     if rows.is_empty():
-        raise ConfigError(f"--pref {pref_code!r} is not a 都道府県コード: use 01–47 (e.g. 03)")
+        raise ConfigError(
+            "--pref {pref!r} is not a 都道府県コード: use 01–47 (e.g. 03)", pref=pref_code
+        )
     return str(rows["name"][0])
 
 

@@ -288,9 +288,7 @@ def projection_table(data: ReportData, indicator: str = "houmon_shinryo") -> Pro
 
 def supply_table(data: ReportData) -> pl.DataFrame:
     """supply_by_<level> of this prefecture (issue 8 §4), as `zaitaku supply --pref` writes it."""
-    build = _builder(
-        "supply", "build_supply_by_area", N_("supply against demand (zaitaku supply)")
-    )
+    build = _builder("supply", "build_supply_by_area", N_("supply against demand (zaitaku supply)"))
     result = build(data.wh, level=data.level, plan=data.plan, pref=data.pref_code)
     table = getattr(result, "table", result)
     frame = pl.from_arrow(table)

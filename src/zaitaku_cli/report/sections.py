@@ -757,7 +757,7 @@ def supply_section(data: ReportData) -> Section:
         section.unavailable = str(exc)
         return section
     if supply.is_empty():
-        section.unavailable = "no area of this prefecture in supply_by_<level>"
+        section.unavailable = t("no area of this prefecture in supply_by_<level>")
         return section
     level_ja = LEVEL_JA.get(data.level, data.level)
     years = sorted(y for y in supply["year"].unique().to_list() if y is not None)
