@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any, NamedTuple
 import duckdb
 import pyarrow as pa
 
+from zaitaku_cli.arrow_arrays import int64_range, string_array
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.i18n import t
 from zaitaku_cli.progress import NoProgress, Progress
@@ -690,7 +690,7 @@ def _parse_range(
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
-    from zaitaku_cli.person_keys import hash_person_ids
+    from zaitaku_cli.person_keys import PersonKeyHasher
 
     transport = encoding == "cp932" and delimiter in _SPLIT_BEFORE_DECODING
     found = _Streamed()
@@ -725,8 +725,7 @@ def _parse_range(
             write_statistics=False,
             use_dictionary=[n for n in names if n not in person_columns],
         ) as writer,
-        # one thread: a worker is one process per CPU already
-        duckdb.connect(config={"threads": 1}) as hashing,
+        PersonKeyHasher(secret) as hashing,
     ):
         reader = pa_csv.open_csv(
             _BlockStream(blocks),
@@ -759,8 +758,8 @@ def _parse_range(
                 decode_s += time.perf_counter() - decoding
             for i, name in enumerate(names):
                 if name in person_columns:
-                    columns[i] = hash_person_ids(hashing, columns[i], secret)
-            index = _int64_range(rows, batch.num_rows)
+                    columns[i] = hashing.hash(columns[i])
+            index = int64_range(rows, batch.num_rows)
             writer.write_batch(pa.record_batch([*columns, index], schema=schema))
             rows += batch.num_rows
     replaced = replaced or found.replaced
@@ -784,27 +783,7 @@ def _from_transport(column: pa.Array, encoding: str) -> tuple[pa.Array, bool]:
         except UnicodeDecodeError:
             values.append(raw.decode(encoding, "replace"))
             replaced = True
-    return pa_compute.take(_string_array(values), encoded.indices), replaced
-
-
-# Arrow's constructors from Python values (pa.array, pa.scalar) first look whether pandas is
-# installed, importing it: 0.7 s in every worker process. These build from buffers instead.
-def _int64_range(start: int, n: int) -> pa.Array:
-    """start, start + 1, … (n values) as an Arrow int64 array."""
-    values = array("q", range(start, start + n))
-    if sys.byteorder != "little":  # Arrow buffers are little-endian
-        values.byteswap()
-    return pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(values.tobytes())])
-
-
-def _string_array(values: list[str]) -> pa.Array:
-    """`values` as an Arrow string array."""
-    encoded = [v.encode("utf-8") for v in values]
-    offsets = array("i", [0, *itertools.accumulate(len(e) for e in encoded)])
-    if sys.byteorder != "little":
-        offsets.byteswap()
-    buffers = [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(encoded))]
-    return pa.Array.from_buffers(pa.string(), len(values), buffers)
+    return pa_compute.take(string_array(values), encoded.indices), replaced
 
 
 def _lines_of(
