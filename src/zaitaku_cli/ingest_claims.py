@@ -14,8 +14,6 @@ keeps no value of the file, only the shape of its fields (see readers/claims_par
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -48,10 +46,8 @@ from zaitaku_cli.warehouse import IngestRecord, Warehouse, file_sha256
 
 __all__ = [
     "KIND",
-    "hmac_pads",
     "ingest_claim_extract",
     "ingest_claim_extracts",
-    "person_key",
 ]
 
 KIND = "claims"
@@ -80,20 +76,6 @@ _TEMP_TABLES = (
 )
 _REGISTERED = ("claim_value_map", "claims_headers")
 _OWN_ERAS = "ref_eras"
-
-
-def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
-    """(key xor ipad, key xor opad) of HMAC-SHA256 (RFC 2104), for the SQL that hashes keys."""
-    block = 64
-    if len(key) > block:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(block, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
-
-
-def person_key(key: bytes, raw: str) -> str:
-    """The person key SQL computes, in Python: HMAC-SHA256 of the trimmed 被保険者番号, hex."""
-    return hmac.new(key, raw.strip().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def ingest_claim_extracts(
@@ -182,10 +164,11 @@ def ingest_claim_extract(
     layout = read_layout(path, mapping, encoding=encoding)
     own_eras = not _relation_exists(wh, _OWN_ERAS)
     # The Parquet parts sit beside the warehouse, where DuckDB spills too: /tmp may be small.
-    # They hold raw person keys: removed on every exit, or by the next run after a SIGKILL.
+    # They hold person keys (hashed by the workers, never the raw number) and the rest of the
+    # file's text: removed on every exit, or by the next run after a SIGKILL.
     with scratch_dir(wh.path.parent, "claims") as workdir:
         try:
-            parsed = parse_extract(layout, Path(workdir), progress=progress)
+            parsed = parse_extract(layout, Path(workdir), secret=wh.hmac_key(), progress=progress)
             _register_inputs(wh, layout, mapping)
             create_raw_view(wh.con, layout, parsed, view="claims_raw_lines")
             # what the staging SQL reads: every line, until _stage_rejects narrows it
@@ -315,10 +298,8 @@ def _check_and_load(
     when some line failed are the failing ones found (the lines not loaded) and checked again,
     alone, for their reasons. A refusal raises, and the caller's rollback keeps nothing.
     """
-    key = wh.hmac_key()
-    ipad, opad = hmac_pads(key)
     progress.start(t("{file}: checking and loading lines", file=path.name))
-    wh.materialize("staging/stg_claim_persons", {"hmac_ipad": ipad, "hmac_opad": opad})
+    wh.materialize("staging/stg_claim_persons")
     for distinct_values in ("eras", "months", "municipalities", "births"):
         wh.materialize(f"staging/stg_claim_{distinct_values}")
     wh.view("staging/stg_claim_lines")

@@ -27,7 +27,6 @@ import sys
 import tempfile
 import threading
 import time
-from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import Any, NamedTuple
 import duckdb
 import pyarrow as pa
 
+from zaitaku_cli.arrow_arrays import int64_range, string_array
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.i18n import t
 from zaitaku_cli.progress import NoProgress, Progress
@@ -330,9 +330,12 @@ def _workers_for(size: int) -> int:
 # SIGINT to the whole group) and exits as soon as its parent is gone (SIGKILL), so that no
 # orphan goes on writing beside the warehouse.
 # It tells its progress as it reads, one line per block on stdout ("progress BYTES LINES"), and
-# its result as the last line (JSON).
+# its result as the last line (JSON). The HMAC secret of person keys comes on stdin (hex, one
+# line; empty for jobs without one), never on the command line, which other users can read.
 _WORKER = (
     "import json, os, signal, sys, threading, time\n"
+    "secret = bytes.fromhex(sys.stdin.readline().strip())\n"
+    "sys.stdin.close()\n"
     "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
     "def _watch(parent):\n"
     "    while os.getppid() == parent:\n"
@@ -344,18 +347,28 @@ _WORKER = (
     "    sys.stdout.flush()\n"
     "from zaitaku_cli.readers import claims_parts\n"
     "job = getattr(claims_parts, sys.argv[1])\n"
-    "print(json.dumps(job(*json.loads(sys.argv[2]), report=_report)))\n"
+    "kwargs = {'secret': secret} if secret else {}\n"
+    "print(json.dumps(job(*json.loads(sys.argv[2]), report=_report, **kwargs)))\n"
 )
 _PROGRESS = b"progress "
 _JOBS = ("_transcode_range", "_parse_range")
 
 
-def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progress) -> list[Any]:
+def _run_jobs(
+    path: Path,
+    job: str,
+    jobs: list[tuple[Any, ...]],
+    progress: Progress,
+    *,
+    secret: bytes = b"",
+) -> list[Any]:
     """Run `job` (a function of this module) once per argument tuple, each in its own process
     (one job runs here), and return the results in order. Progress advances by the bytes and
     lines each job reports as it reads a block, so that the bar moves while the parts are read,
-    not as each one ends. However this ends — an error, an interrupt — no worker outlives it."""
+    not as each one ends. However this ends — an error, an interrupt — no worker outlives it.
+    A `secret` is handed to each job as its `secret` argument (through the worker's stdin)."""
     assert job in _JOBS, job
+    kwargs = {"secret": secret} if secret else {}
 
     def advance(done: int, lines: int) -> None:
         progress.advance(done, lines=lines)
@@ -363,7 +376,7 @@ def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progr
     if len(jobs) == 1:
         # Small files (and one-CPU machines) are done in this process.
         try:
-            result = globals()[job](*jobs[0], report=advance)
+            result = globals()[job](*jobs[0], report=advance, **kwargs)
         except pa.ArrowException as exc:
             raise _reading_failed(path, [str(exc)]) from exc
         return [json.loads(json.dumps(result))]
@@ -385,11 +398,16 @@ def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progr
             errors.append(files.enter_context(err))
             proc = subprocess.Popen(
                 [sys.executable, "-c", _WORKER, job, json.dumps(args), str(os.getpid())],
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=errors[-1],
                 env=env,
             )
             procs.append(proc)
+            assert proc.stdin is not None
+            with contextlib.suppress(BrokenPipeError):  # a worker that died at start: see below
+                proc.stdin.write(secret.hex().encode("ascii") + b"\n")
+                proc.stdin.close()
             threading.Thread(target=_listen, args=(i, proc.stdout, heard), daemon=True).start()
         talking = len(jobs)
         while talking:
@@ -650,9 +668,10 @@ def _parse_range(
     header: str,
     delimiter: str,
     n_columns: int,
-    plain: list[str],
+    person_columns: list[str],
     block_bytes: int = _BLOCK_BYTES,
     *,
+    secret: bytes,
     report: Report | None = None,
 ) -> tuple[int, int, bool, float, int, list[tuple[int, int, int, str]]]:
     """Bytes [start, end) of `src` decoded and parsed into Parquet `dst`.
@@ -660,7 +679,9 @@ def _parse_range(
     Returns (newlines, blank lines, replaced, decode seconds, rows, malformed), malformed being
     (record number in the part, lines spanned, fields, shape of the first line) of rows whose
     field count is not n_columns: the text of such a line never leaves the worker. Columns in
-    `plain` (the person key: nearly one value per row) are stored without a dictionary.
+    `person_columns` (the 被保険者番号) are written as person keys, hashed with `secret` (see
+    person_keys): the raw number never reaches the part. Having nearly one value per row, they
+    are stored without a dictionary.
     CP932 is decoded after the split into fields, once per distinct non-ASCII value of a column
     (a few dozen 市町村名 or 和暦 months), not byte by byte: the bytes travel as Latin-1 text
     until then (see _utf8_blocks). Runs in worker processes: plain, JSON-able
@@ -668,6 +689,8 @@ def _parse_range(
     """
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
+
+    from zaitaku_cli.person_keys import PersonKeyHasher
 
     transport = encoding == "cp932" and delimiter in _SPLIT_BEFORE_DECODING
     found = _Streamed()
@@ -694,13 +717,16 @@ def _parse_range(
         return "skip"
 
     rows = 0
-    with pq.ParquetWriter(
-        dst,
-        schema,
-        compression="none",
-        write_statistics=False,
-        use_dictionary=[n for n in names if n not in plain],
-    ) as writer:
+    with (
+        pq.ParquetWriter(
+            dst,
+            schema,
+            compression="none",
+            write_statistics=False,
+            use_dictionary=[n for n in names if n not in person_columns],
+        ) as writer,
+        PersonKeyHasher(secret) as hashing,
+    ):
         reader = pa_csv.open_csv(
             _BlockStream(blocks),
             read_options=pa_csv.ReadOptions(
@@ -730,7 +756,10 @@ def _parse_range(
                     columns[i], bad = _from_transport(column, encoding)
                     replaced = replaced or bad
                 decode_s += time.perf_counter() - decoding
-            index = _int64_range(rows, batch.num_rows)
+            for i, name in enumerate(names):
+                if name in person_columns:
+                    columns[i] = hashing.hash(columns[i])
+            index = int64_range(rows, batch.num_rows)
             writer.write_batch(pa.record_batch([*columns, index], schema=schema))
             rows += batch.num_rows
     replaced = replaced or found.replaced
@@ -754,27 +783,7 @@ def _from_transport(column: pa.Array, encoding: str) -> tuple[pa.Array, bool]:
         except UnicodeDecodeError:
             values.append(raw.decode(encoding, "replace"))
             replaced = True
-    return pa_compute.take(_string_array(values), encoded.indices), replaced
-
-
-# Arrow's constructors from Python values (pa.array, pa.scalar) first look whether pandas is
-# installed, importing it: 0.7 s in every worker process. These build from buffers instead.
-def _int64_range(start: int, n: int) -> pa.Array:
-    """start, start + 1, … (n values) as an Arrow int64 array."""
-    values = array("q", range(start, start + n))
-    if sys.byteorder != "little":  # Arrow buffers are little-endian
-        values.byteswap()
-    return pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(values.tobytes())])
-
-
-def _string_array(values: list[str]) -> pa.Array:
-    """`values` as an Arrow string array."""
-    encoded = [v.encode("utf-8") for v in values]
-    offsets = array("i", [0, *itertools.accumulate(len(e) for e in encoded)])
-    if sys.byteorder != "little":
-        offsets.byteswap()
-    buffers = [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(encoded))]
-    return pa.Array.from_buffers(pa.string(), len(values), buffers)
+    return pa_compute.take(string_array(values), encoded.indices), replaced
 
 
 def _lines_of(
@@ -807,11 +816,15 @@ def parse_extract(
     layout: ExtractLayout,
     workdir: Path,
     *,
+    secret: bytes,
     progress: Progress | None = None,
     workers: int | None = None,
     block_bytes: int | None = None,
 ) -> ParsedExtract:
     """The extract as Parquet parts under `workdir`: decoded and parsed in parallel processes.
+
+    The 被保険者番号 column holds person keys, HMAC-SHA256 under `secret` (the warehouse's key):
+    the parts, left behind if the process is killed, never hold a raw number.
 
     The file is cut at line starts into `workers` parts (default: one per CPU, from 32 MB a
     part). Each worker decodes its part block by block (as prepare_utf8), then parses it with
@@ -819,12 +832,14 @@ def parse_extract(
     distinct value). Nothing holds more than a block of the file in memory. Raises InputError
     when more than 100,000 lines have the wrong number of fields (wrong delimiter or header).
     """
+    if not secret:
+        raise ValueError("parse_extract needs the warehouse's secret for person keys")
     progress = progress or NoProgress()
     started = time.perf_counter()
     encoding, _ = _settled_encoding(layout, progress)
     jobs = _part_jobs(layout, workdir, encoding, workers, ".parquet")
     person = layout.position("person_id")
-    plain = [f"c{person + 1}"] if person is not None else []
+    person_columns = [f"c{person + 1}"] if person is not None else []
     progress.start(
         t("{file}: reading {encoding}", file=layout.path.name, encoding=encoding),
         total=layout.path.stat().st_size,
@@ -834,8 +849,9 @@ def parse_extract(
     results = _run_jobs(
         layout.path,
         "_parse_range",
-        [(*job, layout.delimiter, len(layout.headers), plain, block) for job in jobs],
+        [(*job, layout.delimiter, len(layout.headers), person_columns, block) for job in jobs],
         progress,
+        secret=secret,
     )
     progress.finish()
     counts = [(int(r[0]), int(r[1]), bool(r[2])) for r in results]
