@@ -56,6 +56,8 @@ demo: install
 	$(ZAITAKU) ingest facility-counts data/raw/iwate_morioka_counts.csv --pref 03 -w $(DEMO_WAREHOUSE)
 	$(ZAITAKU) ingest claims data/raw/kdb_claims_sample.csv -w $(DEMO_WAREHOUSE)
 	$(ZAITAKU) ingest enrolment examples/enrolment.example.csv -w $(DEMO_WAREHOUSE)
+	$(ZAITAKU) ingest survey examples/survey.example.csv -w $(DEMO_WAREHOUSE)
+	$(ZAITAKU) ingest hubs examples/hubs.example.csv -w $(DEMO_WAREHOUSE)
 	$(ZAITAKU) aggregate --by prefecture -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) aggregate --by secondary-area -w $(DEMO_WAREHOUSE) --out data/processed --xlsx
 	$(ZAITAKU) aggregate --by municipality -w $(DEMO_WAREHOUSE) --out data/processed --xlsx
@@ -64,6 +66,8 @@ demo: install
 	$(ZAITAKU) project --by secondary-area -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) project --by secondary-area --scenario examples/scenario.example.csv -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) project --by municipality -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) supply --by secondary-area --pref 03 -w $(DEMO_WAREHOUSE) --out data/processed
+	$(ZAITAKU) candidates --pref 03 -w $(DEMO_WAREHOUSE) --out data/processed
 	$(ZAITAKU) report --pref 03 -w $(DEMO_WAREHOUSE) --out data/processed/report_03.html --png data/processed/report_03_png
 	@echo "Report of 岩手県 (open it in a browser): $(abspath data/processed/report_03.html)"
 	@echo "Workbooks (open them in Excel): $(abspath data/processed/municipality/municipality.xlsx) $(abspath data/processed/secondary_area/secondary_area.xlsx)"

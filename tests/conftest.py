@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from zaitaku_cli.warehouse import Warehouse
+
+# The suite checks English texts: a tester's Japanese locale must not change them (the tests of
+# the Japanese texts set the language themselves). Child processes inherit this.
+os.environ["ZAITAKU_LANG"] = "en"
 
 
 @pytest.fixture

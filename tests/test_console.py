@@ -38,7 +38,8 @@ def zaitaku(args: list[str], cwd: Path) -> subprocess.CompletedProcess[bytes]:
 
 @pytest.mark.slow
 def test_commands_on_a_cp932_console_print_instead_of_crashing(tmp_path: Path) -> None:
-    # A file name with 𠮷 (not in CP932) and outputs whose titles hold — and – (not in CP932).
+    # A file name with 𠮷 (not in CP932) and outputs whose titles hold — and 〜 (not in CP932).
+    # The console is a Japanese one (LANG=ja_JP.SJIS): the messages are Japanese.
     table = tmp_path / "集計表 𠮷.csv"
     shutil.copyfile(RAW / "iwate_morioka_counts.csv", table)
     wh = ["-w", str(tmp_path / "wh.duckdb")]
@@ -54,8 +55,8 @@ def test_commands_on_a_cp932_console_print_instead_of_crashing(tmp_path: Path) -
     assert run.returncode == 0, run.stderr.decode("cp932", "replace")
     out = run.stdout.decode("cp932")  # every byte is CP932
     assert "―" in out  # the — of the table titles, as CP932 shows it
-    assert "(1-9)" in out  # the – of "(1–9)"
-    assert "Warning:" in run.stderr.decode("cp932")
+    assert "（1～9）" in out  # the 〜 (WAVE DASH) of "（1〜9）", as CP932 shows it
+    assert "警告:" in run.stderr.decode("cp932")
 
     # --json stays exact JSON: non-ASCII escaped where stdout is not UTF-8.
     document = zaitaku(["status", *wh, "--json"], tmp_path)
@@ -68,3 +69,20 @@ def test_help_on_a_cp932_console(tmp_path: Path) -> None:
     result = zaitaku(["--help"], tmp_path)
     assert result.returncode == 0, result.stderr.decode("cp932", "replace")
     assert "在宅医療" in result.stdout.decode("cp932")
+
+
+def test_progress_of_a_file_shows_mb_lines_and_rate() -> None:
+    from rich.progress import Progress as Bar
+
+    from zaitaku_cli.console import _Amount
+
+    bar = Bar()
+    file_task = bar.add_task("kdb.csv: reading cp932", total=720_000_000, unit="bytes", lines=0)
+    bar.update(file_task, advance=123_400_000, lines=1_714_000)
+    shown = _Amount().render(bar.tasks[0]).plain
+    # 123.4 of 720 MB, the lines counted so far, and a rate (MB/s) once time has passed
+    assert shown.startswith("123.4/720.0 MB · 1,714,000 lines · ")
+    assert shown.endswith(" MB/s")
+    steps = bar.add_task("Ingesting list.xlsx", total=4, unit="steps", lines=0)
+    bar.update(steps, advance=3)
+    assert _Amount().render(bar.tasks[1]).plain == "3/4"

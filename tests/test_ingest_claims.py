@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from factories.claims import CANONICAL, claim, rename, write_extract
 from zaitaku_cli.demo.claims_extract import SERVICE_MONTHS, write_claims_extract
 from zaitaku_cli.errors import EmptyExtract, InputError, RejectRateExceeded
-from zaitaku_cli.ingest_claims import hmac_pads, ingest_claim_extracts, person_key
+from zaitaku_cli.ingest_claims import ingest_claim_extracts
+from zaitaku_cli.person_keys import hmac_pads, person_key
 from zaitaku_cli.reference import claim_codes
 from zaitaku_cli.warehouse import Warehouse
 

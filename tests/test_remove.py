@@ -17,9 +17,10 @@ from zaitaku_cli.aggregate import build_facilities_by_area
 from zaitaku_cli.claims_aggregate import build_claims_by_area
 from zaitaku_cli.cli import app
 from zaitaku_cli.errors import AmbiguousIngest, IngestNotFound
-from zaitaku_cli.ingest_claims import ingest_claim_extracts, person_key
+from zaitaku_cli.ingest_claims import ingest_claim_extracts
 from zaitaku_cli.ingest_counts import ingest_count_table
 from zaitaku_cli.ingest_facilities import ingest_facility_lists
+from zaitaku_cli.person_keys import person_key
 from zaitaku_cli.remove import remove_ingest
 from zaitaku_cli.warehouse import Warehouse
 

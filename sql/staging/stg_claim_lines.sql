@@ -6,10 +6,10 @@
 -- [values.*]) and the checked distinct values of the file: stg_claim_persons (persons,
 -- numbered), stg_claim_months, stg_claim_municipalities and stg_claim_births.
 -- Every failed check is listed in `problems` (null = the line is valid).
--- person_id (output) is the person's number from stg_claim_persons (which hashes each
--- 被保険者番号 once, HMAC-SHA256, and numbers it as in the warehouse table `persons`); inside
--- the CTEs below person_id is the raw text up to `checks`. No output column carries the raw
--- 被保険者番号.
+-- person_id (output) is the person's number from stg_claim_persons (which numbers each person
+-- key as in the warehouse table `persons`); inside the CTEs below person_id is the person key
+-- (HMAC-SHA256 of the 被保険者番号, hashed by the reader's workers) up to `checks`. The raw
+-- 被保険者番号 never reaches this query.
 -- 診療年月, 生年月日 and 市町村コード are parsed once per distinct value (their own staging
 -- tables, materialised first so that each join builds on the small side) and joined back: an
 -- extract of ten million lines holds a few dozen months and a few hundred codes.
@@ -121,7 +121,7 @@ checked as (
     left join stg_claim_months as m on m.service_month = c.service_month and m.era_raw = c.era_raw
     left join stg_claim_municipalities as mu on mu.municipality_code = c.municipality_code
     left join stg_claim_births as b on b.birth_date = c.birth_date
-    left join stg_claim_persons as p on p.raw_person_id = c.person_id
+    left join stg_claim_persons as p on p.person_key = c.person_id
 ),
 
 aged as (

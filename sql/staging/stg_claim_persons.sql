@@ -1,31 +1,23 @@
--- stg_claim_persons: the persons of one KDB-style claims extract, each hashed once and numbered.
--- Grain: one row per distinct trimmed, non-empty 被保険者番号 of raw_claim_lines.
--- person_key = HMAC-SHA256(key, 被保険者番号) in hex (RFC 2104): $hmac_ipad and $hmac_opad are
--- the 64-byte key xor'ed with the inner and outer pads, bound at run time.
+-- stg_claim_persons: the persons of one KDB-style claims extract, numbered.
+-- Grain: one row per distinct non-empty person key of raw_claim_lines.
+-- raw_claim_lines.person_id already holds the person key, HMAC-SHA256 of the trimmed
+-- 被保険者番号 in hex: the reader's workers hash it as they parse (stg_person_keys), so that the
+-- raw number never reaches the Parquet parts, DuckDB's spill or any table.
 -- person_id is the person's number in the warehouse table `persons` (by person_key); a person
 -- not there yet gets the next free number (is_new), in person_key order. ingest_claims adds the
 -- new persons of the valid lines to `persons` when it loads the file.
--- raw_person_id (the raw 被保険者番号) lives only in this temp table, which ingest_claims drops;
--- stg_claim_lines and stg_claim_rejects carry person_id / person_key only.
 
 with
 
-person_ids as (
-    select distinct trim(person_id) as raw_person_id
+person_keys as (
+    select distinct trim(person_id) as person_key
     from raw_claim_lines
     where trim(person_id) <> ''
 ),
 
-hashed as (
-    select
-        raw_person_id,
-        sha256($hmac_opad || unhex(sha256($hmac_ipad || encode(raw_person_id)))) as person_key
-    from person_ids
-),
-
 known as (
-    select h.raw_person_id, h.person_key, p.person_id
-    from hashed as h
+    select h.person_key, p.person_id
+    from person_keys as h
     left join persons as p on p.person_key = h.person_key
 ),
 
@@ -35,7 +27,6 @@ last_id as (
 )
 
 select
-    k.raw_person_id,
     k.person_key,
     coalesce(
         k.person_id,

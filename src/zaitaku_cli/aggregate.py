@@ -16,6 +16,7 @@ from zaitaku_cli.choices import LEVELS, PLANS, ExportChoice, check_choice
 from zaitaku_cli.claims_aggregate import COVERAGE, SUPPRESS_FLAGS, ClaimsAggregate
 from zaitaku_cli.engine import Engine
 from zaitaku_cli.errors import SnapshotNotFound
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.output_sets import output_set
 from zaitaku_cli.population import build_population_by_area
 from zaitaku_cli.rates import RATES_SUPPRESS_FLAGS, build_rates_by_area
@@ -161,10 +162,12 @@ def aggregate(
     result = AggregateResult(level=level, plan=plan, as_of=as_of)
     snapshots = available_snapshots(engine) if as_of is not None else []
     if as_of is not None and as_of not in snapshots:
-        dates = ", ".join(d.isoformat() for d in snapshots) or "none"
         raise SnapshotNotFound(
-            f"no facility list or count table as of {as_of.isoformat()} in {wh.path} "
-            f"(available: {dates}); omit --as-of to use the latest"
+            "no facility list or count table as of {as_of} in {path} (available: {dates}); "
+            "omit --as-of to use the latest",
+            as_of=as_of.isoformat(),
+            path=wh.path,
+            dates=join(d.isoformat() for d in snapshots) or t("none"),
         )
 
     facilities = build_facilities_by_area(engine, level=level, plan=plan, as_of=as_of)
@@ -184,8 +187,9 @@ def aggregate(
         result.claims_cells = claims.cells
     if not facilities.num_rows and claims is None:
         raise SnapshotNotFound(
-            f"the warehouse {wh.path} holds no facility list, count table or claims yet: "
-            "run `zaitaku ingest …` first"
+            "the warehouse {path} holds no facility list, count table or claims yet: "
+            "run `zaitaku ingest …` first",
+            path=wh.path,
         )
     result.warnings += _partial_count_warnings(facilities)
     # Rates need the outputs above as their numerators: a rate is never of a figure not published.

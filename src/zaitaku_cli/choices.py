@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from zaitaku_cli.errors import ConfigError
+from zaitaku_cli.i18n import join
 
 LEVELS = ("municipality", "ward", "secondary-area", "prefecture")
 PLANS = ("8th", "7th")
@@ -19,7 +20,12 @@ DEFAULT_PERIOD = "fiscal-year"
 def check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:
     """Raise ConfigError naming the option and its choices when `value` is not one of them."""
     if value not in choices:
-        raise ConfigError(f"{option} must be one of {', '.join(choices)}, not {value!r}")
+        raise ConfigError(
+            "{option} must be one of {choices}, not {value!r}",
+            option=option,
+            choices=join(choices),
+            value=value,
+        )
 
 
 def level_key(level: str) -> str:
@@ -48,7 +54,9 @@ class ExportChoice:
         check_choice("--plan", self.plan, PLANS)
         check_choice("--period", self.period, PERIODS)
         if self.min_facilities is not None and self.min_facilities < 1:
-            raise ConfigError(f"--min-facilities must be 1 or more, not {self.min_facilities}")
+            raise ConfigError(
+                "--min-facilities must be 1 or more, not {value}", value=self.min_facilities
+            )
 
     @property
     def suffix(self) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 import polars as pl
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.readers.encoding import decode_bytes
 from zaitaku_cli.warehouse import Warehouse
 
@@ -129,13 +130,16 @@ def _master_bytes(path: Path) -> bytes:
             members = [n for n in archive.namelist() if n.lower().endswith(".csv")]
             if len(members) != 1:
                 raise InputError(
-                    f"the archive holds {len(members)} CSV files, expected one",
+                    "the archive holds {count} CSV files, expected one",
                     file=path,
+                    count=len(members),
                     hint="unzip it and give the s_ALL….csv file",
                 )
             return archive.read(members[0])
     except OSError as exc:
-        raise InputError(f"cannot read the master file ({exc.strerror or exc})", file=path) from exc
+        raise InputError(
+            "cannot read the master file ({reason})", file=path, reason=exc.strerror or exc
+        ) from exc
     except zipfile.BadZipFile as exc:
         raise InputError("not a valid zip archive", file=path) from exc
 
@@ -157,18 +161,21 @@ def read_master(path: Path) -> pl.DataFrame:
             continue
         if len(fields) < _MIN_FIELDS:
             raise InputError(
-                f"has {len(fields)} fields; a 医科診療行為マスター row has at least {_MIN_FIELDS}",
+                "has {fields} fields; a 医科診療行為マスター row has at least {least}",
                 file=path,
+                fields=len(fields),
+                least=_MIN_FIELDS,
                 row=line_no,
                 hint="give the 医科診療行為マスター (s_ALL….csv) of 社会保険診療報酬支払基金",
             )
         code = fields[MASTER_FIELDS["code"]].strip()
         if not re.fullmatch(r"\d{9}", code):
             raise InputError(
-                f"診療行為コード {code!r} is not 9 digits",
+                "診療行為コード {code!r} is not 9 digits",
                 file=path,
                 row=line_no,
-                column=f"field {MASTER_FIELDS['code'] + 1}",
+                column=t("field {number}", number=MASTER_FIELDS["code"] + 1),
+                code=code,
             )
         field = {key: fields[i].strip() for key, i in MASTER_FIELDS.items()}
         points = field["points"]
@@ -337,8 +344,9 @@ def apply_additions(wh: Warehouse, frame: pl.DataFrame) -> int:
     missing = {column, "code", "kubun", "name", "master_file", "master_sha256"} - set(frame.columns)
     if missing:
         raise InputError(
-            f"the additions lack the column(s) {', '.join(sorted(missing))}",
+            "the additions lack the column(s) {columns}",
             hint="pass the frame find_unmapped_home_care_codes returned",
+            columns=join(sorted(missing)),
         )
     chosen = frame.filter(pl.col(column).is_not_null() & (pl.col(column) != ""))
     packaged = {row[0] for row in wh.fetch_all("select code from ref_claim_codes_packaged")}
@@ -349,8 +357,10 @@ def apply_additions(wh: Warehouse, frame: pl.DataFrame) -> int:
     unknown = sorted(set(chosen[column].to_list()) - indicators)
     if unknown:
         raise InputError(
-            f"unknown indicator {', '.join(unknown)}",
-            hint=f"use one of {', '.join(sorted(indicators))}",
+            "unknown indicator {unknown}",
+            hint="use one of {known}",
+            unknown=join(unknown),
+            known=join(sorted(indicators)),
         )
     rows = chosen.select(
         pl.col("code"),

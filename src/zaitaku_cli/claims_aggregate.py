@@ -19,6 +19,7 @@ from zaitaku_cli.choices import LEVELS, PERIODS, PLANS, check_choice
 from zaitaku_cli.claims_suppression import HIDDEN_SCHEMA, hidden_cells, hidden_month_cells
 from zaitaku_cli.engine import Engine
 from zaitaku_cli.errors import ConfigError
+from zaitaku_cli.i18n import and_more, join, t
 
 __all__ = [
     "COVERAGE",
@@ -188,7 +189,9 @@ def build_claims_by_area(
     check_choice("--plan", plan, PLANS)
     check_choice("--period", period, PERIODS)
     if min_facilities < 0:
-        raise ConfigError(f"--min-facilities must be 0 (off) or more, not {min_facilities}")
+        raise ConfigError(
+            "--min-facilities must be 0 (off) or more, not {value}", value=min_facilities
+        )
 
     metadata: dict[str, Any] = {
         "source": "KDB-style claim lines (claim_lines); codes: ref_claim_codes",
@@ -207,7 +210,7 @@ def build_claims_by_area(
             lines=0,
             indicator_lines=0,
             unknown_facilities=0,
-            warnings=["no claim lines ingested: no claims output"],
+            warnings=[t("no claim lines ingested: no claims output")],
             metadata={**metadata, "lines": 0},
         )
 
@@ -419,12 +422,17 @@ def _warnings(
     warnings = []
     if not suppress:
         warnings.append(
-            "claims written without small-cell suppression: internal use only, not for publication"
+            t(
+                "claims written without small-cell suppression: internal use only, not for "
+                "publication"
+            )
         )
     if indicator_lines == 0:
         warnings.append(
-            "no claim line has a code of the claim-code table: every indicator is 0 "
-            "(see `zaitaku reference codes` and `reference update-codes`)"
+            t(
+                "no claim line has a code of the claim-code table: every indicator is 0 "
+                "(see `zaitaku reference codes` and `reference update-codes`)"
+            )
         )
     if not unknown:
         return warnings
@@ -432,19 +440,28 @@ def _warnings(
     unknown_lines = sum(int(row[1]) for row in unknown)
     if listed == 0:
         warnings.append(
-            "no bureau list ingested: facility basis falls under the unknown area "
-            "(所在地不明（届出名簿に該当なし）) for every facility; "
-            "ingest the 届出受理医療機関名簿 with `zaitaku ingest facilities` to place facilities"
+            t(
+                "no bureau list ingested: facility basis falls under the unknown area "
+                "(所在地不明（届出名簿に該当なし）) for every facility; ingest the "
+                "届出受理医療機関名簿 with `zaitaku ingest facilities` to place facilities"
+            )
         )
     else:
-        examples = ", ".join(str(row[0]) for row in unknown[:_EXAMPLES])
-        more = f" and {len(unknown) - _EXAMPLES} more" if len(unknown) > _EXAMPLES else ""
-        share = unknown_lines / indicator_lines if indicator_lines else 0.0
-        noun = "facility is" if len(unknown) == 1 else "facilities are"
+        examples = join(str(row[0]) for row in unknown[:_EXAMPLES])
         warnings.append(
-            f"{len(unknown)} billing {noun} in no bureau list ({unknown_lines:,} lines, "
-            f"{share:.1%} of home-care lines): counted under 所在地不明（届出名簿に該当なし） "
-            f"on the facility basis (e.g. {examples}{more})"
+            t(
+                "1 billing facility is in no bureau list ({lines:,} lines, {share:.1%} of "
+                "home-care lines): counted under 所在地不明（届出名簿に該当なし） on the facility "
+                "basis (e.g. {examples})"
+                if len(unknown) == 1
+                else "{count} billing facilities are in no bureau list ({lines:,} lines, "
+                "{share:.1%} of home-care lines): counted under 所在地不明（届出名簿に該当なし） "
+                "on the facility basis (e.g. {examples})",
+                count=len(unknown),
+                lines=unknown_lines,
+                share=unknown_lines / indicator_lines if indicator_lines else 0.0,
+                examples=and_more(examples, len(unknown) - _EXAMPLES),
+            )
         )
     return warnings
 

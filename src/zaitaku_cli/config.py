@@ -21,6 +21,7 @@ from typing import Any
 
 from zaitaku_cli.choices import LEVELS, PERIODS, PLANS
 from zaitaku_cli.errors import ConfigError
+from zaitaku_cli.i18n import N_, join, t
 
 DEFAULT_WAREHOUSE = Path("data/zaitaku.duckdb")
 DEFAULT_OUT_DIR = Path("data/processed")
@@ -36,7 +37,15 @@ CONFIG_FILE = Path("zaitaku.toml")
 # and memory_limit as for every command (resolve_settings, over that file); everything else
 # comes from the file or the defaults below.
 
-INPUT_KINDS = ("facilities", "facility-counts", "claims", "population", "enrolment")
+INPUT_KINDS = (
+    "facilities",
+    "facility-counts",
+    "claims",
+    "population",
+    "enrolment",
+    "survey",
+    "hubs",
+)
 OVERLAP_RULES = ("refuse", "replace")
 CSV_ENCODINGS = ("utf-8-sig", "utf-8", "cp932")
 CLAIMS_ENCODINGS = ("auto", "cp932", "utf-8")
@@ -80,11 +89,11 @@ CONFIG_KEYS: dict[str, Any] = {
 }
 
 _TYPE_NAMES = {
-    str: "text in quotes",
-    int: "a whole number",
-    float: "a number",
-    bool: "true or false",
-    list: "a list",
+    str: N_("text in quotes"),
+    int: N_("a whole number"),
+    float: N_("a number"),
+    bool: N_("true or false"),
+    list: N_("a list"),
 }
 # Keys whose values are paths, read relative to the config file's folder.
 _PATH_KEYS = frozenset({"warehouse", "out_dir", "log"})
@@ -113,21 +122,42 @@ def check_config_keys(
         where = f"{section}.{key}" if section else key
         if key not in schema:
             near = difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)
-            known = ", ".join(sorted(schema))
-            hint = f"did you mean '{section + '.' if section else ''}{near[0]}'? " if near else ""
-            place = f"in [{section}]" if section else "at the top level"
-            raise ConfigError(f"{file}: unknown setting '{where}' — {hint}Known {place}: {known}")
+            suggestion = (
+                t("did you mean '{key}'? ", key=f"{section + '.' if section else ''}{near[0]}")
+                if near
+                else ""
+            )
+            listed = (
+                t("Known in [{section}]: {keys}", section=section, keys=join(sorted(schema)))
+                if section
+                else t("Known at the top level: {keys}", keys=join(sorted(schema)))
+            )
+            raise ConfigError(
+                "{file}: unknown setting '{key}' — {suggestion}{known}",
+                file=file,
+                key=where,
+                suggestion=suggestion,
+                known=listed,
+            )
         expected = schema[key]
         if isinstance(expected, Mapping):
             if not isinstance(value, dict):
-                raise ConfigError(f"{file}: '{where}' must be a section, written [{where}]")
+                raise ConfigError(
+                    "{file}: '{key}' must be a section, written [{key}]", file=file, key=where
+                )
             check_config_keys(value, expected, file=file, section=where)
             continue
         types = expected if isinstance(expected, tuple) else (expected,)
         # TOML's true is a Python bool, which is an int too: only accept it where bool is meant
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
-            raise ConfigError(f"{file}: '{where}' must be {wanted}, not {value!r}")
+            wanted = t(" or ").join(t(_TYPE_NAMES.get(kind, kind.__name__)) for kind in types)
+            raise ConfigError(
+                "{file}: '{key}' must be {wanted}, not {value!r}",
+                file=file,
+                key=where,
+                wanted=wanted,
+                value=value,
+            )
 
 
 def _load_toml(config_file: Path) -> dict[str, Any]:
@@ -137,7 +167,9 @@ def _load_toml(config_file: Path) -> dict[str, Any]:
         with config_file.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{config_file}: not valid TOML ({exc})") from exc
+        raise ConfigError(
+            "{file}: not valid TOML ({reason})", file=config_file, reason=exc
+        ) from exc
 
 
 def _file_settings(config_file: Path) -> dict[str, Any]:
@@ -148,8 +180,10 @@ def _file_settings(config_file: Path) -> dict[str, Any]:
         outside = sorted(k for k in data if k not in ("zaitaku", "refresh"))
         if outside:
             raise ConfigError(
-                f"{config_file}: settings both under [zaitaku] and outside it "
-                f"({', '.join(outside)}): put them all in one place"
+                "{file}: settings both under [zaitaku] and outside it ({keys}): put them all in "
+                "one place",
+                file=config_file,
+                keys=join(outside),
             )
         section = {**data["zaitaku"], **{k: v for k, v in data.items() if k == "refresh"}}
     check_config_keys(section, CONFIG_KEYS, file=config_file)
@@ -166,8 +200,10 @@ def memory_limit(value: str, source: str) -> str:
     found = _MEMORY_SIZE.match(value)
     if not found:
         raise ConfigError(
-            f"{source}: {value!r} is not a memory size — write a number and a unit, "
-            "e.g. 2GB or 512MB (KB, MB, GB, TB; or KiB, MiB, GiB, TiB)"
+            "{source}: {value!r} is not a memory size — write a number and a unit, "
+            "e.g. 2GB or 512MB (KB, MB, GB, TB; or KiB, MiB, GiB, TiB)",
+            source=source,
+            value=value,
         )
     number, unit = found.groups()
     unit = unit[0].upper() + unit[1:-1].lower() + "B"  # gib → GiB, mb → MB
@@ -241,11 +277,22 @@ def _choices(
 ) -> tuple[str, ...]:
     listed = [values] if isinstance(values, str) else values
     if not isinstance(listed, list) or not listed:
-        raise ConfigError(f"{config_file}: [{table}] {key} must be a list of {', '.join(allowed)}")
+        raise ConfigError(
+            "{file}: [{table}] {key} must be a list of {allowed}",
+            file=config_file,
+            table=table,
+            key=key,
+            allowed=join(allowed),
+        )
     for value in listed:
         if value not in allowed:
             raise ConfigError(
-                f"{config_file}: [{table}] {key}: {value!r} is not one of {', '.join(allowed)}"
+                "{file}: [{table}] {key}: {value!r} is not one of {allowed}",
+                file=config_file,
+                table=table,
+                key=key,
+                value=value,
+                allowed=join(allowed),
             )
     return tuple(dict.fromkeys(listed))
 
@@ -255,19 +302,31 @@ def _one_of(
 ) -> str:
     if value not in allowed:
         raise ConfigError(
-            f"{config_file}: [{table}] {key} must be one of {', '.join(allowed)}, not {value!r}"
+            "{file}: [{table}] {key} must be one of {allowed}, not {value!r}",
+            file=config_file,
+            table=table,
+            key=key,
+            allowed=join(allowed),
+            value=value,
         )
     return str(value)
 
 
 def _folder(config_file: Path, table: str, key: str, value: object) -> Path:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"{config_file}: [{table}] {key} must be a folder path")
+        raise ConfigError(
+            "{file}: [{table}] {key} must be a folder path", file=config_file, table=table, key=key
+        )
     folder = _from_file(config_file, value)
     if not folder.is_dir():
         raise ConfigError(
-            f"{config_file}: [{table}] {key} = {value!r}: no such folder ({folder}; relative "
-            "paths are read from the folder of the config file)"
+            "{file}: [{table}] {key} = {value!r}: no such folder ({folder}; relative "
+            "paths are read from the folder of the config file)",
+            file=config_file,
+            table=table,
+            key=key,
+            value=value,
+            folder=folder,
         )
     return folder
 
@@ -283,14 +342,15 @@ def resolve_refresh_settings(
     config_file = config or Path(os.environ.get("ZAITAKU_CONFIG") or CONFIG_FILE)
     if not config_file.is_file():
         raise ConfigError(
-            f"no configuration file {config_file}: pass --config FILE or set $ZAITAKU_CONFIG "
-            "(see examples/zaitaku.example.toml)"
+            "no configuration file {file}: pass --config FILE or set $ZAITAKU_CONFIG "
+            "(see examples/zaitaku.example.toml)",
+            file=config_file,
         )
     # every key of the file is checked there, [refresh] tables included
     refresh = _file_settings(config_file).get("refresh")
     if refresh is None:
         raise ConfigError(
-            f"{config_file}: no [refresh] table: refresh needs [refresh.inputs] folders"
+            "{file}: no [refresh] table: refresh needs [refresh.inputs] folders", file=config_file
         )
     inputs = refresh.get("inputs", {})
     claims = refresh.get("claims", {})
@@ -307,25 +367,35 @@ def resolve_refresh_settings(
     )
     if drop is None and not folders:
         raise ConfigError(
-            f'{config_file}: [refresh.inputs] names no folder: give drop = "…" (files of every '
-            f"kind) or one of {', '.join(INPUT_KINDS)}"
+            '{file}: [refresh.inputs] names no folder: give drop = "…" (files of every '
+            "kind) or one of {kinds}",
+            file=config_file,
+            kinds=join(INPUT_KINDS),
         )
     every = [drop, *folders.values()] if drop else list(folders.values())
     if len({p.resolve() for p in every}) < len(every):
-        raise ConfigError(f"{config_file}: [refresh.inputs] names the same folder twice")
+        raise ConfigError("{file}: [refresh.inputs] names the same folder twice", file=config_file)
     ignore = inputs.get("ignore", [])
     if not all(isinstance(p, str) for p in ignore):
-        raise ConfigError(f"{config_file}: [refresh.inputs] ignore must be a list of patterns")
+        raise ConfigError(
+            "{file}: [refresh.inputs] ignore must be a list of patterns", file=config_file
+        )
 
     mapping = claims.get("mapping")
     claims_mapping = None
     if mapping is not None:
         claims_mapping = _from_file(config_file, mapping)
         if not claims_mapping.is_file():
-            raise ConfigError(f"{config_file}: [refresh.claims] mapping: no file {claims_mapping}")
+            raise ConfigError(
+                "{file}: [refresh.claims] mapping: no file {mapping}",
+                file=config_file,
+                mapping=claims_mapping,
+            )
     rate = claims.get("max_reject_rate", 0.01)
     if not 0 <= rate <= 1:
-        raise ConfigError(f"{config_file}: [refresh.claims] max_reject_rate must be from 0 to 1")
+        raise ConfigError(
+            "{file}: [refresh.claims] max_reject_rate must be from 0 to 1", file=config_file
+        )
 
     pref = counts.get("pref")
     if pref is not None:
@@ -334,7 +404,8 @@ def resolve_refresh_settings(
             isinstance(pref, str) and pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47
         ):
             raise ConfigError(
-                f"{config_file}: [refresh.facility-counts] pref must be a 都道府県コード 01–47"
+                "{file}: [refresh.facility-counts] pref must be a 都道府県コード 01–47",
+                file=config_file,
             )
 
     suppress = export.get("suppress", True)

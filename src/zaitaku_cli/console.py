@@ -15,11 +15,13 @@ from typing import Any, ClassVar
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as RichProgressBar
 from rich.table import Table
+from rich.text import Text
 
-from zaitaku_cli.progress import NoProgress, Progress
+from zaitaku_cli.i18n import N_, join, stored, t
+from zaitaku_cli.progress import NoProgress, Progress, Unit
 from zaitaku_cli.summary import IngestSummary
 
 STATUS_STYLE = {"loaded": "green", "unchanged": "cyan", "refused": "red"}
@@ -110,8 +112,14 @@ def _to_log(level: str, message: str) -> None:
     except OSError as exc:
         _Shared.log = None  # say it once, then carry on: the run matters more than its log
         Console(stderr=True).print(
-            f"[yellow]Warning:[/yellow] cannot write the log {escape(str(log.path))}: "
-            f"{escape(exc.strerror or str(exc))}",
+            f"[yellow]{escape(t('Warning:'))}[/yellow]",
+            escape(
+                t(
+                    "cannot write the log {path}: {reason}",
+                    path=log.path,
+                    reason=exc.strerror or exc,
+                )
+            ),
             highlight=False,
             soft_wrap=True,
         )
@@ -146,12 +154,16 @@ class Output:
         # only on the terminal; the log keeps every warning.
         _to_log("WARNING", message)
         if not (self.as_json or self.quiet):
-            self.err.print("[yellow]Warning:[/yellow]", escape(message), highlight=False)
+            self.err.print(
+                f"[yellow]{escape(t('Warning:'))}[/yellow]", escape(message), highlight=False
+            )
 
     def error(self, message: str) -> None:
         _to_log("ERROR", message)
         _stop_bars()
-        self.err.print("[red]Error:[/red]", escape(message), highlight=False, soft_wrap=True)
+        self.err.print(
+            f"[red]{escape(t('Error:'))}[/red]", escape(message), highlight=False, soft_wrap=True
+        )
 
     def interrupted(self, line: str) -> None:
         """The one line of an interrupt ('Interrupted (SIGINT): …')."""
@@ -165,6 +177,28 @@ def _stop_bars() -> None:
         bar.finish()
 
 
+class _Amount(ProgressColumn):
+    """How far a task is: 'M/N' steps, or for a file 'MB read / MB, lines, MB/s'."""
+
+    def render(self, task: Task) -> Text:
+        if task.fields.get("unit") != "bytes":
+            total = f"{task.total:,.0f}" if task.total is not None else "?"
+            return Text(f"{task.completed:,.0f}/{total}", style="progress.download")
+        done = task.completed / 1e6
+        parts = [
+            f"{done:,.1f}/{task.total / 1e6:,.1f} MB"
+            if task.total is not None
+            else f"{done:,.1f} MB"
+        ]
+        lines = task.fields.get("lines", 0)
+        if lines:
+            parts.append(t("{lines:,} lines", lines=lines))
+        speed = task.speed or (task.completed / task.elapsed if task.elapsed else None)
+        if speed:
+            parts.append(f"{speed / 1e6:,.1f} MB/s")
+        return Text(" · ".join(parts), style="progress.download")
+
+
 class RichProgress:
     """Adapter from the core's Progress protocol to a Rich progress bar on stderr."""
 
@@ -172,24 +206,27 @@ class RichProgress:
         self._bar = RichProgressBar(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            _Amount(),
             TimeElapsedColumn(),
             console=console,
             transient=True,
         )
         self._task: Any = None
+        self._lines = 0
 
-    def start(self, description: str, total: int | None = None) -> None:
+    def start(self, description: str, total: int | None = None, *, unit: Unit = "steps") -> None:
         if self._task is None:
             self._bar.start()
             _Shared.bars.add(self)
         else:
             self._bar.remove_task(self._task)
-        self._task = self._bar.add_task(description, total=total)
+        self._lines = 0
+        self._task = self._bar.add_task(description, total=total, unit=unit, lines=0)
 
-    def advance(self, amount: int = 1) -> None:
+    def advance(self, amount: int = 1, *, lines: int = 0) -> None:
         if self._task is not None:
-            self._bar.advance(self._task, amount)
+            self._lines += lines
+            self._bar.update(self._task, advance=amount, lines=self._lines)
 
     def finish(self) -> None:
         if self._task is not None:
@@ -198,12 +235,23 @@ class RichProgress:
             _Shared.bars.discard(self)
 
 
+# The ingest table's columns: name, right-aligned (a number)
+INGEST_COLUMNS = (
+    (N_("file"), False),
+    (N_("kind"), False),
+    (N_("status"), False),
+    (N_("as of"), False),
+    (N_("read"), True),
+    (N_("loaded"), True),
+    (N_("rejected"), True),
+)
+
+
 def ingest_table(summaries: Sequence[IngestSummary]) -> Table:
-    table = Table(title="Ingest", show_lines=False)
-    for name in ("file", "kind", "status", "as of", "read", "loaded", "rejected"):
-        numeric = name in {"read", "loaded", "rejected"}
+    table = Table(title=t("Ingest"), show_lines=False)
+    for name, numeric in INGEST_COLUMNS:
         table.add_column(
-            name,
+            t(name),
             justify="right" if numeric else "left",
             # fold rather than cut: the file name is what the analyst looks for
             overflow="fold",
@@ -226,13 +274,20 @@ def ingest_table(summaries: Sequence[IngestSummary]) -> Table:
 
 
 def reject_lines(summary: IngestSummary, limit: int = 5) -> Iterable[str]:
+    """The reasons of the rejected rows and a few examples. A reason is kept in English in the
+    warehouse (queries group by it); it is shown in the run's language."""
     for reason, count in sorted(summary.reject_reasons.items(), key=lambda kv: -kv[1]):
-        yield f"  {count:,} × {reason}"
+        yield f"  {count:,} × {stored(reason)}"
     for ex in summary.reject_examples[:limit]:
-        where = ", ".join(
-            f"{k} {ex[k]}" for k in ("row", "column", "value") if ex.get(k) not in (None, "")
-        )
-        yield f"    e.g. {where}: {ex.get('reason', '')}"
+        where = []
+        if ex.get("row") not in (None, ""):
+            where.append(t("row {row}", row=ex["row"]))
+        if ex.get("column") not in (None, ""):
+            where.append(t("column {column}", column=ex["column"]))
+        if ex.get("value") not in (None, ""):
+            where.append(t("value {value}", value=stored(str(ex["value"]))))
+        reason = stored(ex.get("reason") or "")
+        yield "    " + t("e.g. {where}: {reason}", where=join(where), reason=reason)
 
 
 def frame_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Table:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+from zaitaku_cli.i18n import join, t
 
 # sysexits.h EX_TEMPFAIL: the warehouse (or a run's lock) is held by another process; trying
 # again later will work. Every "busy" refusal uses it, so that cron wrappers can tell it apart.
@@ -10,44 +13,70 @@ EXIT_BUSY = 75
 
 
 class ZaitakuError(Exception):
-    """Base of every error zaitaku raises on purpose; the message is for the analyst."""
+    """Base of every error zaitaku raises on purpose; the message is for the analyst.
+
+    The message is the English template and its values (`ZaitakuError("no warehouse at
+    {path}", path=p)`): `str()` renders it in the run's language through the catalogue.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str = "", /, **values: object) -> None:
+        self.template = message
+        self.values = values
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        """The message alone, in the run's language."""
+        return t(self.template, **self.values)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InputError(ZaitakuError):
     """A problem in an input file, located as precisely as we can: file, row, column.
 
-    `row` is the 1-based line (CSV) or sheet row (xlsx) as the analyst sees it in Excel.
+    `row` is the 1-based line (CSV) or sheet row (xlsx) as the analyst sees it in Excel. The
+    hint (what would fix it) is a template too, filled with the same values.
     """
 
     def __init__(
         self,
         message: str,
+        /,
         *,
         file: str | Path | None = None,
         row: int | None = None,
         column: str | None = None,
         hint: str | None = None,
+        **values: object,
     ) -> None:
-        self.message = message
         self.file = str(file) if file is not None else None
         self.row = row
         self.column = column
         self.hint = hint
-        super().__init__(str(self))
+        self.more_hints: list[str] = []  # added on the way up, already rendered
+        super().__init__(message, **values)
+
+    def add_hint(self, text: str) -> None:
+        """Append a (rendered) hint, e.g. which files a failed batch had loaded before."""
+        self.more_hints.append(text)
 
     def __str__(self) -> str:
         where = []
         if self.file:
             where.append(self.file)
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(t("row {row}", row=self.row))
         if self.column:
-            where.append(f"column {self.column}")
-        text = f"{', '.join(where)}: {self.message}" if where else self.message
-        if self.hint:
-            text += f" — {self.hint}"
+            where.append(t("column {column}", column=self.column))
+        text = f"{join(where)}: {self.message}" if where else self.message
+        hints = [t(self.hint, **self.values)] if self.hint else []
+        hints += self.more_hints
+        if hints:
+            text += " — " + "; ".join(hints)
         return text
 
 
@@ -104,15 +133,17 @@ class ClaimsOverlap(InputError):
     def __init__(
         self,
         message: str,
+        /,
         *,
         file: str | Path,
         hint: str,
         pairs: list[dict[str, object]],
         earlier: list[dict[str, object]],
+        **values: Any,
     ) -> None:
         self.pairs = pairs
         self.earlier = earlier
-        super().__init__(message, file=file, hint=hint)
+        super().__init__(message, file=file, hint=hint, **values)
 
 
 class EmptyExtract(InputError):

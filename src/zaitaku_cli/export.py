@@ -39,7 +39,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     except OSError as exc:
         raise ZaitakuError(
-            f"cannot write {target}: {exc.strerror or exc} — choose another --out folder"
+            "cannot write {path}: {reason} — choose another --out folder",
+            path=target,
+            reason=exc.strerror or exc,
         ) from exc
     os.close(fd)
     tmp = Path(tmp_name)
@@ -49,8 +51,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
         os.replace(tmp, target)
     except OSError as exc:
         raise ZaitakuError(
-            f"cannot write {target}: {exc.strerror or exc} — is a folder or a locked file in "
-            "the way? The previous output, if any, is unchanged"
+            "cannot write {path}: {reason} — is a folder or a locked file in "
+            "the way? The previous output, if any, is unchanged",
+            path=target,
+            reason=exc.strerror or exc,
         ) from exc
     finally:
         if tmp.exists():
@@ -132,15 +136,22 @@ def csv_bytes(
     workbook (`--xlsx`) is the file to open in Excel.
     """
     if encoding not in CSV_ENCODINGS:
-        raise ConfigError(f"--csv-encoding must be one of {sorted(CSV_ENCODINGS)}, not {encoding}")
+        raise ConfigError(
+            "--csv-encoding must be one of {choices}, not {value}",
+            choices=sorted(CSV_ENCODINGS),
+            value=encoding,
+        )
     text = csv_text(table, suppress_flags)
     try:
         return text.encode(encoding)
     except UnicodeEncodeError as exc:
         bad = text[exc.start : exc.end]
         raise ZaitakuError(
-            f"{name}: the character {bad!r} cannot be written in {encoding}; "
-            "use --csv-encoding utf-8-sig"
+            "{name}: the character {character!r} cannot be written in {encoding}; "
+            "use --csv-encoding utf-8-sig",
+            name=name,
+            character=bad,
+            encoding=encoding,
         ) from exc
 
 

@@ -13,6 +13,8 @@ from functools import cache
 
 import polars as pl
 
+from zaitaku_cli.i18n import N_
+from zaitaku_cli.i18n import polars_format as _format
 from zaitaku_cli.reference import municipalities
 
 __all__ = [
@@ -195,21 +197,32 @@ def _unresolved_reason(hit_kind: str) -> pl.Expr:
     pref_name = pl.col(f"{_TMP}pref_name")
     norm = pl.col(f"{_TMP}norm")
     other = _other_pref_expr(norm)
-    what = "address" if hit_kind == "prefix" else "name"
-    no_match = (
-        pl.format("no municipality of {} ({}) matches the start of the address", pref_name, pref)
-        if hit_kind == "prefix"
-        else pl.format("no municipality of {} ({}) is named {}", pref_name, pref, norm)
-    )
+    if hit_kind == "prefix":
+        no_match = _format(
+            N_("no municipality of {pref_name} ({pref}) matches the start of the address"),
+            pref_name=pref_name,
+            pref=pref,
+        )
+        elsewhere = N_("the address starts with {other}, not {pref_name} ({pref})")
+        empty = N_("empty address")
+    else:
+        no_match = _format(
+            N_("no municipality of {pref_name} ({pref}) is named {name}"),
+            pref_name=pref_name,
+            pref=pref,
+            name=norm,
+        )
+        elsewhere = N_("the name starts with {other}, not {pref_name} ({pref})")
+        empty = N_("empty name")
     return (
         pl.when(pref.is_null())
-        .then(pl.lit("no prefecture code"))
+        .then(pl.lit(N_("no prefecture code")))
         .when(pref_name.is_null())
-        .then(pl.format("unknown prefecture code {}", pref))
+        .then(_format(N_("unknown prefecture code {pref}"), pref=pref))
         .when(norm == "")
-        .then(pl.lit("empty address" if hit_kind == "prefix" else "empty name"))
+        .then(pl.lit(empty))
         .when(other.is_not_null())
-        .then(pl.format(f"the {what} starts with {{}}, not {{}} ({{}})", other, pref_name, pref))
+        .then(_format(elsewhere, other=other, pref_name=pref_name, pref=pref))
         .otherwise(no_match)
     )
 
@@ -227,11 +240,11 @@ def _attach(
         .then(_unresolved_reason(hit_kind))
         .when(pl.col("n_codes") > 1)
         .then(
-            pl.format(
-                "ambiguous: {} matches {} municipalities ({})",
-                pl.col("key"),
-                pl.col("n_codes"),
-                pl.col("codes"),
+            _format(
+                N_("ambiguous: {key} matches {count} municipalities ({codes})"),
+                key=pl.col("key"),
+                count=pl.col("n_codes"),
+                codes=pl.col("codes"),
             )
         )
         .otherwise(None)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.geo import prefectures_naming
+from zaitaku_cli.i18n import N_, join
 from zaitaku_cli.ingest_claims import ingest_claim_extracts
 from zaitaku_cli.ingest_counts import ingest_count_table
 from zaitaku_cli.ingest_facilities import ingest_facility_list
@@ -37,7 +38,9 @@ __all__ = [
 class IngestOptions:
     """What the kinds' ingests may need; each takes the options that concern it."""
 
-    pref: str | None = None  # count tables: 都道府県コード; None = tell it from the names
+    # count tables and hub lists: 都道府県コード, None = tell it from the names; surveys: the
+    # prefecture to look rows without a code up in
+    pref: str | None = None
     as_of: date | None = None  # bureau lists and count tables: overrides the title's date
     claims_mapping: Path | None = None
     claims_encoding: str = "auto"
@@ -97,6 +100,19 @@ def _enrolment(
     return ingest_enrolment(wh, path)
 
 
+def _survey(wh: Warehouse, path: Path, options: IngestOptions, progress: Progress) -> IngestSummary:
+    # its date is its own 調査時点 column; --pref scopes rows without a 医療機関コード
+    from zaitaku_cli.ingest_survey import ingest_survey
+
+    return ingest_survey(wh, path, pref_code=options.pref)
+
+
+def _hubs(wh: Warehouse, path: Path, options: IngestOptions, progress: Progress) -> IngestSummary:
+    from zaitaku_cli.ingest_hubs import ingest_hubs
+
+    return ingest_hubs(wh, path, pref_code=options.pref)
+
+
 # One ingest per kind that DETECTORS recognises (and `zaitaku ingest KIND` names).
 INGESTERS: dict[str, Ingester] = {
     "facilities": _facilities,
@@ -104,6 +120,8 @@ INGESTERS: dict[str, Ingester] = {
     "claims": _claims,
     "population": _population,
     "enrolment": _enrolment,
+    "survey": _survey,
+    "hubs": _hubs,
 }
 assert set(INGESTERS) <= {d.kind for d in DETECTORS}
 
@@ -116,8 +134,9 @@ def recognise(paths: Sequence[Path], *, claims_mapping: Path | None = None) -> l
     for detection in found:
         if detection.kind not in INGESTERS:
             raise InputError(
-                f"recognised as {detection.kind}, which this zaitaku cannot ingest yet",
+                "recognised as {kind}, which this zaitaku cannot ingest yet",
                 file=detection.path,
+                kind=detection.kind,
             )
     return found
 
@@ -146,20 +165,23 @@ def count_table_prefecture(path: Path) -> str:
     pref_names = dict(
         municipalities().filter(kind="都道府県").select("pref_code", "name").iter_rows()
     )
+    best = max(naming, key=lambda p: (naming[p], p)) if naming else ""
     if fits:
-        shown = ", ".join(f"{p} {pref_names[p]}" for p in fits)
-        message = f"its municipality names fit more than one prefecture ({shown})"
+        message = N_("its municipality names fit more than one prefecture ({prefs})")
     elif naming:
-        best = max(naming, key=lambda p: (naming[p], p))
-        message = (
-            f"its municipality names are not those of one prefecture (at most {naming[best]} "
-            f"of {len(names)} are in {best} {pref_names[best]})"
+        message = N_(
+            "its municipality names are not those of one prefecture (at most {most} of "
+            "{names} are in {best})"
         )
     else:
-        message = "none of its names is a municipality"
+        message = N_("none of its names is a municipality")
     raise InputError(
         message,
         file=path,
         column=table.name_header,
         hint="pass --pref with the 都道府県コード (e.g. --pref 03 for 岩手県)",
+        prefs=join(f"{p} {pref_names[p]}" for p in fits),
+        most=naming.get(best, 0),
+        names=len(names),
+        best=f"{best} {pref_names.get(best, '')}",
     )

@@ -14,8 +14,6 @@ keeps no value of the file, only the shape of its fields (see readers/claims_par
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -31,6 +29,7 @@ from zaitaku_cli.errors import (
     RejectRateExceeded,
     WarehouseError,
 )
+from zaitaku_cli.i18n import N_, and_more, join, stored, t
 from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.claims_extract import (
     ClaimsMapping,
@@ -47,10 +46,8 @@ from zaitaku_cli.warehouse import IngestRecord, Warehouse, file_sha256
 
 __all__ = [
     "KIND",
-    "hmac_pads",
     "ingest_claim_extract",
     "ingest_claim_extracts",
-    "person_key",
 ]
 
 KIND = "claims"
@@ -60,7 +57,10 @@ SHOWN_PAIRS = 5
 UNMAPPED_TOP = 20
 # 在宅医療 (section C of the medical fee table) codes start with 114.
 HOME_CARE_PREFIX = "114"
-MERGED_REASON = 'line merged into an earlier row by quotes (a " left open, or a quoted line break)'
+MERGED_REASON = N_(
+    'line merged into an earlier row by quotes (a " left open, or a quoted line break)'
+)
+WRONG_FIELDS = N_("wrong number of fields")
 
 _TEMP_VIEWS = ("stg_claim_lines", "raw_claim_lines", "claims_raw_lines")
 _TEMP_TABLES = (
@@ -76,20 +76,6 @@ _TEMP_TABLES = (
 )
 _REGISTERED = ("claim_value_map", "claims_headers")
 _OWN_ERAS = "ref_eras"
-
-
-def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
-    """(key xor ipad, key xor opad) of HMAC-SHA256 (RFC 2104), for the SQL that hashes keys."""
-    block = 64
-    if len(key) > block:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(block, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
-
-
-def person_key(key: bytes, raw: str) -> str:
-    """The person key SQL computes, in Python: HMAC-SHA256 of the trimmed 被保険者番号, hex."""
-    return hmac.new(key, raw.strip().encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def ingest_claim_extracts(
@@ -133,8 +119,7 @@ def ingest_claim_extracts(
         except InputError as exc:
             loaded = [Path(s.file).name for s in summaries if s.status == "loaded"]
             if loaded:
-                before = f"loaded before it: {', '.join(loaded)}"
-                exc.hint = f"{exc.hint}; {before}" if exc.hint else before
+                exc.add_hint(t("loaded before it: {files}", files=join(loaded)))
             raise
     return summaries
 
@@ -165,18 +150,25 @@ def ingest_claim_extract(
             details={"ingest_id": previous.ingest_id, "previous_rows_loaded": previous.rows_loaded},
         )
         summary.warnings.append(
-            f"{path.name}: identical to {previous.file_name}, already ingested on "
-            f"{previous.ingested_at:%Y-%m-%d %H:%M} (ingest #{previous.ingest_id}); nothing loaded"
+            t(
+                "{file}: identical to {previous}, already ingested on {when} "
+                "(ingest #{ingest_id}); nothing loaded",
+                file=path.name,
+                previous=previous.file_name,
+                when=f"{previous.ingested_at:%Y-%m-%d %H:%M}",
+                ingest_id=previous.ingest_id,
+            )
         )
         return summary
 
     layout = read_layout(path, mapping, encoding=encoding)
     own_eras = not _relation_exists(wh, _OWN_ERAS)
     # The Parquet parts sit beside the warehouse, where DuckDB spills too: /tmp may be small.
-    # They hold raw person keys: removed on every exit, or by the next run after a SIGKILL.
+    # They hold person keys (hashed by the workers, never the raw number) and the rest of the
+    # file's text: removed on every exit, or by the next run after a SIGKILL.
     with scratch_dir(wh.path.parent, "claims") as workdir:
         try:
-            parsed = parse_extract(layout, Path(workdir), progress=progress)
+            parsed = parse_extract(layout, Path(workdir), secret=wh.hmac_key(), progress=progress)
             _register_inputs(wh, layout, mapping)
             create_raw_view(wh.con, layout, parsed, view="claims_raw_lines")
             # what the staging SQL reads: every line, until _stage_rejects narrows it
@@ -306,10 +298,8 @@ def _check_and_load(
     when some line failed are the failing ones found (the lines not loaded) and checked again,
     alone, for their reasons. A refusal raises, and the caller's rollback keeps nothing.
     """
-    key = wh.hmac_key()
-    ipad, opad = hmac_pads(key)
-    progress.start(f"{path.name}: checking and loading lines")
-    wh.materialize("staging/stg_claim_persons", {"hmac_ipad": ipad, "hmac_opad": opad})
+    progress.start(t("{file}: checking and loading lines", file=path.name))
+    wh.materialize("staging/stg_claim_persons")
     for distinct_values in ("eras", "months", "municipalities", "births"):
         wh.materialize(f"staging/stg_claim_{distinct_values}")
     wh.view("staging/stg_claim_lines")
@@ -366,9 +356,7 @@ def _check_and_load(
         )
     )
     if malformed:
-        reasons["wrong number of fields"] = reasons.get("wrong number of fields", 0) + len(
-            malformed
-        )
+        reasons[WRONG_FIELDS] = reasons.get(WRONG_FIELDS, 0) + len(malformed)
     if merged:
         reasons[MERGED_REASON] = merged
     reasons = dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -384,10 +372,19 @@ def _check_and_load(
     rate = rows_rejected / rows_read if rows_read else 0.0
     if rate > rules.max_reject_rate:
         raise RejectRateExceeded(
-            _refusal(rows_rejected, rows_read, rate, rules.max_reject_rate, reasons, examples),
+            "{rejected:,} of {read:,} rows rejected ({rate:.2%}), above the limit of "
+            "{limit:.2%}. Most common: {reasons}. First: {examples}",
             file=path,
             hint="nothing of this file was kept; fix those rows, map headers or codes with "
             "--mapping, or raise --max-reject-rate",
+            rejected=rows_rejected,
+            read=rows_read,
+            rate=rate,
+            limit=rules.max_reject_rate,
+            reasons="; ".join(
+                f"{n:,} × {stored(reason)}" for reason, n in list(reasons.items())[:3]
+            ),
+            examples="; ".join(_example(e) for e in examples),
         )
 
     grain_warnings, replaced = _apply_grain(wh, path, ingest_id, replace=rules.replace)
@@ -409,11 +406,14 @@ def _check_and_load(
     warnings = grain_warnings + _warnings(layout, parsed)
     if merged:
         warnings.append(
-            f"{merged:,} line(s) are not rows of their own: quotes merged them into earlier "
-            "rows (see the rejects with the wrong number of fields); they count as rejected"
+            t(
+                "{lines:,} line(s) are not rows of their own: quotes merged them into earlier "
+                "rows (see the rejects with the wrong number of fields); they count as rejected",
+                lines=merged,
+            )
         )
     if rows_read == 0:
-        warnings.append("no data lines: only a header")
+        warnings.append(t("no data lines: only a header"))
     details: dict[str, Any] = {
         "encoding": parsed.decoded.encoding,
         # bytes converted to UTF-8 (a UTF-8 file is only parsed)
@@ -454,7 +454,12 @@ def _check_and_load(
     )
     if merged:
         malformed.append(
-            {"row": None, "reason": MERGED_REASON, "value": f"{merged} lines", "raw_row": None}
+            {
+                "row": None,
+                "reason": MERGED_REASON,
+                "value": N_("{lines} lines").format(lines=merged),
+                "raw_row": None,
+            }
         )
     if malformed:
         wh.con.register("claims_malformed_rejects", pa.Table.from_pylist(malformed))
@@ -518,8 +523,10 @@ def _malformed_rejects(layout: ExtractLayout, parsed: ParsedExtract) -> list[dic
     return [
         {
             "row": m.line,
-            "reason": "wrong number of fields",
-            "value": f"{m.fields} fields, the header has {len(layout.headers)}",
+            "reason": WRONG_FIELDS,
+            "value": N_("{fields} fields, the header has {columns}").format(
+                fields=m.fields, columns=len(layout.headers)
+            ),
             "raw_row": m.shape,
         }
         for m in parsed.malformed
@@ -566,26 +573,14 @@ def _examples(
     return [example for _, _, example in sorted(found, key=lambda f: (f[0], f[1]))][:EXAMPLES]
 
 
-def _refusal(
-    rejected: int,
-    read: int,
-    rate: float,
-    limit: float,
-    reasons: dict[str, int],
-    examples: list[dict[str, Any]],
-) -> str:
-    top = "; ".join(f"{n:,} × {reason}" for reason, n in list(reasons.items())[:3])
-    shown = "; ".join(
-        f"line {e['row']}"
-        + (f" {e['column']}" if e["column"] else "")
-        + (f" {e['value']!r}" if e["value"] not in (None, "") else "")
-        + f": {e['reason']}"
-        for e in examples
-    )
-    return (
-        f"{rejected:,} of {read:,} rows rejected ({rate:.2%}), above the limit of {limit:.2%}. "
-        f"Most common: {top}. First: {shown}"
-    )
+def _example(e: dict[str, Any]) -> str:
+    """One rejected line for a refusal: 'line 7 性別 'a': 性別: not 1 or 2'."""
+    where = [t("line {row}", row=e["row"])]
+    if e["column"]:
+        where.append(e["column"])
+    if e["value"] not in (None, ""):
+        where.append(repr(stored(e["value"])))
+    return f"{' '.join(where)}: {stored(e['reason'])}"
 
 
 def _unmapped_codes(wh: Warehouse, ingest_id: int) -> list[dict[str, Any]]:
@@ -638,8 +633,14 @@ def _apply_grain(
         raise _overlap_error(path, same)
     replaced = _supersede(wh, ingest_id) if same else []
     warnings = [
-        f"replaced {r['lines']:,} claim lines of {r['pairs']} (保険者番号, 診療年月) pair(s) "
-        f"loaded from {r['file_name']} (ingest {r['ingest_id']})"
+        t(
+            "replaced {lines:,} claim lines of {pairs} (保険者番号, 診療年月) pair(s) "
+            "loaded from {file} (ingest {ingest_id})",
+            lines=r["lines"],
+            pairs=r["pairs"],
+            file=r["file_name"],
+            ingest_id=r["ingest_id"],
+        )
         for r in replaced
     ]
     unknown = wh.fetch_all(
@@ -654,22 +655,26 @@ def _apply_grain(
         months = sorted({m for m, _, _ in unknown})
         files = sorted({(i, f) for _, f, i in unknown})
         warnings.append(
-            f"service months {_first(months, SHOWN_PAIRS)} hold lines without 保険者番号 here "
-            f"and lines with one in {_first([f'{f} (ingest {i})' for i, f in files], 3)}, or "
-            "the other way round: if they are the same claims, they count twice (only equal "
-            "(保険者番号, 診療年月) pairs are refused or replaced)"
+            t(
+                "service months {months} hold lines without 保険者番号 here and lines with one "
+                "in {files}, or the other way round: if they are the same claims, they count "
+                "twice (only equal (保険者番号, 診療年月) pairs are refused or replaced)",
+                months=_first(months, SHOWN_PAIRS),
+                files=_first(
+                    [t("{file} (ingest {ingest_id})", file=f, ingest_id=i) for i, f in files], 3
+                ),
+            )
         )
     return warnings, replaced
 
 
 def _pair_label(insurer_no: str | None, month: date) -> str:
-    return f"{insurer_no or '(no 保険者番号)'} {month:%Y-%m}"
+    return f"{insurer_no or t('(no 保険者番号)')} {month:%Y-%m}"
 
 
 def _first(items: list[str], n: int) -> str:
     """The first n items and how many more."""
-    shown = ", ".join(items[:n])
-    return shown + (f" and {len(items) - n} more" if len(items) > n else "")
+    return and_more(join(items[:n]), len(items) - n)
 
 
 def _overlap_error(path: Path, same: list[tuple[Any, ...]]) -> ClaimsOverlap:
@@ -687,22 +692,33 @@ def _overlap_error(path: Path, same: list[tuple[Any, ...]]) -> ClaimsOverlap:
         entry["lines"] += int(old_lines)
     labels = [_pair_label(i, m) for i, m in pairs]
     files = [
-        f"{e['file_name']} (ingest {e['ingest_id']}, {_when(e['ingested_at'])})"
+        t(
+            "{file} (ingest {ingest_id}, {when})",
+            file=e["file_name"],
+            ingest_id=e["ingest_id"],
+            when=_when(e["ingested_at"]),
+        )
         for e in sorted(earlier.values(), key=lambda e: e["ingest_id"])
     ]
     ids = sorted(earlier)
-    remove = (
-        f"`zaitaku remove {ids[0]}`"
-        if len(ids) == 1
-        else "`zaitaku remove ID` for each ingest named"
-    )
     n = len(pairs)
     return ClaimsOverlap(
-        f"{n} (保険者番号, 診療年月) pair{'s' if n > 1 else ''} already loaded from another "
-        f"file: {_first(labels, SHOWN_PAIRS)}; loaded from {_first(files, SHOWN_PAIRS)}",
+        "1 (保険者番号, 診療年月) pair already loaded from another file: {labels}; loaded from "
+        "{files}"
+        if n == 1
+        else "{count} (保険者番号, 診療年月) pairs already loaded from another file: {labels}; "
+        "loaded from {files}",
         file=path,
         hint="nothing of this file was kept. If this file supersedes those claims, ingest it "
-        f"again with --replace; to take the earlier file out instead, run {remove}",
+        "again with --replace; to take the earlier file out instead, run `zaitaku remove {id}`"
+        if len(ids) == 1
+        else "nothing of this file was kept. If this file supersedes those claims, ingest it "
+        "again with --replace; to take the earlier file out instead, run `zaitaku remove ID` "
+        "for each ingest named",
+        count=n,
+        labels=_first(labels, SHOWN_PAIRS),
+        files=_first(files, SHOWN_PAIRS),
+        id=ids[0],
         pairs=[
             {"insurer_no": i, "service_month": f"{m:%Y-%m}", "lines": n}
             for (i, m), n in pairs.items()
@@ -736,8 +752,10 @@ def _supersede(wh: Warehouse, ingest_id: int) -> list[dict[str, Any]]:
     if int(deleted) != int(expected):
         # claim_pairs out of step with claim_lines: a bug, and the rollback keeps both as were
         raise WarehouseError(
-            f"replacing found {deleted:,} claim lines where claim_pairs says {expected:,}: "
-            "nothing was changed; please report this"
+            "replacing found {deleted:,} claim lines where claim_pairs says {expected:,}: "
+            "nothing was changed; please report this",
+            deleted=int(deleted),
+            expected=int(expected),
         )
     wh.con.execute(
         """
@@ -779,14 +797,19 @@ def _warnings(layout: ExtractLayout, parsed: ParsedExtract) -> list[str]:
     warnings = []
     if parsed.quoted_line_breaks:
         warnings.append(
-            "some quoted fields hold line breaks: line numbers of rejects after them may be "
-            "off by the number of such breaks"
+            t(
+                "some quoted fields hold line breaks: line numbers of rejects after them may be "
+                "off by the number of such breaks"
+            )
         )
     if parsed.decoded.replaced:
         warnings.append(
-            f"some bytes were not valid {parsed.decoded.encoding}: their rows were rejected; "
-            "if many, pass --encoding to match how the file was saved"
+            t(
+                "some bytes were not valid {encoding}: their rows were rejected; if many, pass "
+                "--encoding to match how the file was saved",
+                encoding=parsed.decoded.encoding,
+            )
         )
     if layout.ignored:
-        warnings.append(f"columns not used: {', '.join(layout.ignored)}")
+        warnings.append(t("columns not used: {columns}", columns=join(layout.ignored)))
     return warnings

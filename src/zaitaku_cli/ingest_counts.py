@@ -14,6 +14,7 @@ import polars as pl
 
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.geo import resolve_names
+from zaitaku_cli.i18n import and_more, join, stored, t
 from zaitaku_cli.readers.count_table import CountTable, read_count_table
 from zaitaku_cli.readers.labels import normalize_label
 from zaitaku_cli.reference import juri_kigo, municipalities
@@ -65,8 +66,14 @@ def ingest_count_table(
         )
         if (loaded_pref, loaded_as_of) != (pref_code, as_of or loaded_as_of):
             summary.warnings.append(
-                f"already loaded as {loaded_pref} as of {_show_date(loaded_as_of)} "
-                f"(ingest {ingest_id}, {file_name}); --pref/--as-of given now were not applied"
+                t(
+                    "already loaded as {pref} as of {as_of} (ingest {ingest_id}, {file}); "
+                    "--pref/--as-of given now were not applied",
+                    pref=loaded_pref,
+                    as_of=_show_date(loaded_as_of),
+                    ingest_id=ingest_id,
+                    file=file_name,
+                )
             )
         return summary
 
@@ -80,10 +87,15 @@ def ingest_count_table(
     )
     for raw, label in skipped:
         warnings.append(
-            f"column {raw} ({label}) is a sub-standard of another 受理記号: kept out of the counts"
+            t(
+                "column {raw} ({label}) is a sub-standard of another 受理記号: kept out of the "
+                "counts",
+                raw=raw,
+                label=label,
+            )
         )
     if table.total_row is None:
-        warnings.append("no 計 row: the column sums were not checked")
+        warnings.append(t("no 計 row: the column sums were not checked"))
 
     rows = labelled.select(
         pl.lit(effective_as_of, dtype=pl.Date).alias("as_of"),
@@ -118,8 +130,16 @@ def ingest_count_table(
         replaced = _replace_snapshot(wh, pref_code, effective_as_of)
         for ingest_id, file_name, n in replaced:
             warnings.append(
-                f"replaced {n} rows of {pref_name} ({pref_code}) as of "
-                f"{_show_date(effective_as_of)} loaded from {file_name} (ingest {ingest_id})"
+                t(
+                    "replaced {rows} rows of {pref_name} ({pref}) as of {as_of} loaded from "
+                    "{file} (ingest {ingest_id})",
+                    rows=n,
+                    pref_name=pref_name,
+                    pref=pref_code,
+                    as_of=_show_date(effective_as_of),
+                    file=file_name,
+                    ingest_id=ingest_id,
+                )
             )
         ingest_id = wh.new_ingest(
             kind=KIND,
@@ -164,11 +184,17 @@ def _choose_as_of(given: date | None, table: CountTable, warnings: list[str]) ->
     """--as-of wins; else a date in the title lines; else none, said out loud."""
     if given is not None:
         if table.as_of is not None and table.as_of != given:
-            warnings.append(f"the title says {table.as_of.isoformat()}; --as-of {given} used")
+            warnings.append(
+                t(
+                    "the title says {title}; --as-of {given} used",
+                    title=table.as_of.isoformat(),
+                    given=given,
+                )
+            )
         return given
     if table.as_of is not None:
         return table.as_of
-    warnings.append("no as-of date: pass --as-of")
+    warnings.append(t("no as-of date: pass --as-of"))
     return None
 
 
@@ -179,7 +205,7 @@ def _as_of_source(given: date | None, table: CountTable) -> str:
 
 
 def _show_date(value: date | None) -> str:
-    return value.isoformat() if value else "(no date)"
+    return value.isoformat() if value else t("(no date)")
 
 
 # -- names --------------------------------------------------------------------------------------
@@ -189,7 +215,10 @@ def _pref_name(pref_code: str) -> str:
     prefs = municipalities().filter(pl.col("kind") == "都道府県", pl.col("pref_code") == pref_code)
     if prefs.height != 1:
         raise InputError(
-            f"unknown 都道府県コード {pref_code!r}", column="--pref", hint="give 01–47, e.g. 03"
+            "unknown 都道府県コード {pref!r}",
+            column="--pref",
+            hint="give 01–47, e.g. 03",
+            pref=pref_code,
         )
     return str(prefs["name"].item())
 
@@ -203,21 +232,21 @@ def _resolve(table: CountTable, pref_code: str, pref_name: str) -> pl.DataFrame:
     bad = resolved.filter(pl.col("code5").is_null())
     if bad.height:
         first = bad.row(0, named=True)
-        if bad.height == 1:
-            message = f"{first['name_raw']}: {first['geo_reason']}"
-        else:
-            shown = ", ".join(
-                f"{r['name_raw']} (row {r['source_row']})"
-                for r in bad.head(_SHOW).iter_rows(named=True)
-            )
-            more = f" and {bad.height - _SHOW} more" if bad.height > _SHOW else ""
-            message = (
-                f"{bad.height} names are not municipalities of {pref_name} ({pref_code}): "
-                f"{shown}{more}"
-            )
+        shown = join(
+            t("{name} (row {row})", name=r["name_raw"], row=r["source_row"])
+            for r in bad.head(_SHOW).iter_rows(named=True)
+        )
         raise InputError(
-            message,
+            "{name}: {reason}"
+            if bad.height == 1
+            else "{count} names are not municipalities of {pref_name} ({pref}): {names}",
             file=table.path,
+            name=first["name_raw"],
+            reason=stored(first["geo_reason"] or ""),
+            count=bad.height,
+            pref_name=pref_name,
+            pref=pref_code,
+            names=and_more(shown, bad.height - _SHOW),
             row=first["source_row"],
             column=table.name_header,
             hint="write the official name (e.g. 盛岡市, 紫波郡矢巾町 or 仙台市青葉区) "
@@ -236,8 +265,11 @@ def _check_no_double_counting(table: CountTable, resolved: pl.DataFrame) -> None
         if code5 in seen:
             first_row, first_name = seen[code5]
             raise InputError(
-                f"{name} is the same municipality as {first_name} (row {first_row})",
+                "{name} is the same municipality as {first} (row {first_row})",
                 file=table.path,
+                name=name,
+                first=first_name,
+                first_row=first_row,
                 row=row,
                 column=table.name_header,
                 hint="keep one row per municipality, or its counts would be added twice",
@@ -249,8 +281,11 @@ def _check_no_double_counting(table: CountTable, resolved: pl.DataFrame) -> None
         if parent in seen:
             city_row, city_name = seen[parent]
             raise InputError(
-                f"{name} is a ward of {city_name} (row {city_row}), which is listed too",
+                "{name} is a ward of {city} (row {city_row}), which is listed too",
                 file=table.path,
+                name=name,
+                city=city_name,
+                city_row=city_row,
                 row=row,
                 column=table.name_header,
                 hint="keep either the city row or its ward rows, or the wards are counted twice",
@@ -288,13 +323,14 @@ def map_labels(
         label = labels[raw] = normalize_label(raw)
         rows = table.filter(pl.col("label") == label)
         if rows.height == 0:
-            known = ", ".join(sorted(set(table["label"].to_list())))
             raise InputError(
-                f"{raw} is not a 受理記号 zaitaku knows",
+                "{label} is not a 受理記号 zaitaku knows",
                 file=file,
                 row=header_row,
                 column=raw,
-                hint=f"rename the column to one of {known}, or delete it",
+                hint="rename the column to one of {known}, or delete it",
+                label=raw,
+                known=join(sorted(set(table["label"].to_list()))),
             )
         if as_of is None:
             valid = rows.filter(pl.col("category").is_not_null()).sort("valid_from")
@@ -310,8 +346,11 @@ def map_labels(
                 f"{r['valid_from']}–{r['valid_to'] or ''}" for r in rows.iter_rows(named=True)
             )
             raise InputError(
-                f"{raw} is not a 受理記号 on {as_of} (valid {periods})",
+                "{label} is not a 受理記号 on {as_of} (valid {periods})",
                 file=file,
+                label=raw,
+                as_of=as_of,
+                periods=periods,
                 row=header_row,
                 column=raw,
                 hint="check the as-of date (--as-of) or the column header",

@@ -21,6 +21,7 @@ import polars as pl
 
 from zaitaku_cli.errors import InputError, WarehouseError
 from zaitaku_cli.geo import resolve_addresses
+from zaitaku_cli.i18n import N_, join, stored, t
 from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.bureau_list import (
     BureauList,
@@ -132,7 +133,8 @@ def ingest_facility_list(
             previous = wh.find_ingest(sha, KIND)
             if previous is not None:
                 return _unchanged(path, sha, previous, as_of)
-            progress.start(f"Ingesting {path.name}", total=4)  # read, prepare, categorise, insert
+            # read, prepare, categorise, insert
+            progress.start(t("Ingesting {file}", file=path.name), total=4)
             try:
                 bureau = read_bureau_list(path, as_of=as_of)
                 progress.advance()
@@ -146,7 +148,9 @@ def ingest_facility_list(
             finally:
                 progress.finish()
     except duckdb.Error as exc:
-        raise WarehouseError(f"{path}: could not load the list into the warehouse: {exc}") from exc
+        raise WarehouseError(
+            "{file}: could not load the list into the warehouse: {reason}", file=path, reason=exc
+        ) from exc
 
 
 def _refuse_if_nothing_to_load(path: Path, prepared: _Prepared, *, allow_empty: bool) -> None:
@@ -165,11 +169,14 @@ def _refuse_if_nothing_to_load(path: Path, prepared: _Prepared, *, allow_empty: 
     if prepared.rows.height == 0 and prepared.rejects.height:
         first = prepared.rejects.row(0, named=True)
         reasons = prepared.rejects["reason"].value_counts(sort=True)
-        top = "; ".join(f"{n:,} × {reason}" for reason, n in reasons.head(3).iter_rows())
+        top = "; ".join(f"{n:,} × {stored(reason)}" for reason, n in reasons.head(3).iter_rows())
         raise InputError(
-            f"none of its rows can be loaded: all {prepared.rejects.height:,} were rejected "
-            f"({top}); first: {first['value']!r}",
+            "none of its rows can be loaded: all {rejected:,} were rejected ({reasons}); "
+            "first: {value!r}",
             file=path,
+            rejected=prepared.rejects.height,
+            reasons=top,
+            value=first["value"],
             row=first["row_number"],
             column=first["column_name"],
             hint="is this the 医科 list of a 地方厚生局, with its columns in the published order?",
@@ -193,8 +200,14 @@ def _unchanged(path: Path, sha: str, previous: IngestRecord, as_of: date | None)
     )
     if as_of is not None and previous.as_of is not None and as_of != previous.as_of:
         summary.warnings.append(
-            f"{path.name}: --as-of {as_of} ignored: this file was loaded before as "
-            f"{previous.as_of} (ingest #{previous.ingest_id})"
+            t(
+                "{file}: --as-of {as_of} ignored: this file was loaded before as {previous} "
+                "(ingest #{ingest_id})",
+                file=path.name,
+                as_of=as_of,
+                previous=previous.as_of,
+                ingest_id=previous.ingest_id,
+            )
         )
     return summary
 
@@ -369,13 +382,13 @@ def _prepare(bureau: BureauList) -> _Prepared:
         _reject_frame(
             groups.filter(bad_pref),
             column="pref_code",
-            reason=pl.lit("都道府県コード is not a prefecture code 01–47"),
+            reason=pl.lit(N_("都道府県コード is not a prefecture code 01–47")),
             value="pref_code",
         ),
         _reject_frame(
             groups.filter(~bad_pref & bad_no),
             column="facility_no",
-            reason=pl.lit("医療機関番号 is not a 7-digit number"),
+            reason=pl.lit(N_("医療機関番号 is not a 7-digit number")),
             value="facility_no",
         ),
     ]
@@ -410,7 +423,7 @@ def _prepare(bureau: BureauList) -> _Prepared:
         _reject_frame(
             valid.filter(pl.col("code5").is_null()),
             column="address",
-            reason=pl.col("geo_reason").fill_null("address matches no municipality"),
+            reason=pl.col("geo_reason").fill_null(N_("address matches no municipality")),
             value="address",
         )
     )
@@ -527,10 +540,6 @@ def _retired_wards(located: pl.DataFrame, as_of: date | None) -> dict[str, int]:
     return dict(found.iter_rows())
 
 
-def _plural(n: int, one: str, many: str | None = None) -> str:
-    return f"{n} {one if n == 1 else (many or one + 's')}"
-
-
 def _summarise(
     path: Path, sha: str, bureau: BureauList, prepared: _Prepared, facts: pl.DataFrame
 ) -> IngestSummary:
@@ -600,57 +609,115 @@ def _summarise(
     }
     warnings = list(bureau.warnings)
     if prepared.rows_read == 0:
-        rows = ", ".join(f"{s.source_file} row {s.header_row}" for s in bureau.sheets)
-        warnings.append(f"{path.name}: no data rows below the header ({rows})")
-    if unknown_labels:
-        shown = ", ".join(f"{k} ({_plural(v, 'row')})" for k, v in unknown_labels.items())
+        rows = join(
+            t("{file} row {row}", file=s.source_file, row=s.header_row) for s in bureau.sheets
+        )
         warnings.append(
-            f"{path.name}: home-care 受理記号 not known for {bureau.as_of}: {shown}; kept "
-            "without a category — update reference/data/juri_kigo.csv if a revision added them"
+            t("{file}: no data rows below the header ({rows})", file=path.name, rows=rows)
+        )
+    if unknown_labels:
+        shown = join(
+            t("{label} (1 row)" if v == 1 else "{label} ({rows} rows)", label=k, rows=v)
+            for k, v in unknown_labels.items()
+        )
+        warnings.append(
+            t(
+                "{file}: home-care 受理記号 not known for {as_of}: {labels}; kept without a "
+                "category — update reference/data/juri_kigo.csv if a revision added them",
+                file=path.name,
+                as_of=bureau.as_of,
+                labels=shown,
+            )
         )
     if multi_codes:
         warnings.append(
-            f"{path.name}: {_plural(len(multi_codes), 'facility holds', 'facilities hold')} "
-            "two 支援診/支援病 tiers at once "
-            f"(e.g. {', '.join(multi_codes[:EXAMPLES])}); each is counted at its highest tier"
+            t(
+                "{file}: 1 facility holds two 支援診/支援病 tiers at once (e.g. {codes}); each "
+                "is counted at its highest tier"
+                if len(multi_codes) == 1
+                else "{file}: {count} facilities hold two 支援診/支援病 tiers at once "
+                "(e.g. {codes}); each is counted at its highest tier",
+                file=path.name,
+                count=len(multi_codes),
+                codes=join(multi_codes[:EXAMPLES]),
+            )
         )
     if prepared.bad_start_dates.height:
         first = prepared.bad_start_dates.row(0, named=True)
         warnings.append(
-            f"{first['source_file']}: "
-            f"{_plural(prepared.bad_start_dates.height, 'row has', 'rows have')} an "
-            f"算定開始年月日 that is not a date (first: row {first['source_row']}, "
-            f"{first['start_date_raw']!r}); kept with start_date empty"
+            t(
+                "{file}: 1 row has an 算定開始年月日 that is not a date (first: row {first}, "
+                "{value!r}); kept with start_date empty"
+                if prepared.bad_start_dates.height == 1
+                else "{file}: {count} rows have an 算定開始年月日 that is not a date (first: "
+                "row {first}, {value!r}); kept with start_date empty",
+                file=first["source_file"],
+                count=prepared.bad_start_dates.height,
+                first=first["source_row"],
+                value=first["start_date_raw"],
+            )
         )
     if already:
         warnings.append(
-            f"{path.name}: {_plural(already, 'notification was', 'notifications were')} "
-            f"already loaded for {bureau.as_of} from another file; skipped so that nothing "
-            "is counted twice"
+            t(
+                "{file}: 1 notification was already loaded for {as_of} from another file; "
+                "skipped so that nothing is counted twice"
+                if already == 1
+                else "{file}: {count} notifications were already loaded for {as_of} from "
+                "another file; skipped so that nothing is counted twice",
+                file=path.name,
+                count=already,
+                as_of=bureau.as_of,
+            )
         )
     if repeated:
         warnings.append(
-            f"{path.name}: {_plural(repeated, 'notification appears', 'notifications appear')} "
-            "in more than one member of the file; loaded once"
+            t(
+                "{file}: 1 notification appears in more than one member of the file; loaded once"
+                if repeated == 1
+                else "{file}: {count} notifications appear in more than one member of the "
+                "file; loaded once",
+                file=path.name,
+                count=repeated,
+            )
         )
     if prepared.kubun_dropped:
-        shown = ", ".join(f"{k} {v}" for k, v in prepared.kubun_dropped.items())
-        warnings.append(f"{path.name}: rows other than 区分 医科 left out: {shown}")
+        shown = join(f"{k} {v}" for k, v in prepared.kubun_dropped.items())
+        warnings.append(
+            t("{file}: rows other than 区分 医科 left out: {kubun}", file=path.name, kubun=shown)
+        )
     retired = _retired_wards(located, bureau.as_of)
     if retired:
-        shown = ", ".join(f"{name} ({n})" for name, n in retired.items())
+        shown = join(f"{name} ({n})" for name, n in retired.items())
+        addresses = sum(retired.values())
         warnings.append(
-            f"{path.name}: {_plural(sum(retired.values()), 'address names', 'addresses name')} "
-            f"a ward abolished before this list of {bureau.as_of}: {shown}; at ward level they "
-            "count under the old ward, at municipality level under their city"
+            t(
+                "{file}: 1 address names a ward abolished before this list of {as_of}: "
+                "{wards}; at ward level they count under the old ward, at municipality level "
+                "under their city"
+                if addresses == 1
+                else "{file}: {count} addresses name a ward abolished before this list of "
+                "{as_of}: {wards}; at ward level they count under the old ward, at "
+                "municipality level under their city",
+                file=path.name,
+                count=addresses,
+                as_of=bureau.as_of,
+                wards=shown,
+            )
         )
     # domain.md §2 sanity check: 従来型 far outnumbers 単独型 (5,081 vs 137 in 2025).
     jurai = categories.get("shienshin_jurai", 0)
     tandoku = categories.get("shienshin_tandoku", 0)
     if tandoku >= 5 and jurai < tandoku:
         warnings.append(
-            f"{path.name}: only {jurai} 支援診３ against {tandoku} 支援診１ facilities; usually "
-            "支援診３ far outnumbers 支援診１ — check that the 受理記号 column is the right one"
+            t(
+                "{file}: only {jurai} 支援診３ against {tandoku} 支援診１ facilities; "
+                "usually 支援診３ far outnumbers 支援診１ — check that the 受理記号 column is "
+                "the right one",
+                file=path.name,
+                jurai=jurai,
+                tandoku=tandoku,
+            )
         )
     return IngestSummary(
         kind=KIND,

@@ -11,7 +11,6 @@ Which snapshot is used is decided when reading: per prefecture the newest as_of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,16 @@ from typing import Any
 import polars as pl
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import N_, and_more, join, polars_format, t
+from zaitaku_cli.ingest_checks import (
+    REJECT_SCHEMA,
+    SHOW,
+    RowCheck,
+    refuse_file,
+    row_rejects,
+    still_loaded,
+    unchanged_summary,
+)
 from zaitaku_cli.readers.enrolment import read_enrolment, read_enrolment_mapping
 from zaitaku_cli.readers.population_table import population_columns, read_population_table
 from zaitaku_cli.reference import municipalities
@@ -42,15 +51,6 @@ NO_SCHEME = "国保+後期"
 
 # base units: the units that add up without double counting (政令市 and prefectures are sums)
 _BASE_KINDS = ("市", "町", "村", "特別区", "区")
-_SHOW = 3
-
-_REJECT_SCHEMA = {
-    "row_number": pl.Int64,
-    "column_name": pl.String,
-    "reason": pl.String,
-    "value": pl.String,
-    "raw_row": pl.String,
-}
 
 
 def check_digit(code5: str) -> int:
@@ -68,32 +68,6 @@ def _check_digit_expr(code: pl.Expr) -> pl.Expr:
         )
     )
     return (11 - total % 11) % 10
-
-
-@dataclass(frozen=True)
-class _Check:
-    """One row check: rows where `bad` is true are rejected for `column` with `reason`."""
-
-    column: str
-    bad: pl.Expr
-    reason: pl.Expr
-    value: pl.Expr
-
-
-def _rejects(frame: pl.DataFrame, checks: list[_Check]) -> pl.DataFrame:
-    """Every failed check of every row (a row may fail several), in file order."""
-    parts = [
-        frame.filter(check.bad.fill_null(False)).select(
-            pl.col("source_row").alias("row_number"),
-            pl.lit(check.column).alias("column_name"),
-            check.reason.alias("reason"),
-            check.value.cast(pl.String).alias("value"),
-            "raw_row",
-        )
-        for check in checks
-    ]
-    found = pl.concat(parts) if parts else pl.DataFrame(schema=_REJECT_SCHEMA)
-    return found.cast(_REJECT_SCHEMA).sort("row_number", maintain_order=True)  # type: ignore[arg-type]
 
 
 def _current_units() -> pl.DataFrame:
@@ -132,23 +106,23 @@ def _counts(columns: list[str]) -> list[str]:
     return ["total", "male", "female", *_bands(columns), *extra]
 
 
-def _population_checks(columns: list[str]) -> list[_Check]:
+def _population_checks(columns: list[str]) -> list[RowCheck]:
     bands = _bands(columns)
     counts = _counts(columns)
     checks = [
-        _Check(
+        RowCheck(
             "code5",
             ~pl.col("code5").str.contains(r"^[0-9]{5}$"),
-            pl.lit("code5 must be 5 digits"),
+            pl.lit(N_("code5 must be 5 digits")),
             pl.col("code5"),
         ),
-        _Check(
+        RowCheck(
             "code5",
             pl.col("code5").str.contains(r"^[0-9]{5}$") & pl.col("ref_kind").is_null(),
-            pl.lit("not a current municipality code (municipality list of 2024-01-01)"),
+            pl.lit(N_("not a current municipality code (municipality list of 2024-01-01)")),
             pl.col("code5"),
         ),
-        _Check(
+        RowCheck(
             "code6",
             (pl.col("code6") != "")
             & (
@@ -159,53 +133,60 @@ def _population_checks(columns: list[str]) -> list[_Check]:
                     != _check_digit_expr(pl.col("code5"))
                 )
             ),
-            pl.lit("code6 must be code5 followed by its check digit"),
+            pl.lit(N_("code6 must be code5 followed by its check digit")),
             pl.col("code6"),
         ),
-        _Check(
+        RowCheck(
             "kind",
             pl.col("ref_kind").is_not_null() & (pl.col("kind") != pl.col("ref_kind")),
-            pl.format("the code is a {} in the municipality list", pl.col("ref_kind")),
+            polars_format(
+                N_("the code is a {kind} in the municipality list"), kind=pl.col("ref_kind")
+            ),
             pl.col("kind"),
         ),
-        _Check(
+        RowCheck(
             "as_of",
             pl.col("as_of").str.to_date("%Y-%m-%d", strict=False).is_null(),
-            pl.lit("as_of must be a date like 2026-01-01"),
+            pl.lit(N_("as_of must be a date like 2026-01-01")),
             pl.col("as_of"),
         ),
     ]
     checks += [
-        _Check(c, ~_is_count(c), pl.lit("must be a whole number of 0 or more"), pl.col(c))
+        RowCheck(c, ~_is_count(c), pl.lit(N_("must be a whole number of 0 or more")), pl.col(c))
         for c in counts
     ]
     sums = {
-        "total": (["male", "female"], "male + female"),
-        "band_gap": ([*bands], "total − the sum of the 5-year bands"),
-        "age0_14": (bands[:3], "a00_04 + a05_09 + a10_14"),
-        "age15_64": (bands[3:13], "the sum of a15_19 … a60_64"),
-        "age65p": (bands[13:], "the sum of a65_69 … a100p"),
-        "age75p": (bands[15:], "the sum of a75_79 … a100p"),
+        "total": (["male", "female"], N_("total must equal male + female = {value}")),
+        "band_gap": (
+            [*bands],
+            N_("band_gap must equal total − the sum of the 5-year bands = {value}"),
+        ),
+        "age0_14": (bands[:3], N_("age0_14 must equal a00_04 + a05_09 + a10_14 = {value}")),
+        "age15_64": (bands[3:13], N_("age15_64 must equal the sum of a15_19 … a60_64 = {value}")),
+        "age65p": (bands[13:], N_("age65p must equal the sum of a65_69 … a100p = {value}")),
+        "age75p": (bands[15:], N_("age75p must equal the sum of a75_79 … a100p = {value}")),
     }
-    for column, (parts, how) in sums.items():
+    for column, (parts, message) in sums.items():
         expected = pl.sum_horizontal(*(_count(p) for p in parts))
         if column == "band_gap":
             expected = _count("total") - expected
         got, want = _count(column), expected
         every = pl.all_horizontal(*(_is_count(c) for c in [column, *parts, "total"]))
         checks.append(
-            _Check(
+            RowCheck(
                 column,
                 every & (got != want),
-                pl.format(f"{column} must equal {how} = {{}}", want),
+                polars_format(message, value=want),
                 pl.col(column),
             )
         )
     checks.append(
-        _Check(
+        RowCheck(
             "code5",
             pl.col("code5").is_duplicated() & (pl.col("first_row") != pl.col("source_row")),
-            pl.format("the unit appears again (first at row {})", pl.col("first_row")),
+            polars_format(
+                N_("the unit appears again (first at row {first})"), first=pl.col("first_row")
+            ),
             pl.col("code5"),
         )
     )
@@ -225,20 +206,24 @@ def _aggregate_checks(rows: pl.DataFrame) -> pl.DataFrame:
     prefs = rows.filter(pl.col("ref_kind") == "都道府県").join(by_pref, on="pref_code", how="left")
     cities = rows.filter(pl.col("ref_kind") == "政令市").join(by_city, on="code5", how="left")
     found = []
-    for frame, what in ((prefs, "its municipalities"), (cities, "its wards")):
+    over = (
+        (prefs, N_("{measure} must equal the sum over its municipalities = {value}")),
+        (cities, N_("{measure} must equal the sum over its wards = {value}")),
+    )
+    for frame, message in over:
         for m in measures:
             found.append(
                 frame.filter(_count(m) != pl.col(f"sum_{m}").fill_null(0)).select(
                     pl.col("source_row").alias("row_number"),
                     pl.lit(m).alias("column_name"),
-                    pl.format(
-                        f"{m} must equal the sum over {what} = {{}}", pl.col(f"sum_{m}")
-                    ).alias("reason"),
+                    polars_format(message, measure=pl.lit(m), value=pl.col(f"sum_{m}")).alias(
+                        "reason"
+                    ),
                     pl.col(m).alias("value"),
                     "raw_row",
                 )
             )
-    return pl.concat(found).cast(_REJECT_SCHEMA)  # type: ignore[arg-type]
+    return pl.concat(found).cast(REJECT_SCHEMA)  # type: ignore[arg-type]
 
 
 def _check_complete(path: Path, rows: pl.DataFrame) -> None:
@@ -249,15 +234,15 @@ def _check_complete(path: Path, rows: pl.DataFrame) -> None:
     missing = needed.join(rows.select("code5"), on="code5", how="anti").sort("code5")
     if missing.height:
         names = municipalities().select("code5", "name")
-        shown = ", ".join(
+        shown = join(
             f"{c} {n}"
-            for c, n in missing.join(names, on="code5").select("code5", "name").head(_SHOW).rows()
+            for c, n in missing.join(names, on="code5").select("code5", "name").head(SHOW).rows()
         )
-        more = f" and {missing.height - _SHOW} more" if missing.height > _SHOW else ""
         raise InputError(
-            f"{missing.height} municipalities or wards of the prefectures in the table have no "
-            f"row: {shown}{more}",
+            "{count} municipalities or wards of the prefectures in the table have no row: {units}",
             file=path,
+            count=missing.height,
+            units=and_more(shown, missing.height - SHOW),
             column="code5",
             hint="a population table covers whole prefectures (every 市町村, 特別区 and 政令市 "
             "ward), so that no area mixes two dates; nothing was loaded",
@@ -269,8 +254,9 @@ def _one_date(path: Path, frame: pl.DataFrame, column: str) -> date:
     if len(dates) != 1:
         second = frame.filter(pl.col(column) != dates[0]).row(0, named=True)
         raise InputError(
-            f"the table holds several dates ({', '.join(str(d) for d in dates)})",
+            "the table holds several dates ({dates})",
             file=path,
+            dates=join(dates),
             row=second["source_row"],
             column=column,
             hint="load one table per date",
@@ -287,9 +273,9 @@ def ingest_population(wh: Warehouse, path: Path) -> IngestSummary:
     prefecture is kept but not used (the newest as_of wins), which the summary says.
     """
     sha = file_sha256(path)
-    previous = _still_loaded(wh, sha, KIND_POPULATION, "population_tables")
+    previous = still_loaded(wh, sha, KIND_POPULATION, "population_tables")
     if previous is not None:
-        return _unchanged(KIND_POPULATION, path, sha, previous)
+        return unchanged_summary(KIND_POPULATION, path, sha, previous)
 
     table = read_population_table(path)
     columns = population_columns()
@@ -300,14 +286,14 @@ def ingest_population(wh: Warehouse, path: Path) -> IngestSummary:
     )
     # Row checks first: a row that is wrong in itself would also make its prefecture's sum
     # wrong, and the analyst should be shown the row, not the consequence.
-    rejects = _rejects(rows, _population_checks(columns))
+    rejects = row_rejects(rows, _population_checks(columns))
     if rejects.height:
-        _refuse(wh, KIND_POPULATION, path, sha, rows.height, rejects)
+        refuse_file(wh, KIND_POPULATION, path, sha, rows.height, rejects)
     as_of = _one_date(path, rows.with_columns(pl.col("as_of").str.to_date()), "as_of")
     _check_complete(path, rows)
     rejects = _aggregate_checks(rows)
     if rejects.height:
-        _refuse(wh, KIND_POPULATION, path, sha, rows.height, rejects)
+        refuse_file(wh, KIND_POPULATION, path, sha, rows.height, rejects)
     prefs = sorted(rows["pref_code"].unique().to_list())
     counts = _counts(columns)
     typed = rows.select(
@@ -359,15 +345,15 @@ def ingest_population(wh: Warehouse, path: Path) -> IngestSummary:
 # -- enrolment ---------------------------------------------------------------------------------
 
 
-def _enrolment_checks(has_scheme: bool) -> list[_Check]:
+def _enrolment_checks(has_scheme: bool) -> list[RowCheck]:
     checks = [
-        _Check(
+        RowCheck(
             "municipality_code",
             pl.col("code5").is_null(),
-            pl.lit("市町村コード must be 5 digits, or 6 with the check digit"),
+            pl.lit(N_("市町村コード must be 5 digits, or 6 with the check digit")),
             pl.col("municipality_code"),
         ),
-        _Check(
+        RowCheck(
             "municipality_code",
             pl.col("code5").is_not_null()
             & (pl.col("digits").str.len_chars() == 6)
@@ -375,60 +361,68 @@ def _enrolment_checks(has_scheme: bool) -> list[_Check]:
                 pl.col("digits").str.slice(5, 1).cast(pl.Int64, strict=False)
                 != _check_digit_expr(pl.col("code5"))
             ),
-            pl.lit("市町村コード: the check digit does not match (6 digits = code + check digit)"),
-            pl.col("municipality_code"),
-        ),
-        _Check(
-            "municipality_code",
-            pl.col("code5").is_not_null()
-            & (pl.col("ref_kind").is_null() | ~pl.col("ref_kind").is_in([*_BASE_KINDS, "政令市"])),
-            pl.lit("市町村コード: not a current municipality, 政令市 or ward"),
-            pl.col("municipality_code"),
-        ),
-        _Check(
-            "age_group",
-            ~pl.col("age_group").is_in(AGE_GROUPS),
-            pl.lit("年齢階級 must be under65, 65to74 or 75plus (map yours with --mapping)"),
-            pl.col("age_group"),
-        ),
-        _Check(
-            "members",
-            pl.col("members_value").is_null(),
-            pl.lit("被保険者数 must be a whole number of 0 or more"),
-            pl.col("members"),
-        ),
-        _Check(
-            "as_of",
-            pl.col("as_of_value").is_null(),
-            pl.lit("基準日 must be a date like 2024-03-31"),
-            pl.col("as_of"),
-        ),
-        _Check(
-            "municipality_code",
-            pl.col("key").is_duplicated() & (pl.col("first_row") != pl.col("source_row")),
-            pl.format(
-                "the same municipality, scheme and age group appear again (first at row {})",
-                pl.col("first_row"),
+            pl.lit(
+                N_("市町村コード: the check digit does not match (6 digits = code + check digit)")
             ),
             pl.col("municipality_code"),
         ),
-        _Check(
+        RowCheck(
+            "municipality_code",
+            pl.col("code5").is_not_null()
+            & (pl.col("ref_kind").is_null() | ~pl.col("ref_kind").is_in([*_BASE_KINDS, "政令市"])),
+            pl.lit(N_("市町村コード: not a current municipality, 政令市 or ward")),
+            pl.col("municipality_code"),
+        ),
+        RowCheck(
+            "age_group",
+            ~pl.col("age_group").is_in(AGE_GROUPS),
+            pl.lit(N_("年齢階級 must be under65, 65to74 or 75plus (map yours with --mapping)")),
+            pl.col("age_group"),
+        ),
+        RowCheck(
+            "members",
+            pl.col("members_value").is_null(),
+            pl.lit(N_("被保険者数 must be a whole number of 0 or more")),
+            pl.col("members"),
+        ),
+        RowCheck(
+            "as_of",
+            pl.col("as_of_value").is_null(),
+            pl.lit(N_("基準日 must be a date like 2024-03-31")),
+            pl.col("as_of"),
+        ),
+        RowCheck(
+            "municipality_code",
+            pl.col("key").is_duplicated() & (pl.col("first_row") != pl.col("source_row")),
+            polars_format(
+                N_(
+                    "the same municipality, scheme and age group appear again "
+                    "(first at row {first})"
+                ),
+                first=pl.col("first_row"),
+            ),
+            pl.col("municipality_code"),
+        ),
+        RowCheck(
             "municipality_code",
             pl.col("city_row").is_not_null(),
-            pl.format(
-                "a ward of {}, which has its own row (row {}): it would be counted twice",
-                pl.col("parent_code5"),
-                pl.col("city_row"),
+            polars_format(
+                N_(
+                    "a ward of {city}, which has its own row (row {city_row}): it would be "
+                    "counted twice"
+                ),
+                city=pl.col("parent_code5"),
+                city_row=pl.col("city_row"),
             ),
             pl.col("municipality_code"),
         ),
     ]
     if has_scheme:
         checks.append(
-            _Check(
+            RowCheck(
                 "scheme",
                 ~pl.col("scheme").is_in(SCHEMES),
-                pl.lit("制度 must be 国保 or 後期 (map yours with --mapping)"),
+                pl.lit(N_("制度 must be 国保 or 後期 (map yours with --mapping)")),
                 pl.col("scheme"),
             )
         )
@@ -445,9 +439,9 @@ def ingest_enrolment(
     added together when rates use them; a table without a 制度 column is taken as 国保 + 後期.
     """
     sha = file_sha256(path)
-    previous = _still_loaded(wh, sha, KIND_ENROLMENT, "enrolment")
+    previous = still_loaded(wh, sha, KIND_ENROLMENT, "enrolment")
     if previous is not None:
-        return _unchanged(KIND_ENROLMENT, path, sha, previous)
+        return unchanged_summary(KIND_ENROLMENT, path, sha, previous)
 
     table = read_enrolment(path, read_enrolment_mapping(mapping))
     warnings: list[str] = []
@@ -464,7 +458,13 @@ def ingest_enrolment(
     elif as_of is not None:
         given = frame["as_of"].unique().to_list()
         if given != [as_of.isoformat()]:
-            warnings.append(f"the 基準日 column says {', '.join(given)}; --as-of {as_of} used")
+            warnings.append(
+                t(
+                    "the 基準日 column says {dates}; --as-of {as_of} used",
+                    dates=join(given),
+                    as_of=as_of,
+                )
+            )
         frame = frame.with_columns(pl.lit(as_of.isoformat()).alias("as_of"))
     has_scheme = "scheme" in frame.columns
     if not has_scheme:
@@ -511,9 +511,9 @@ def ingest_enrolment(
     rows = rows.join(
         cities, on=["parent_code5", "scheme", "age_group"], how="left", maintain_order="left"
     )
-    rejects = _rejects(rows, _enrolment_checks(has_scheme))
+    rejects = row_rejects(rows, _enrolment_checks(has_scheme))
     if rejects.height:
-        _refuse(wh, KIND_ENROLMENT, path, sha, rows.height, rejects)
+        refuse_file(wh, KIND_ENROLMENT, path, sha, rows.height, rejects)
 
     day = _one_date(path, rows, "as_of_value")
     prefs = sorted(rows["pref_code"].unique().to_list())
@@ -565,102 +565,6 @@ def ingest_enrolment(
 # -- warehouse ---------------------------------------------------------------------------------
 
 
-def _still_loaded(wh: Warehouse, sha: str, kind: str, table: str) -> tuple[Any, ...] | None:
-    """The latest ingest of this exact file whose rows are still loaded (a refused or replaced
-    one does not count: loading it again is how an analyst reverts to it)."""
-    assert table in {"population_tables", "enrolment"}  # a name, never a value, in the SQL
-    rows = wh.fetch_all(
-        f"""
-        select l.ingest_id, l.as_of, l.pref_codes, l.file_name
-        from ingest_log as l
-        where l.sha256 = $sha and l.kind = $kind
-            and exists (select 1 from {table} as t where t.ingest_id = l.ingest_id)
-        order by l.ingest_id desc
-        limit 1
-        """,
-        {"sha": sha, "kind": kind},
-    )
-    return rows[0] if rows else None
-
-
-def _unchanged(kind: str, path: Path, sha: str, previous: tuple[Any, ...]) -> IngestSummary:
-    ingest_id, as_of, prefs, file_name = previous
-    summary = IngestSummary(
-        kind=kind,
-        file=str(path),
-        sha256=sha,
-        status="unchanged",
-        as_of=as_of,
-        pref_codes=[p for p in str(prefs or "").split(",") if p],
-    )
-    if file_name != path.name:
-        summary.warnings.append(f"the same bytes were loaded as {file_name} (ingest {ingest_id})")
-    return summary
-
-
-def _refuse(
-    wh: Warehouse, kind: str, path: Path, sha: str, rows_read: int, rejects: pl.DataFrame
-) -> None:
-    """Keep the rejects (under an ingest that loaded nothing) and raise naming the first."""
-    bad_rows = rejects["row_number"].n_unique()
-    reasons = dict(
-        rejects.group_by("column_name")
-        .len()
-        .sort(["len", "column_name"], descending=[True, False])
-        .rows()
-    )
-    with wh.transaction():
-        ingest_id = wh.new_ingest(
-            kind=kind,
-            path=path,
-            sha256=sha,
-            as_of=None,
-            pref_codes=[],
-            rows_read=rows_read,
-            rows_loaded=0,
-            rows_rejected=bad_rows,
-            details={"status": "refused", "problems_by_column": reasons},
-        )
-        incoming = rejects.select(
-            pl.lit(ingest_id, dtype=pl.Int32).alias("ingest_id"),
-            pl.lit(kind).alias("kind"),
-            pl.lit(path.name).alias("file_name"),
-            "row_number",
-            "column_name",
-            "reason",
-            "value",
-            "raw_row",
-        ).to_arrow()
-        wh.con.register("incoming_rejects", incoming)
-        try:
-            wh.con.execute(
-                "insert into rejects (ingest_id, kind, file_name, row_number, column_name, "
-                "reason, value, raw_row) select ingest_id, kind, file_name, row_number, "
-                "column_name, reason, value, raw_row from incoming_rejects"
-            )
-        finally:
-            wh.con.unregister("incoming_rejects")
-    first = rejects.row(0, named=True)
-    others = [
-        f"row {r['row_number']}, column {r['column_name']}: {r['reason']}"
-        for r in rejects.slice(1, _SHOW - 1).iter_rows(named=True)
-    ]
-    more = f"; also {'; '.join(others)}" if others else ""
-    count = (
-        f" ({rejects.height} problems in {bad_rows} {'row' if bad_rows == 1 else 'rows'})"
-        if rejects.height > 1
-        else ""
-    )
-    raise InputError(
-        f"{first['reason']} (value {first['value']!r}){count}{more}",
-        file=path,
-        row=first["row_number"],
-        column=first["column_name"],
-        hint=f"nothing of the file was loaded; every problem is in table rejects "
-        f"(ingest {ingest_id})",
-    )
-
-
 def _load(
     wh: Warehouse,
     *,
@@ -697,8 +601,14 @@ def _load(
             )
         for ingest_id, file_name, n in replaced:
             warnings.append(
-                f"replaced {n} rows of the same prefectures as of {as_of} loaded from "
-                f"{file_name} (ingest {ingest_id})"
+                t(
+                    "replaced {rows} rows of the same prefectures as of {as_of} loaded from "
+                    "{file} (ingest {ingest_id})",
+                    rows=n,
+                    as_of=as_of,
+                    file=file_name,
+                    ingest_id=ingest_id,
+                )
             )
         ingest_id = wh.new_ingest(
             kind=kind,
@@ -737,7 +647,12 @@ def _unused_warnings(wh: Warehouse, kind: str, prefs: list[str], as_of: date) ->
         )
     rows = wh.fetch_all(query, {"prefs": prefs, "as_of": as_of})
     return [
-        f"{pref}: a newer table (as of {newer_as_of}) is in use; this one ({as_of}) is kept but "
-        "not used (the newest as-of wins)"
+        t(
+            "{pref}: a newer table (as of {newer}) is in use; this one ({as_of}) is kept but "
+            "not used (the newest as-of wins)",
+            pref=pref,
+            newer=newer_as_of,
+            as_of=as_of,
+        )
         for pref, newer_as_of in rows
     ]

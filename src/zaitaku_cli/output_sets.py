@@ -21,19 +21,24 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from zaitaku_cli import __version__
 from zaitaku_cli.errors import ZaitakuError
 from zaitaku_cli.export import csv_bytes, with_metadata
 from zaitaku_cli.labels import with_japanese_labels
+from zaitaku_cli.reference import DATA_DIR
 from zaitaku_cli.workbook import SheetSource, write_workbook
+
+if TYPE_CHECKING:
+    from zaitaku_cli.warehouse import Warehouse
 
 SETS_DIR = ".sets"
 _PARTIAL = ".partial-"
@@ -84,7 +89,9 @@ class OutputSet:
             self.staging.mkdir()
         except OSError as exc:
             raise OutputSetError(
-                f"cannot write into {out_dir}: {exc.strerror or exc} — choose another --out folder"
+                "cannot write into {folder}: {reason} — choose another --out folder",
+                folder=out_dir,
+                reason=exc.strerror or exc,
             ) from exc
 
     # -- writing ---------------------------------------------------------------------------
@@ -106,8 +113,9 @@ class OutputSet:
                     digest.update(block)
         except OSError as exc:
             raise OutputSetError(
-                f"cannot write {self.path(file_name)}: {exc.strerror or exc}; "
-                "the previous outputs are unchanged"
+                "cannot write {path}: {reason}; the previous outputs are unchanged",
+                path=self.path(file_name),
+                reason=exc.strerror or exc,
             ) from exc
         self.entries.append(
             {
@@ -169,8 +177,9 @@ class OutputSet:
             _switch(self.link, final)
         except OSError as exc:
             raise OutputSetError(
-                f"cannot publish {self.link}: {exc.strerror or exc}; "
-                "the previous outputs are unchanged"
+                "cannot publish {path}: {reason}; the previous outputs are unchanged",
+                path=self.link,
+                reason=exc.strerror or exc,
             ) from exc
         _prune(self.versions, keep=final)
         return self.link
@@ -235,3 +244,38 @@ def current_files(out_dir: Path, name: str) -> list[Path]:
     """The files of the current set `name` in `out_dir` (empty when none was published)."""
     folder = out_dir / name
     return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def set_manifest(
+    wh: Warehouse,
+    files: OutputSet,
+    *,
+    reference: Iterable[str],
+    warnings: list[str],
+    **fields: Any,
+) -> dict[str, Any]:
+    """The manifest of a set being written: version, time, warehouse, `fields` (level, plan,
+    period …), every ingested file, the sha256 of the packaged `reference` tables used, the
+    files written so far and the warnings."""
+    from zaitaku_cli.warehouse import file_sha256
+
+    return {
+        "zaitaku_version": __version__,
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "warehouse": str(wh.path),
+        "set": files.name,
+        **fields,
+        "inputs": wh.ingests(),
+        "reference_sha256": {name: file_sha256(DATA_DIR / name) for name in reference},
+        "outputs": list(files.entries),
+        "warnings": warnings,
+    }
+
+
+def log_export(wh: Warehouse, level: str, manifest: Mapping[str, Any]) -> None:
+    """Record a published set in the warehouse (inside the set's block: a set that fails to
+    publish is not recorded as exported)."""
+    wh.con.execute(
+        "insert into export_log values (current_localtimestamp(), $level, $manifest)",
+        {"level": level, "manifest": json.dumps(manifest, ensure_ascii=False, default=str)},
+    )

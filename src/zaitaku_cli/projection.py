@@ -22,8 +22,9 @@ import pyarrow as pa
 
 from zaitaku_cli import __version__
 from zaitaku_cli.choices import ExportChoice, level_key
-from zaitaku_cli.claims_aggregate import COVERAGE, build_claims_by_area
+from zaitaku_cli.claims_aggregate import COVERAGE, ClaimsAggregate, build_claims_by_area
 from zaitaku_cli.errors import ConfigError, InputError, SnapshotNotFound
+from zaitaku_cli.i18n import N_, and_more, join, t
 from zaitaku_cli.output_sets import output_set
 from zaitaku_cli.population import PROJECTION_SOURCE, PROJECTION_YEARS, prepare_population
 from zaitaku_cli.readers.scenario import read_scenario
@@ -149,9 +150,13 @@ def base_population_year(base_period: str) -> int:
     nearest = min(PROJECTION_YEARS, key=lambda p: abs(p - year))
     if abs(nearest - year) > 2:
         raise ConfigError(
-            f"--base {base_period}: the population projection covers "
-            f"{PROJECTION_YEARS[0]}–{PROJECTION_YEARS[-1]}; choose a fiscal year from "
-            f"FY{PROJECTION_YEARS[0] - 2} to FY{PROJECTION_YEARS[-1] + 2}"
+            "--base {base}: the population projection covers {first}–{last}; choose a fiscal "
+            "year from FY{first_base} to FY{last_base}",
+            base=base_period,
+            first=PROJECTION_YEARS[0],
+            last=PROJECTION_YEARS[-1],
+            first_base=PROJECTION_YEARS[0] - 2,
+            last_base=PROJECTION_YEARS[-1] + 2,
         )
     return nearest
 
@@ -159,7 +164,7 @@ def base_population_year(base_period: str) -> int:
 def _fiscal_year(label: str) -> int:
     text = label.strip().upper()
     if not (text.startswith("FY") and text[2:].isdigit() and len(text) == 6):
-        raise ConfigError(f"--base must be a fiscal year like FY2023, not {label!r}")
+        raise ConfigError("--base must be a fiscal year like FY2023, not {label!r}", label=label)
     return int(text[2:])
 
 
@@ -168,8 +173,9 @@ def check_years(years: tuple[int, ...]) -> tuple[int, ...]:
     bad = [y for y in years if y not in PROJECTION_YEARS]
     if bad or not years:
         raise ConfigError(
-            f"--years: {', '.join(map(str, bad)) or '(none)'} not in the 社人研 2023 projection; "
-            f"use {', '.join(map(str, PROJECTION_YEARS))}"
+            "--years: {years} not in the 社人研 2023 projection; use {known}",
+            years=join(bad) or t("(none)"),
+            known=join(PROJECTION_YEARS),
         )
     return tuple(sorted(set(years)))
 
@@ -197,14 +203,20 @@ def choose_base_period(wh: Warehouse, requested: str | None) -> tuple[str, int, 
     months = _fiscal_year_months(wh)
     if not months:
         raise SnapshotNotFound(
-            f"the warehouse {wh.path} holds no claim lines: run `zaitaku ingest claims` first"
+            "the warehouse {path} holds no claim lines: run `zaitaku ingest claims` first",
+            path=wh.path,
         )
-    available = ", ".join(f"{label} ({n} months)" for label, n in months.items())
     if requested is not None:
         label = f"FY{_fiscal_year(requested)}"
         if label not in months:
             raise SnapshotNotFound(
-                f"--base {requested}: no claim lines in {label} (available: {available})"
+                "--base {base}: no claim lines in {label} (available: {available})",
+                base=requested,
+                label=label,
+                available=join(
+                    t("{label} ({months} months)", label=label, months=n)
+                    for label, n in months.items()
+                ),
             )
     else:
         complete = [label for label, n in months.items() if n == 12]
@@ -212,8 +224,12 @@ def choose_base_period(wh: Warehouse, requested: str | None) -> tuple[str, int, 
     warnings = []
     if months[label] < 12:
         warnings.append(
-            f"the base year {label} has claims for {months[label]} of its 12 months: its usage "
-            "rates (patients in the year) are understated; choose a complete year with --base"
+            t(
+                "the base year {label} has claims for {months} of its 12 months: its usage "
+                "rates (patients in the year) are understated; choose a complete year with --base",
+                label=label,
+                months=months[label],
+            )
         )
     return label, months[label], warnings
 
@@ -240,16 +256,39 @@ def _scenario_table(
             code = code.zfill(width)
             padded += 1
         if code not in areas:
-            problems.append((r.row, "area_code", f"{r.area_code} is not an area of this {level}"))
+            problems.append(
+                (
+                    r.row,
+                    "area_code",
+                    t("{code} is not an area of this {level}", code=r.area_code, level=t(level)),
+                )
+            )
             continue
         if r.year not in years:
             problems.append(
-                (r.row, "year", f"{r.year} is not a projected year ({', '.join(map(str, years))})")
+                (
+                    r.row,
+                    "year",
+                    t(
+                        "{year} is not a projected year ({years})",
+                        year=r.year,
+                        years=join(years),
+                    ),
+                )
             )
             continue
         if (code, r.year) in seen:
             problems.append(
-                (r.row, "area_code", f"{code} {r.year} is given twice (row {seen[code, r.year]})")
+                (
+                    r.row,
+                    "area_code",
+                    t(
+                        "{code} {year} is given twice (row {first})",
+                        code=code,
+                        year=r.year,
+                        first=seen[code, r.year],
+                    ),
+                )
             )
             continue
         seen[code, r.year] = r.row
@@ -257,25 +296,38 @@ def _scenario_table(
         out["year"].append(r.year)
         out["additional_patients"].append(r.additional_patients)
     if problems:
-        shown = "; ".join(f"row {n}, {c}: {m}" for n, c, m in problems[:3])
-        more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+        shown = "; ".join(f"{join([t('row {row}', row=n), c])}: {m}" for n, c, m in problems[:3])
         raise InputError(
-            f"{len(problems)} row(s) do not fit the projection: {shown}{more}",
+            "{count} row(s) do not fit the projection: {problems}",
             file=path,
             row=problems[0][0],
             column=problems[0][1],
-            hint=f"use the area codes of the {level} outputs (e.g. {next(iter(areas), '')})",
+            hint="use the area codes of the {level} outputs (e.g. {example})",
+            count=len(problems),
+            problems=and_more(shown, len(problems) - 3),
+            level=t(level),
+            example=next(iter(areas), ""),
         )
     if padded:
         warnings.append(
-            f"{path.name}: {padded} area codes had lost their leading zeros (saved from Excel?) "
-            f"and were read as {width}-digit codes"
+            t(
+                "{file}: {count} area codes had lost their leading zeros (saved from Excel?) "
+                "and were read as {width}-digit codes",
+                file=path.name,
+                count=padded,
+                width=width,
+            )
         )
     missing = len(areas) * len(years) - len(seen)
     if missing:
         warnings.append(
-            f"{path.name} gives no additional patients for {missing} of the "
-            f"{len(areas) * len(years)} area-years: those show the projection alone"
+            t(
+                "{file} gives no additional patients for {missing} of the {total} area-years: "
+                "those show the projection alone",
+                file=path.name,
+                missing=missing,
+                total=len(areas) * len(years),
+            )
         )
     schema = pa.schema(
         [("area_code", pa.string()), ("year", pa.int32()), ("additional_patients", pa.float64())]
@@ -293,11 +345,14 @@ def build_projection(
     plan: str = "8th",
     suppress: bool = True,
     scenario: Path | None = None,
+    claims: ClaimsAggregate | None = None,
 ) -> Projection:
     """Projected patients of `indicator` per area at `level`, age group and year.
 
     `base` is a fiscal year like FY2023 (default: the latest with 12 months of claims);
-    `scenario` a CSV of additional patients per area and year (readers.scenario). With
+    `scenario` a CSV of additional patients per area and year (readers.scenario); `claims` the
+    claims output of the same level, plan and suppression by fiscal year when the caller has
+    it already (`supply`), so that it is not computed twice. With
     `suppress` (the default) nothing is published that would give back a suppressed base cell.
     """
     ExportChoice(level=level, plan=plan, suppress=suppress)  # checks level and plan
@@ -305,19 +360,23 @@ def build_projection(
     known = _indicators(wh)
     if indicator not in known:
         raise ConfigError(
-            f"--indicator {indicator!r} is not a claims indicator; use one of "
-            f"{', '.join(sorted(known))}"
+            "--indicator {indicator!r} is not a claims indicator; use one of {known}",
+            indicator=indicator,
+            known=join(sorted(known)),
         )
     base_period, base_months, warnings = choose_base_period(wh, base)
     base_year = base_population_year(base_period)
 
-    claims = build_claims_by_area(
-        wh, level=level, plan=plan, period="fiscal-year", suppress=suppress
-    )
+    if claims is None:
+        claims = build_claims_by_area(
+            wh, level=level, plan=plan, period="fiscal-year", suppress=suppress
+        )
     if not suppress:
         warnings.append(
-            "projection written without small-cell suppression: internal use only, "
-            "not for publication"
+            t(
+                "projection written without small-cell suppression: internal use only, "
+                "not for publication"
+            )
         )
     prepare_population(wh, level=level, plan=plan)
 
@@ -374,8 +433,12 @@ def build_projection(
     table = _with_flags(table, claims.table, indicator=indicator, base_period=base_period)
     if unknown_age:
         warnings.append(
-            f"{unknown_age} patients of {base_period} have no age (age group 'unknown') and are "
-            "in no group: the projection leaves them out"
+            t(
+                "{patients} patients of {base} have no age (age group 'unknown') and are "
+                "in no group: the projection leaves them out",
+                patients=unknown_age,
+                base=base_period,
+            )
         )
     warnings += _status_warnings(table)
     metadata: dict[str, Any] = {
@@ -436,19 +499,36 @@ def _status_warnings(table: pa.Table) -> list[str]:
     if withheld.height:
         n_areas = withheld["area_code"].n_unique()
         warnings.append(
-            f"{n_areas} of {frame['area_code'].n_unique()} areas have an age group whose base "
-            "count is suppressed (1–9 or secondary): their rate, projection and total are "
-            "withheld. A coarser --by level pools small counts"
+            t(
+                "{withheld} of {areas} areas have an age group whose base count is suppressed "
+                "(1–9 or secondary): their rate, projection and total are withheld. A coarser "
+                "--by level pools small counts",
+                withheld=n_areas,
+                areas=frame["area_code"].n_unique(),
+            )
         )
-    for status, noun in (("missing", "cannot be projected"), ("estimated", "rest on estimates")):
+    messages = {
+        "missing": N_(
+            "{count} areas cannot be projected for some age groups or years ({areas}): "
+            "see status and reason, e.g. {reason}"
+        ),
+        "estimated": N_(
+            "{count} areas rest on estimates for some age groups or years ({areas}): "
+            "see status and reason, e.g. {reason}"
+        ),
+    }
+    for status, message in messages.items():
         part = frame.filter(pl.col("status") == status)
         if part.height:
             areas = part.select("area_code", "area_name").unique().sort("area_code")
-            shown = ", ".join(f"{c} {n}" for c, n in areas.head(5).rows())
-            more = f" and {areas.height - 5} more" if areas.height > 5 else ""
+            shown = join(f"{c} {n}" for c, n in areas.head(5).rows())
             warnings.append(
-                f"{areas.height} areas {noun} for some age groups or years ({shown}{more}): "
-                f"see status and reason, e.g. {part['reason'][0]}"
+                t(
+                    message,
+                    count=areas.height,
+                    areas=and_more(shown, areas.height - 5),
+                    reason=part["reason"][0],
+                )
             )
     return warnings
 

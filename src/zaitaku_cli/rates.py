@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from zaitaku_cli.claims_aggregate import COVERAGE
+from zaitaku_cli.i18n import t
 from zaitaku_cli.population import prepare_population
 from zaitaku_cli.warehouse import Warehouse
 
@@ -125,14 +126,20 @@ def build_rates_by_area(
     warnings: list[str] = []
     if claims is not None and claims.num_rows and not enrolment[0]:
         warnings.append(
-            "rates under 75 (under65, 65to74, total) are over the whole population although KDB "
-            "counts 国保 members only: flagged understated. `zaitaku ingest enrolment` gives them "
-            "the 国保 + 後期 denominator"
+            t(
+                "rates under 75 (under65, 65to74, total) are over the whole population although "
+                "KDB counts 国保 members only: flagged understated. `zaitaku ingest enrolment` "
+                "gives them the 国保 + 後期 denominator"
+            )
         )
     elif enrolment[0] > enrolment[1]:
         warnings.append(
-            f"the enrolment table covers {enrolment[1]} of {enrolment[0]} area × age-group cells "
-            "it touches: the others use the population and stay flagged understated"
+            t(
+                "the enrolment table covers {covered} of {cells} area × age-group cells it "
+                "touches: the others use the population and stay flagged understated",
+                covered=enrolment[1],
+                cells=enrolment[0],
+            )
         )
     metadata: dict[str, Any] = {
         "rates": RATES_NOTE,

@@ -31,6 +31,7 @@ from zaitaku_cli.aggregate import aggregate, warehouse_state
 from zaitaku_cli.choices import ExportChoice
 from zaitaku_cli.config import RefreshSettings
 from zaitaku_cli.errors import ConfigError, WarehouseBusy, ZaitakuError
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.ingest_auto import IngestOptions, ingest_file
 from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.claims_extract import read_mapping
@@ -218,28 +219,29 @@ def _plan(
         if sha in known:
             old_kind, name, ingest_id, removed = known[sha]
             if removed:
-                why = (
-                    f"taken out of the warehouse (#{ingest_id}, {name}): `zaitaku ingest` it "
-                    "to load it again"
+                why = t(
+                    "taken out of the warehouse (#{ingest_id}, {file}): `zaitaku ingest` it "
+                    "to load it again",
+                    ingest_id=ingest_id,
+                    file=name,
                 )
                 planned.append(FileOutcome(path, old_kind, "removed", why, sha))
             else:
-                why = f"ingested as {name} (#{ingest_id})"
+                why = t("ingested as {file} (#{ingest_id})", file=name, ingest_id=ingest_id)
                 planned.append(FileOutcome(path, old_kind, "unchanged", why, sha))
             continue
         if sha in first_of:
-            planned.append(
-                FileOutcome(path, kind, "duplicate", f"same content as {first_of[sha]}", sha)
-            )
+            same = t("same content as {file}", file=first_of[sha])
+            planned.append(FileOutcome(path, kind, "duplicate", same, sha))
             continue
         first_of[sha] = path
-        reason = "from its folder"
+        reason = t("from its folder")
         if kind is None:
             try:
                 found = detect_kind(path, claims_mapping=mapping)
             except UnrecognisedInput as exc:
                 planned.append(FileOutcome(path, None, "refused", exc.message, sha))
-                log(f"refused {path}: {exc.message}")
+                log(t("refused {path}: {reason}", path=path, reason=exc.message))
                 continue
             kind, reason = found.kind, found.reason
         planned.append(FileOutcome(path, kind, "to_ingest", reason, sha))
@@ -290,9 +292,11 @@ def _planned_files(choice: ExportChoice, *, facilities: bool, claims: bool) -> l
 def _check_warehouse_folder(settings: RefreshSettings) -> None:
     if not settings.warehouse.parent.is_dir():
         raise ConfigError(
-            f"the folder of the warehouse {settings.warehouse} does not exist: check warehouse "
-            f"in {settings.config_file}, --warehouse or $ZAITAKU_WAREHOUSE (refresh never "
-            "creates it, so that a typo cannot start an empty warehouse)"
+            "the folder of the warehouse {path} does not exist: check warehouse in {config}, "
+            "--warehouse or $ZAITAKU_WAREHOUSE (refresh never creates it, so that a typo cannot "
+            "start an empty warehouse)",
+            path=settings.warehouse,
+            config=settings.config_file,
         )
 
 
@@ -321,8 +325,10 @@ def refresh(
             result = RefreshResult()
             if lock.replaced is not None:
                 result.warnings.append(
-                    f"took over the lock left by {lock.replaced.describe()}, which is no longer "
-                    "running"
+                    t(
+                        "took over the lock left by {holder}, which is no longer running",
+                        holder=lock.replaced.describe(),
+                    )
                 )
             with (
                 Warehouse(settings.warehouse, memory_limit=settings.memory_limit) as wh,
@@ -354,10 +360,12 @@ def _run(
                 f.status = "not_reached"
         result.status, result.exit_code = "failed", 1
         shown = "; ".join(f"{f.path}: {f.reason}" for f in refused)
-        result.error = (
-            f"{len(refused)} file(s) not recognised, so nothing was ingested or exported: {shown}"
-            " — move them out of the input folder, add a pattern to [refresh.inputs] ignore, "
-            "or put them in the folder of their kind"
+        result.error = t(
+            "{count} file(s) not recognised, so nothing was ingested or exported: {files} — "
+            "move them out of the input folder, add a pattern to [refresh.inputs] ignore, "
+            "or put them in the folder of their kind",
+            count=len(refused),
+            files=shown,
         )
         return
 
@@ -371,7 +379,14 @@ def _run(
     pending = [f for f in result.files if f.status == "to_ingest"]
     for index, outcome in enumerate(pending):
         assert outcome.kind is not None
-        log(f"ingesting {outcome.path} as {outcome.kind} ({outcome.reason})")
+        log(
+            t(
+                "ingesting {path} as {kind} ({reason})",
+                path=outcome.path,
+                kind=outcome.kind,
+                reason=outcome.reason,
+            )
+        )
         try:
             summary = ingest_file(wh, outcome.path, outcome.kind, options, progress=progress)
         except ZaitakuError as exc:
@@ -382,11 +397,15 @@ def _run(
             result.status, result.exit_code = "failed", exc.exit_code
             text = str(exc) if outcome.path.name in str(exc) else f"{outcome.path}: {exc}"
             result.error = (
-                f"{text} (nothing exported"
-                + (f"; loaded before it and kept: {', '.join(done)}" if done else "")
-                + ")"
+                t(
+                    "{error} (nothing exported; loaded before it and kept: {files})",
+                    error=text,
+                    files=join(done),
+                )
+                if done
+                else t("{error} (nothing exported)", error=text)
             )
-            log(f"failed {outcome.path}: {exc}")
+            log(t("failed {path}: {error}", path=outcome.path, error=exc))
             return
         outcome.summary = summary
         outcome.status = "ingested" if summary.status == "loaded" else summary.status
@@ -395,8 +414,13 @@ def _run(
                 warning if outcome.path.name in warning else f"{outcome.path.name}: {warning}"
             )
         log(
-            f"{outcome.status} {outcome.path}: {summary.rows_loaded:,} rows loaded, "
-            f"{summary.rows_rejected:,} rejected"
+            t(
+                "{status} {path}: {loaded:,} rows loaded, {rejected:,} rejected",
+                status=outcome.status,
+                path=outcome.path,
+                loaded=summary.rows_loaded,
+                rejected=summary.rows_rejected,
+            )
         )
 
     ingested = result.count("ingested")
@@ -410,7 +434,7 @@ def _run(
         if not ingested and _is_current(settings, choice, state):
             result.exports.append(ExportOutcome(choice, folder, "current"))
             continue
-        log(f"exporting {folder}")
+        log(t("exporting {folder}", folder=folder))
         try:
             made = aggregate(
                 wh,
@@ -428,7 +452,7 @@ def _run(
                 for c in choices[index + 1 :]
             ]
             result.status, result.exit_code = "failed", exc.exit_code
-            result.error = f"export {choice.set_name} failed: {exc}"
+            result.error = t("export {set} failed: {error}", set=choice.set_name, error=exc)
             log(result.error)
             return
         files = [p.name for p in made.outputs] + ([made.manifest.name] if made.manifest else [])
@@ -437,7 +461,7 @@ def _run(
             if warning not in result.warnings:
                 result.warnings.append(warning)
     if not has_data:
-        result.warnings.append("the warehouse holds no data yet: nothing to export")
+        result.warnings.append(t("the warehouse holds no data yet: nothing to export"))
     if not ingested and all(e.status == "current" for e in result.exports):
         result.status = "nothing_new"
 
@@ -450,8 +474,9 @@ def _dry_run(
     holder = read_holder(settings.warehouse)
     if holder is not None:
         raise WarehouseBusy(
-            f"the warehouse {settings.warehouse} is in use by {holder.describe()}; it cannot be "
-            "read until that run ends"
+            "the warehouse {path} is in use by {holder}; it cannot be read until that run ends",
+            path=settings.warehouse,
+            holder=holder.describe(),
         )
     known: dict[str, tuple[str, str, int, bool]] = {}
     state = None
@@ -482,5 +507,7 @@ def _dry_run(
                 result.exports.append(ExportOutcome(choice, folder, "would_write", files))
     if result.count("refused"):
         result.exit_code = 1
-        result.error = f"{result.count('refused')} file(s) not recognised: a run would stop"
+        result.error = t(
+            "{count} file(s) not recognised: a run would stop", count=result.count("refused")
+        )
     return result

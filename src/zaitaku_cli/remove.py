@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zaitaku_cli.errors import AmbiguousIngest, IngestNotFound, ZaitakuError
+from zaitaku_cli.i18n import N_, join, t
 from zaitaku_cli.warehouse import Warehouse, file_sha256
 
 __all__ = ["LoggedIngest", "Removal", "find_ingests", "remove_ingest"]
@@ -23,6 +24,8 @@ ROW_TABLES = {
     "claims": "claim_lines",
     "facilities": "facility_notifications",
     "facility_counts": "facility_counts",
+    "survey": "survey_responses",
+    "hubs": "hub_areas",
 }
 
 RemovalStatus = Literal["removed", "would remove", "already removed"]
@@ -65,7 +68,13 @@ class LoggedIngest:
     details: str | None
 
     def label(self) -> str:
-        return f"ingest {self.ingest_id} ({self.kind}, {self.file_name}, {_when(self.ingested_at)})"
+        return t(
+            "ingest {ingest_id} ({kind}, {file}, {when})",
+            ingest_id=self.ingest_id,
+            kind=self.kind,
+            file=self.file_name,
+            when=_when(self.ingested_at),
+        )
 
 
 _COLUMNS = "ingest_id, kind, file_name, file_path, ingested_at, removed_at, details"
@@ -112,8 +121,9 @@ def remove_ingest(wh: Warehouse, target: str, *, dry_run: bool = False) -> Remov
     found = find_ingests(wh, target)
     if not found:
         raise IngestNotFound(
-            f"no ingested file matches {target!r}: give the file, its name or its ingest id "
-            "as `zaitaku status` lists them"
+            "no ingested file matches {target!r}: give the file, its name or its ingest id "
+            "as `zaitaku status` lists them",
+            target=target,
         )
     present = [i for i in found if i.removed_at is None]
     if not present:
@@ -130,12 +140,20 @@ def remove_ingest(wh: Warehouse, target: str, *, dry_run: bool = False) -> Remov
     if len(present) > 1:
         shown = "; ".join(i.label() for i in present)
         raise AmbiguousIngest(
-            f"{target!r} matches {len(present)} ingested files: {shown} — name one by its id, "
-            f"e.g. `zaitaku remove {present[-1].ingest_id}`"
+            "{target!r} matches {count} ingested files: {files} — name one by its id, "
+            "e.g. `zaitaku remove {ingest_id}`",
+            target=target,
+            count=len(present),
+            files=shown,
+            ingest_id=present[-1].ingest_id,
         )
     ingest = present[0]
     if ingest.kind not in ROW_TABLES:
-        raise ZaitakuError(f"{ingest.label()}: unknown kind {ingest.kind!r}, nothing removed")
+        raise ZaitakuError(
+            "{ingest}: unknown kind {kind!r}, nothing removed",
+            ingest=ingest.label(),
+            kind=ingest.kind,
+        )
     if dry_run:
         return _count(wh, ingest)
     with wh.transaction():
@@ -200,19 +218,38 @@ def _not_restored(wh: Warehouse, ingest: LoggedIngest) -> list[str]:
             {"id": ingest.ingest_id},
         )
         return [
-            f"{ingest.file_name} had replaced {int(lines):,} claim lines of {pairs} "
-            f"(保険者番号, 診療年月) pair(s) from {name} (ingest {old}): they are not restored; "
-            f"to bring them back, ingest {name} again with --replace"
+            t(
+                "{file} had replaced {lines:,} claim lines of {pairs} (保険者番号, 診療年月) "
+                "pair(s) from {earlier} (ingest {ingest_id}): they are not restored; to bring "
+                "them back, ingest {earlier} again with --replace",
+                file=ingest.file_name,
+                lines=int(lines),
+                pairs=pairs,
+                earlier=name,
+                ingest_id=old,
+            )
             for name, old, pairs, lines in rows
         ]
-    if ingest.kind == "facility_counts" and ingest.details:
+    if ingest.kind in {"facility_counts", "survey", "hubs"} and ingest.details:
         replaced = json.loads(ingest.details).get("replaced_ingests") or []
         if replaced:
-            ids = ", ".join(str(i) for i in replaced)
-            return [
-                f"{ingest.file_name} had replaced the same table from ingest {ids}: that table "
-                "is not restored; ingest it again to bring it back"
-            ]
+            message = {
+                "survey": N_(
+                    "{file} had replaced the same answers from ingest {ids}: it is not "
+                    "restored; ingest it again to bring it back"
+                ),
+                "hubs": N_(
+                    "{file} had replaced the same hub list from ingest {ids}: it is not "
+                    "restored; ingest it again to bring it back"
+                ),
+            }.get(
+                ingest.kind,
+                N_(
+                    "{file} had replaced the same table from ingest {ids}: it is not "
+                    "restored; ingest it again to bring it back"
+                ),
+            )
+            return [t(message, file=ingest.file_name, ids=join(replaced))]
     return []
 
 

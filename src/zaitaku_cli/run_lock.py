@@ -30,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 
 from zaitaku_cli.errors import WarehouseBusy, WarehouseError
+from zaitaku_cli.i18n import t
 
 __all__ = ["LockHolder", "RunLock", "lock_path", "read_holder"]
 
@@ -55,7 +56,13 @@ class LockHolder:
     proc_start: str | None = None  # the process's start time on Linux, against pid reuse
 
     def describe(self) -> str:
-        return f"{self.command} (pid {self.pid} on {self.host}, started {self.started})"
+        return t(
+            "{command} (pid {pid} on {host}, started {started})",
+            command=self.command,
+            pid=self.pid,
+            host=self.host,
+            started=self.started,
+        )
 
     def is_alive(self) -> bool:
         """False only when the holder is certainly gone: its pid no longer runs on this host
@@ -191,8 +198,10 @@ def _claim(path: Path, me: LockHolder, depth: int = 0) -> LockHolder | None:
             continue
         if depth >= _MAX_DEPTH:
             raise WarehouseError(
-                f"cannot take over the stale lock {path}: remove it and the "
-                f"{path.name}{_TAKEOVER}* files beside it if no zaitaku is running"
+                "cannot take over the stale lock {path}: remove it and the {pattern} files "
+                "beside it if no zaitaku is running",
+                path=path,
+                pattern=f"{path.name}{_TAKEOVER}*",
             )
         guard = path.with_name(f"{path.name}{_TAKEOVER}{seen.ident}")
         blocker = _claim(guard, me, depth + 1)
@@ -208,7 +217,9 @@ def _claim(path: Path, me: LockHolder, depth: int = 0) -> LockHolder | None:
                     return None
         finally:
             _unlink_if_holding(guard, me.token)
-    raise WarehouseError(f"could not take the lock {path} after {_ATTEMPTS} attempts")
+    raise WarehouseError(
+        "could not take the lock {path} after {attempts} attempts", path=path, attempts=_ATTEMPTS
+    )
 
 
 class RunLock:
@@ -229,22 +240,28 @@ class RunLock:
             blocker = _claim(self.path, me)
         except FileNotFoundError as exc:
             raise WarehouseError(
-                f"cannot create the lock {self.path}: the folder {self.path.parent} does not "
-                "exist — check the warehouse path"
+                "cannot create the lock {path}: the folder {folder} does not exist — check the "
+                "warehouse path",
+                path=self.path,
+                folder=self.path.parent,
             ) from exc
         except PermissionError as exc:
             raise WarehouseError(
-                f"cannot create the lock {self.path}: {exc.strerror} — the warehouse folder "
-                "must be writable"
+                "cannot create the lock {path}: {reason} — the warehouse folder must be writable",
+                path=self.path,
+                reason=exc.strerror,
             ) from exc
         if blocker is not None:
             warehouse = self.path.with_name(self.path.name.removesuffix(".lock"))
-            message = (
-                f"the warehouse {warehouse} is in use by {blocker.describe()}; this run did nothing"
+            raise WarehouseBusy(
+                "the warehouse {path} is in use by {holder}; this run did nothing"
+                if blocker.host == socket.gethostname()
+                else "the warehouse {path} is in use by {holder}; this run did nothing — if that "
+                "machine no longer runs zaitaku, delete {lock}",
+                path=warehouse,
+                holder=blocker.describe(),
+                lock=self.path,
             )
-            if blocker.host != socket.gethostname():
-                message += f" — if that machine no longer runs zaitaku, delete {self.path}"
-            raise WarehouseBusy(message)
         self.holder = me
         if before is not None and before.holder is not None and not before.holder.is_alive():
             self.replaced = before.holder

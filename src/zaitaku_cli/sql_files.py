@@ -19,7 +19,11 @@ def sql_root() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "sql"
     if checkout.is_dir():
         return checkout
-    raise ReferenceDataError(f"SQL files not found in {packaged} or {checkout}: reinstall zaitaku")
+    raise ReferenceDataError(
+        "SQL files not found in {packaged} or {checkout}: reinstall zaitaku",
+        packaged=packaged,
+        checkout=checkout,
+    )
 
 
 @cache
@@ -27,7 +31,7 @@ def load_sql(name: str) -> str:
     """Text of `sql/<name>.sql`, e.g. load_sql("marts/facilities_by_area")."""
     path = sql_root() / f"{name}.sql"
     if not path.is_file():
-        raise ReferenceDataError(f"missing SQL file {path}")
+        raise ReferenceDataError("missing SQL file {path}", path=path)
     return path.read_text(encoding="utf-8")
 
 

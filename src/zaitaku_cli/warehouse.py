@@ -64,9 +64,13 @@ class Warehouse:
         except duckdb.IOException as exc:
             if "lock" in str(exc).lower():
                 raise _busy(path, str(exc)) from exc
-            raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+            raise WarehouseError(
+                "cannot open warehouse {path}: {reason}", path=path, reason=exc
+            ) from exc
         except duckdb.Error as exc:
-            raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+            raise WarehouseError(
+                "cannot open warehouse {path}: {reason}", path=path, reason=exc
+            ) from exc
         # Holding the write lock, this process alone may use the spill folder: what is there
         # was left by a killed run, as are dead runs' scratch folders beside the warehouse.
         remove_stale_spill(path)
@@ -96,10 +100,12 @@ class Warehouse:
     def _out_of_memory(self, exc: duckdb.OutOfMemoryException) -> OutOfMemory:
         # Wherever it happens, say what to change; DuckDB's own text says only what failed.
         return OutOfMemory(
-            f"DuckDB ran out of memory ({str(exc).splitlines()[0]}). Raise the limit, now "
-            f"{self.memory_limit}, with ZAITAKU_MEMORY_LIMIT or memory_limit in zaitaku.toml "
-            f"(e.g. 4GB); beyond it DuckDB spills to {spill_dir(self.path)}: check the free "
-            "disk space there"
+            "DuckDB ran out of memory ({detail}). Raise the limit, now {limit}, with "
+            "ZAITAKU_MEMORY_LIMIT or memory_limit in zaitaku.toml (e.g. 4GB); beyond it DuckDB "
+            "spills to {spill}: check the free disk space there",
+            detail=str(exc).splitlines()[0],
+            limit=self.memory_limit,
+            spill=spill_dir(self.path),
         )
 
     def close(self) -> None:
@@ -402,20 +408,28 @@ def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection, for commands that must change nothing (refresh --dry-run, runs):
     no migration, no folder created, the file's bytes untouched."""
     if not path.is_file():
-        raise WarehouseError(f"no warehouse at {path}")
+        raise WarehouseError("no warehouse at {path}", path=path)
     try:
         return duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
-        raise WarehouseError(f"cannot open warehouse {path} to read it: {exc}") from exc
+        raise WarehouseError(
+            "cannot open warehouse {path} to read it: {reason}", path=path, reason=exc
+        ) from exc
 
 
 def _busy(path: Path, message: str) -> WarehouseBusy:
     """DuckDB's lock conflict as the analyst's situation, naming the holder when DuckDB does."""
     holder = re.search(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)", message)
-    who = f" (pid {holder['pid']}, {holder['program']})" if holder else ""
     return WarehouseBusy(
-        f"the warehouse {path} is in use by another process{who}, probably another zaitaku "
-        "run: nothing was done. Run again when it has finished (exit code 75: try again later)"
+        "the warehouse {path} is in use by another process (pid {pid}, {program}), probably "
+        "another zaitaku run: nothing was done. Run again when it has finished (exit code 75: "
+        "try again later)"
+        if holder
+        else "the warehouse {path} is in use by another process, probably another zaitaku "
+        "run: nothing was done. Run again when it has finished (exit code 75: try again later)",
+        path=path,
+        pid=holder["pid"] if holder else None,
+        program=holder["program"] if holder else None,
     )
 
 

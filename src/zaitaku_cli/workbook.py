@@ -134,7 +134,9 @@ def write_workbook(
             _write_long(book, styles, source, used)
         book.close()
     except XlsxWriterException as exc:
-        raise WorkbookError(f"cannot write the workbook {target}: {exc}") from exc
+        raise WorkbookError(
+            "cannot write the workbook {path}: {reason}", path=target, reason=exc
+        ) from exc
     return target
 
 

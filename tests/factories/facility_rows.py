@@ -34,17 +34,25 @@ def add_notification(
     as_of: date = date(2025, 10, 1),
     pref_code: str | None = None,
     withdrawn: bool = False,
+    name: str = "テスト診療所",
+    address: str | None = None,
+    kyoka_rate: bool | None = None,
+    start_date: date | None = None,
 ) -> None:
     pref = pref_code or code5[:2]
     wh.con.execute(
         """
         insert into facility_notifications (ingest_id, as_of, source_row, pref_code, kubun,
-            facility_no, facility_code10, facility_name, label_raw, label, remarks, withdrawn,
-            category, code5)
-        values ($ingest, $as_of, 5, $pref, '医科', $no, $pref || '1' || $no, 'テスト診療所',
-            $label, $label, $remarks, $withdrawn, $category, $code5)
+            facility_no, facility_code10, facility_name, address, label_raw, label, start_date,
+            remarks, withdrawn, category, kyoka_rate, code5)
+        values ($ingest, $as_of, 5, $pref, '医科', $no, $pref || '1' || $no, $name, $address,
+            $label, $label, $start, $remarks, $withdrawn, $category, $kyoka, $code5)
         """,
         {
+            "name": name,
+            "address": address,
+            "kyoka": kyoka_rate,
+            "start": start_date,
             "ingest": ingest_id,
             "as_of": as_of,
             "pref": pref,

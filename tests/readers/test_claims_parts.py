@@ -9,6 +9,7 @@ import pytest
 
 from factories.claims import CANONICAL, GOOD, claim, write_extract
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.person_keys import person_key
 from zaitaku_cli.readers.claims_extract import ClaimsMapping, ExtractLayout, read_layout
 from zaitaku_cli.readers.claims_parts import (
     MalformedLine,
@@ -19,6 +20,9 @@ from zaitaku_cli.readers.claims_parts import (
     shape,
     shape_sql,
 )
+
+# the warehouse's secret for person keys, in these tests
+SECRET = b"test-secret-of-32-bytes-exactly!"
 
 
 def layout_of(path: Path, encoding: str = "auto") -> ExtractLayout:
@@ -80,7 +84,7 @@ def test_blank_lines_of_either_line_end_are_found(tmp_path: Path) -> None:
     path = tmp_path / "mixed.csv"
     good = "39030000,P1,2,82,032018,x,202304,2,0311234567,114001110,1"
     path.write_bytes(f"{','.join(CANONICAL)}\r\n{good}\r\n\n{good}\n\r\n{good}\r\n".encode())
-    parsed = parse_extract(layout_of(path), tmp_path)
+    parsed = parse_extract(layout_of(path), tmp_path, secret=SECRET)
     assert (parsed.rows, parsed.malformed, parsed.decoded.blank_lines) == (5, [], 2)
     assert [n for n, p, _ in parsed_rows(path, parsed) if p == ""] == [3, 5]
 
@@ -115,12 +119,62 @@ def test_parallel_parts_decode_to_the_same_text(tmp_path: Path) -> None:
     assert (prepared.lines, prepared.blank_lines) == (301, 1)
 
 
-def parsed_rows(path: Path, parsed: ParsedExtract) -> list[tuple[int, str, str]]:
+class Recorder:
+    """A Progress that keeps what it was told, and when."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any, Any]] = []
+
+    def start(self, description: str, total: int | None = None, *, unit: str = "steps") -> None:
+        self.events.append(("start", description, (total, unit)))
+
+    def advance(self, amount: int = 1, *, lines: int = 0) -> None:
+        self.events.append(("advance", amount, lines))
+
+    def finish(self) -> None:
+        self.events.append(("finish", None, None))
+
+
+def test_progress_moves_while_the_parts_are_read(tmp_path: Path) -> None:
+    # 3,000 CP932 lines (~200 KB) in two parts read 16 KB at a time: each worker tells every
+    # block it reads, so the bar moves many times before the parts are done, not once per
+    # part at their end; bytes add up to the file and lines to its line ends.
+    rows = [claim(被保険者番号=f"P{i:09d}", 市町村名="宮古市") for i in range(3_000)]
+    path = write_extract(tmp_path / "a.csv", rows)
+    size = path.stat().st_size
+    recorder = Recorder()
+    parsed = parse_extract(
+        layout_of(path), tmp_path, secret=SECRET, progress=recorder, workers=2, block_bytes=16 << 10
+    )
+    assert parsed.decoded.workers == 2 and parsed.rows == 3_000
+    assert recorder.events[0] == ("start", "a.csv: reading cp932", (size, "bytes"))
+    assert recorder.events[-1] == ("finish", None, None)
+    advances = [(n, lines) for kind, n, lines in recorder.events if kind == "advance"]
+    assert len(advances) >= size // (16 << 10)  # every block, ~12 of them
+    assert sum(n for n, _ in advances) == size
+    assert sum(lines for _, lines in advances) == 3_001  # header + rows, each ends in CR LF
+
+
+def test_progress_of_a_file_read_here_moves_too(tmp_path: Path) -> None:
+    # One part (a small file, or one CPU) is read in this process: the same reports.
+    rows = [claim(被保険者番号=f"P{i:09d}") for i in range(500)]
+    path = write_extract(tmp_path / "a.csv", rows)
+    recorder = Recorder()
+    prepare_utf8(layout_of(path), tmp_path, progress=recorder, workers=1, block_bytes=4 << 10)
+    advances = [(n, lines) for kind, n, lines in recorder.events if kind == "advance"]
+    assert len(advances) > 1
+    assert sum(n for n, _ in advances) == path.stat().st_size
+    assert sum(lines for _, lines in advances) == 501
+
+
+def parsed_rows(
+    path: Path, parsed: ParsedExtract, layout: ExtractLayout | None = None
+) -> list[tuple[int, str, str]]:
     """(line, 被保険者番号, 性別) of every row of the Parquet parts, as DuckDB numbers them."""
     import duckdb
 
     con = duckdb.connect()
-    create_raw_view(con, layout_of(path), parsed)
+    create_raw_view(con, layout or layout_of(path), parsed)
     return con.sql("select line_no, person_id, sex from raw_claim_lines order by 1").fetchall()
 
 
@@ -132,7 +186,7 @@ def test_every_line_is_a_row_or_set_aside_even_when_many_are(tmp_path: Path) -> 
     lines = [",".join(CANONICAL)] + [long if i % 2 == 0 else good for i in range(150_000)]
     path = tmp_path / "in.csv"
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode())
-    parsed = parse_extract(layout_of(path), tmp_path, workers=2)
+    parsed = parse_extract(layout_of(path), tmp_path, secret=SECRET, workers=2)
     assert (parsed.rows, len(parsed.malformed), parsed.decoded.workers) == (75_000, 75_000, 2)
     # the reader keeps no text of a malformed line, only its shape: 'x' is an ASCII letter
     shaped = ",".join(["a"] * 20)
@@ -150,7 +204,7 @@ def test_rows_of_the_parts_keep_their_lines(tmp_path: Path) -> None:
     rows[39] = '39030000,"P39,2,82,032018,x,202304,2,0311234567,114001110,1'
     rows[41] = ",".join([*claim().values(), "extra"])
     path = write_extract(tmp_path / "in.csv", rows)
-    parsed = parse_extract(layout_of(path), tmp_path, workers=3)
+    parsed = parse_extract(layout_of(path), tmp_path, secret=SECRET, workers=3)
     # line 41 alone (its quote runs to its end) is two fields: 39030000 and 'P39,2,…,1'
     assert [(m.line, m.fields) for m in parsed.malformed] == [(7, 3), (41, 2), (43, 12)]
     assert parsed.malformed[0].shape == "########,a#,#"
@@ -161,9 +215,35 @@ def test_rows_of_the_parts_keep_their_lines(tmp_path: Path) -> None:
     numbered = parsed_rows(path, parsed)
     expected = [n for n in range(2, 62) if n not in (7, 41, 42, 43)]
     assert [n for n, _, _ in numbered] == expected
-    # the person on each line is the one written there (line n holds P{n-2})
-    assert all(p == f"P{n - 2}" for n, p, _ in numbered if n != 32)
+    # the person on each line is the one written there (line n holds P{n-2}), as its key
+    assert all(p == person_key(SECRET, f"P{n - 2}") for n, p, _ in numbered if n != 32)
     assert [(p, sex) for n, p, sex in numbered if n == 32] == [("", "")]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_parts_hold_person_keys_never_the_raw_number(tmp_path: Path, workers: int) -> None:
+    # What a killed ingest leaves in its scratch folder: the parts. Each 被保険者番号 is there
+    # as its keyed hash (HMAC-SHA256 of the trimmed text), in this process and in workers;
+    # a blank one stays blank (missing), one with bytes invalid in CP932 keeps U+FFFD in front.
+    rows: list[dict[str, str] | str] = [claim(被保険者番号=f"ZQX{i:06d}") for i in range(2_000)]
+    rows[7] = claim(被保険者番号="  ZQX000001 ")
+    rows[8] = claim(被保険者番号="   ")
+    path = write_extract(tmp_path / "in.csv", rows)
+    broken_line = b"39030000,ZQX\x81\x20,2,82,032018,x,202304,2,0311234567,114001110,1\r\n"
+    path.write_bytes(path.read_bytes() + broken_line)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    layout = layout_of(path, encoding="cp932")
+    parsed = parse_extract(layout, parts, secret=SECRET, workers=workers, block_bytes=16 << 10)
+    assert parsed.decoded.workers == workers
+    for part in parts.iterdir():
+        assert b"ZQX" not in part.read_bytes()
+    persons = {n: p for n, p, _ in parsed_rows(path, parsed, layout)}
+    assert persons[2] == person_key(SECRET, "ZQX000000")
+    assert persons[9] == persons[3] == person_key(SECRET, "ZQX000001")  # trimmed: one person
+    assert persons[10] == "   "
+    broken = persons[2002]
+    assert broken.startswith("\ufffd") and len(broken) == 65
 
 
 def test_quoted_line_breaks_are_noticed(tmp_path: Path) -> None:
@@ -171,7 +251,7 @@ def test_quoted_line_breaks_are_noticed(tmp_path: Path) -> None:
     text = ",".join(CANONICAL) + "\n" + row
     path = tmp_path / "in.csv"
     path.write_bytes(text.encode("utf-8"))
-    parsed = parse_extract(layout_of(path), tmp_path)
+    parsed = parse_extract(layout_of(path), tmp_path, secret=SECRET)
     assert (parsed.rows, parsed.malformed, parsed.quoted_line_breaks) == (1, [], True)
 
 
@@ -183,7 +263,7 @@ def test_too_many_malformed_lines_refuse_the_file(
     monkeypatch.setattr(claims_parts, "_MAX_MALFORMED", 2)
     path = write_extract(tmp_path / "in.csv", ["a;b;c"] * 3 + [claim()])
     with pytest.raises(InputError) as err:
-        parse_extract(layout_of(path), tmp_path)
+        parse_extract(layout_of(path), tmp_path, secret=SECRET)
     assert str(err.value).startswith(
         f"{path}: more than 2 lines have a number of fields other than the header's (the first "
         "is line 2)"
@@ -222,7 +302,7 @@ def test_a_column_the_extract_lacks_is_a_typed_null(tmp_path: Path) -> None:
     import duckdb
 
     path = write_extract(tmp_path / "in.csv", [claim()])
-    parsed = parse_extract(layout_of(path), tmp_path, workers=1)
+    parsed = parse_extract(layout_of(path), tmp_path, secret=SECRET, workers=1)
     con = duckdb.connect()
     create_raw_view(con, layout_of(path), parsed)
     types = dict(

@@ -9,6 +9,7 @@ import pytest
 
 from factories import bureau_list, count_table
 from factories.claims import CANONICAL, GOOD, claim, rename, write_extract
+from zaitaku_cli.config import INPUT_KINDS
 from zaitaku_cli.readers.claims_extract import read_mapping
 from zaitaku_cli.readers.detect import UnrecognisedInput, detect_kind, kinds
 
@@ -19,18 +20,37 @@ TRIED_COUNTS = "as facility-counts (count table 市町名 × 受理記号): "
 TRIED_CLAIMS = "as claims (KDB claims extract): "
 TRIED_POPULATION = "as population (住基 population table (population.csv columns)): "
 TRIED_ENROLMENT = "as enrolment (国保 + 後期 enrolment table): "
+TRIED_SURVEY = "as survey (facility survey 訪問診療の実施可能件数・参入意向): "
+TRIED_HUBS = "as hubs (hub list 在宅医療に必要な連携を担う拠点): "
 NO_BUREAU_HEADER = "no row of the first 20 names 都道府県コード, 医療機関番号, 受理記号"
 NO_COUNT_HEADER = "no row of 市町名 followed by 受理記号 columns in its first 30 rows"
 NO_CLAIMS_HEADER = "the first line names no claims column (保険者番号, 被保険者番号, …)"
 NO_POPULATION_HEADER = "the first line names no column of population.csv (code5, total, …)"
 NO_ENROLMENT_HEADER = "the first line names no enrolment column (市町村コード, 被保険者数, …)"
+NO_SURVEY_HEADER = (
+    "no row of the first 20 names the survey columns (訪問診療の実施可能件数, 医療機関コード or "
+    "医療機関名)"
+)
+NO_HUBS_HEADER = "no row of the first 20 names the hub list columns (名称, 事業区域)"
 HINT = (
-    " — name the kind: zaitaku ingest {facilities,facility-counts,claims,population,enrolment} PATH"
+    " — name the kind: zaitaku ingest "
+    "{facilities,facility-counts,claims,population,enrolment,survey,hubs} PATH"
 )
 
 
 def test_kinds_in_ingest_order() -> None:
-    assert kinds() == ["facilities", "facility-counts", "claims", "population", "enrolment"]
+    # the order files are ingested in: facility lists first (claims and surveys are placed by
+    # them), survey and hubs last; refresh's per-kind folders ([refresh.inputs]) are the same kinds
+    assert kinds() == [
+        "facilities",
+        "facility-counts",
+        "claims",
+        "population",
+        "enrolment",
+        "survey",
+        "hubs",
+    ]
+    assert tuple(kinds()) == INPUT_KINDS
 
 
 # -- each kind, as shipped in data/raw ----------------------------------------------------------
@@ -50,6 +70,8 @@ def test_kinds_in_ingest_order() -> None:
         ),
         ("kdb_claims_sample.csv", "claims", "header with 11 claims columns (cp932)"),
         ("../../examples/enrolment.example.csv", "enrolment", "header with 6 enrolment columns"),
+        ("../../examples/survey.example.csv", "survey", "header row 1 with 6 survey columns"),
+        ("../../examples/hubs.example.csv", "hubs", "header row 1 with 4 hub list columns"),
         (
             "../../src/zaitaku_cli/reference/data/population.csv",
             "population",
@@ -168,7 +190,9 @@ def test_an_unrecognised_file_names_every_kind_tried(tmp_path: Path) -> None:
         f"{TRIED_COUNTS}{NO_COUNT_HEADER}; "
         f"{TRIED_CLAIMS}{NO_CLAIMS_HEADER}; "
         f"{TRIED_POPULATION}{NO_POPULATION_HEADER}; "
-        f"{TRIED_ENROLMENT}{NO_ENROLMENT_HEADER}{HINT}"
+        f"{TRIED_ENROLMENT}{NO_ENROLMENT_HEADER}; "
+        f"{TRIED_SURVEY}{NO_SURVEY_HEADER}; "
+        f"{TRIED_HUBS}{NO_HUBS_HEADER}{HINT}"
     )
 
 
@@ -230,3 +254,20 @@ def test_an_enrolment_table_is_not_taken_for_claims_or_counts(tmp_path: Path) ->
         "headers with --mapping)"
     )
     assert not tried["facility-counts"].matched
+
+
+def test_a_survey_workbook_below_its_title(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "在宅医療実態調査.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("回答")
+    sheet.write(0, 0, "令和7年度 在宅医療に関する実態調査")
+    sheet.write_row(2, 0, ["医療機関名称", "住所", "実施可能件数", "今後の意向"])
+    sheet.write_row(3, 0, ["照井内科クリニック", "盛岡市川原町5丁目13-28", 30, "拡大"])
+    book.close()
+    found = detect_kind(path)
+    assert (found.kind, found.reason) == (
+        "survey",
+        "sheet 回答: header row 3 with 4 survey columns",
+    )

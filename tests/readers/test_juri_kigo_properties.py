@@ -43,7 +43,13 @@ def test_normalising_is_total_and_idempotent(text: str) -> None:
     assert once == unicodedata.normalize("NFKC", once)
 
 
-@given(st.lists(st.text(), max_size=20))
+# Characters this Python's Unicode database knows: Polars (Rust) may ship a newer Unicode,
+# whose NFKC maps characters Python's does not know yet (U+1E030 → а), a skew no bureau list
+# written in Japanese can show. (Lone surrogates, Cs, are no text at all.)
+KNOWN_TO_PYTHON = st.characters(exclude_categories=["Cn", "Cs"])
+
+
+@given(st.lists(st.text(KNOWN_TO_PYTHON), max_size=20))
 def test_the_column_form_agrees_with_the_scalar_one(texts: list[str]) -> None:
     # bureau lists normalise a column, count tables a cell: the same label must come out
     column = (

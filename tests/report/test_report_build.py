@@ -337,16 +337,9 @@ def test_rates_section_when_rates_exist(demo_report) -> None:
     assert row_of(table, "滝沢市")["1,000 人当たり"] == "-"  # 7 patients: suppressed
 
 
-def test_projection_section_when_projection_exists(demo_report) -> None:
-    pytest.importorskip(
-        "zaitaku_cli.projection", reason="zaitaku project (issue 8 §3) not merged yet"
-    )
-    table = parse(demo_report.html).tables["projection-table"]
-    assert [r[0] for r in table[1:]] == [
-        "盛岡", "岩手中部", "胆江", "両磐", "気仙", "釜石", "宮古", "久慈", "二戸",
-    ]  # fmt: skip
-    # 盛岡 (0301), 75+: base patients FY2024 aged 75+ living in its 8 municipalities, over their
-    # 社人研 population 75+ of 2025, times that of 2030.
+def _morioka_75plus() -> tuple[set[str], int, dict[str, int]]:
+    """盛岡 (0301): its municipalities, the 75+ patients of FY2024 living there (hand count)
+    and its 社人研 population aged 75+ of 2025 and 2030."""
     members = {
         r["code5"]
         for r in _reference_rows("secondary_areas.csv")
@@ -367,7 +360,52 @@ def test_projection_section_when_projection_exists(demo_report) -> None:
         )
         for year in ("2025", "2030")
     }
+    return members, base, pop
+
+
+def test_projection_section_when_projection_exists(demo_report) -> None:
+    pytest.importorskip(
+        "zaitaku_cli.projection", reason="zaitaku project (issue 8 §3) not merged yet"
+    )
+    table = parse(demo_report.html).tables["projection-table"]
+    assert [r[0] for r in table[1:]] == [
+        "盛岡", "岩手中部", "胆江", "両磐", "気仙", "釜石", "宮古", "久慈", "二戸",
+    ]  # fmt: skip
+    # 盛岡 (0301), 75+: base patients FY2024 aged 75+ living in its 8 municipalities, over their
+    # 社人研 population 75+ of 2025, times that of 2030.
+    _members, base, pop = _morioka_75plus()
     expected = base / pop["2025"] * pop["2030"]
     assert row_of(table, "盛岡")["203075 歳以上"] == f"{round(expected):,}"
     assert row_of(table, "盛岡")["2030総数"] == "-"  # an under-75 base cell is suppressed
     assert "基準" in demo_report.html and "projection-by-area" in demo_report.html
+
+
+def test_supply_section_when_supply_exists(demo_report) -> None:
+    pytest.importorskip("zaitaku_cli.supply", reason="zaitaku supply (issue 8 §4) not merged yet")
+    table = parse(demo_report.html).tables["supply-table"]
+    assert table[0] == [
+        "二次医療圏",
+        "在支診",
+        "在支病",
+        "訪問診療を算定した医療機関FY2024",
+        "訪問診療の患者数FY2024",
+        "75歳以上の見込み2030",
+        "1 施設当たり2030",
+        "75歳以上の見込み2040",
+        "1 施設当たり2040",
+        "実施可能件数（調査）",
+        "連携拠点のない市町村",
+    ]
+    morioka = row_of(table, "盛岡")
+    # the projection's hand count (75+ patients of FY2024 living in the area, over the area's
+    # 75+ of 2025, times 2030's); 16 facilities of the area billed 訪問診療 in FY2024
+    members, base, pop = _morioka_75plus()
+    lines = [r for r in _lines("houmon_shinryo", "03") if r["市町村コード"][:5] in members]
+    expected = base / pop["2025"] * pop["2030"]
+    assert morioka["訪問診療の患者数FY2024"] == str(len({r["被保険者番号"] for r in lines}))
+    assert morioka["訪問診療を算定した医療機関FY2024"] == "16"
+    assert morioka["75歳以上の見込み2030"] == f"{round(expected):,}"
+    assert morioka["1 施設当たり2030"] == f"{expected / 16:.1f}"
+    # no survey and no hub list in this warehouse: blank, not 0
+    assert (morioka["実施可能件数（調査）"], morioka["連携拠点のない市町村"]) == ("", "")
+    assert row_of(table, "二戸")["75歳以上の見込み2030"] == "-"  # its 75+ base cell is suppressed

@@ -14,15 +14,18 @@ import typer
 from zaitaku_cli import __version__
 from zaitaku_cli.cli import aggregate, analysis, ingest, interrupts, operations, reference, report
 from zaitaku_cli.cli.common import EXIT_CODES_HELP
+from zaitaku_cli.cli.localize import localize
 from zaitaku_cli.console import Output, tolerate_narrow_consoles
+from zaitaku_cli.i18n import t, unknown_setting
 
 app = typer.Typer(
     name="zaitaku",
     help=(
         "在宅医療 (home care) supply and demand per municipality, 二次医療圏 and prefecture.\n\n"
         "Typical run: `zaitaku ingest 名簿.xlsx kdb.csv` (each file recognised by its content), "
-        "then `zaitaku aggregate --by municipality` and `zaitaku project --by secondary-area`; "
-        "every night: `zaitaku refresh` with a zaitaku.toml. "
+        "then `zaitaku aggregate --by municipality`, `zaitaku project --by secondary-area` and "
+        "`zaitaku supply --by secondary-area`; every night: `zaitaku refresh` with a "
+        "zaitaku.toml. "
         "Claims figures cover 国保 and 後期高齢者 only (KDB).\n\n" + EXIT_CODES_HELP
     ),
     no_args_is_help=True,
@@ -32,6 +35,8 @@ app = typer.Typer(
 app.add_typer(ingest.ingest_app, name="ingest")
 app.command("aggregate")(aggregate.aggregate_cmd)
 app.command("project")(analysis.project_cmd)
+app.command("supply")(analysis.supply_cmd)
+app.command("candidates")(analysis.candidates_cmd)
 app.add_typer(reference.reference_app, name="reference")
 app.add_typer(reference.demo_app, name="demo")
 app.command("refresh")(operations.refresh_cmd)
@@ -50,9 +55,22 @@ def main_callback(
         raise typer.Exit(0)
 
 
+# Help texts in the run's language: Typer reads them when the command is built, after this.
+localize(app)
+
+
 def main() -> None:
     tolerate_narrow_consoles()
     interrupts.install()
+    setting = unknown_setting()
+    if setting is not None:
+        Output().warn(
+            t(
+                "ZAITAKU_LANG={value!r} names no language zaitaku speaks (ja, en): "
+                "the locale decides",
+                value=setting,
+            )
+        )
     try:
         app()
     except interrupts.Interrupted as exc:

@@ -24,6 +24,7 @@ from zaitaku_cli.cli.common import (
 )
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
+from zaitaku_cli.i18n import t
 
 
 class EngineChoice(StrEnum):
@@ -38,7 +39,7 @@ def parse_spark_conf(values: list[str] | None) -> dict[str, str]:
         key, sep, setting = value.partition("=")
         if not sep or not key.strip():
             raise typer.BadParameter(
-                f"{value!r} is not KEY=VALUE (e.g. spark.executor.memory=8g)",
+                t("{value!r} is not KEY=VALUE (e.g. spark.executor.memory=8g)", value=value),
                 param_hint="--spark-conf",
             )
         conf[key.strip()] = setting.strip()
@@ -216,10 +217,10 @@ def aggregate_cmd(
     if result.claims is not None and result.claims.num_rows:
         out.print(claims_overview(result.claims, by.value))
     if no_suppress:
-        out.warn("small-cell suppression is OFF: these files are for internal use only.")
+        out.warn(t("small-cell suppression is OFF: these files are for internal use only."))
     for w in result.warnings:
         out.warn(w)
-    out.print(f"Wrote {result.folder}:")
+    out.print(t("Wrote {folder}:", folder=result.folder))
     for p in [*result.outputs, result.manifest]:
         out.print(f"  {p.name if p else p}")
 
@@ -245,7 +246,11 @@ def facilities_overview(table: Any, level: str) -> list[Any]:
         ).sort("area_code")
         cols = [c for c in order if c in wide.columns]
         partial = {
-            r["area_code"]: f" (partial: {r['members_covered']}/{r['members_total']})"
+            r["area_code"]: t(
+                " (partial: {covered}/{total})",
+                covered=r["members_covered"],
+                total=r["members_total"],
+            )
             for r in part.filter(pl.col("area_coverage") == "partial").iter_rows(named=True)
         }
         rows = [
@@ -255,11 +260,20 @@ def facilities_overview(table: Any, level: str) -> list[Any]:
             )
             for r in wide.iter_rows(named=True)
         ]
-        title = f"在宅医療の届出施設数 by {level} — {source}, as of {as_of or 'undated'}"
+        title = t(
+            "在宅医療の届出施設数 by {level} — {source}, as of {as_of}"
+            if as_of
+            else "在宅医療の届出施設数 by {level} — {source}, as of undated",
+            level=t(level),
+            source=t(source),
+            as_of=as_of,
+        )
         if len(rows) > MAX_TABLE_ROWS:
-            views.append(f"{title}: {len(rows)} areas (see the files below)")
+            views.append(
+                t("{title}: {areas} areas (see the files below)", title=title, areas=len(rows))
+            )
             continue
-        views.append(frame_table(title, ["area", *(labels[c] for c in cols)], rows))
+        views.append(frame_table(title, [t("area"), *(labels[c] for c in cols)], rows))
     return views
 
 
@@ -275,15 +289,17 @@ def claims_overview(table: Any, level: str) -> Any:
         & (pl.col("age_group") == "total")
     )
     if head.is_empty():
-        return f"claims_by_{level}: {frame.height} rows"
+        return t("claims_by_{level}: {rows} rows", level=level, rows=frame.height)
     period = str(head["period"].max())
     head = head.filter(pl.col("period") == period).sort("area_code")
-    title = (
-        f"訪問診療 (houmon_shinryo) by {level}, {period}, residence basis, all ages — "
-        "国保・後期高齢者のみ (KDB); '-' = suppressed (1–9)"
+    title = t(
+        "訪問診療 (houmon_shinryo) by {level}, {period}, residence basis, all ages — "
+        "国保・後期高齢者のみ (KDB); '-' = suppressed (1–9)",
+        level=t(level),
+        period=period,
     )
     if head.height > MAX_TABLE_ROWS:
-        return f"{title}: {head.height} areas (see the files below)"
+        return t("{title}: {areas} areas (see the files below)", title=title, areas=head.height)
     rows = [
         (
             f"{r['area_code']} {r['area_name']}",
@@ -292,4 +308,5 @@ def claims_overview(table: Any, level: str) -> Any:
         )
         for r in head.iter_rows(named=True)
     ]
-    return frame_table(title, ["area", "patients", "claims", "count", "facilities"], rows)
+    headers = [t("area"), t("patients"), t("claims"), t("count"), t("facilities")]
+    return frame_table(title, headers, rows)

@@ -1,4 +1,5 @@
-"""`zaitaku project`: future demand per area from today's usage rates and the 社人研 projection."""
+"""`zaitaku project`, `supply` and `candidates`: future demand per area from today's usage rates
+and the 社人研 projection, set against the facilities that supply it."""
 
 from __future__ import annotations
 
@@ -16,10 +17,49 @@ from zaitaku_cli.cli.common import (
     QuietOpt,
     WarehouseOpt,
     handles_errors,
-    open_warehouse,
+    parse_pref,
+    warehouse_run,
 )
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
+from zaitaku_cli.i18n import t
+
+ByOpt = Annotated[
+    Level,
+    typer.Option("--by", help="municipality, ward, secondary-area (二次医療圏) or prefecture."),
+]
+YearsOpt = Annotated[
+    str,
+    typer.Option(
+        "--years",
+        help="Future years, comma-separated, from the 社人研 2023 projection (2020, 2025 … 2050).",
+    ),
+]
+PlanOpt = Annotated[Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", help="Output folder. Default data/processed.", show_default=False),
+]
+CsvEncodingOpt = Annotated[
+    CsvEncoding,
+    typer.Option("--csv-encoding", help="utf-8-sig opens in Japanese Excel; cp932 for old tools."),
+]
+
+
+def _base_option(what: str) -> Any:
+    return typer.Option(
+        "--base",
+        help=f"Fiscal year of {what}, e.g. FY2023. Default: the latest with claims for all 12 "
+        "months.",
+        show_default=False,
+    )
+
+
+def wrote(out: Output, folder: Path, files: list[Path | None]) -> None:
+    """The published set and its files, one per line."""
+    out.print(t("Wrote {folder}:", folder=folder))
+    for p in files:
+        out.print(f"  {p.name if p else p}")
 
 
 def parse_years(value: str) -> tuple[int, ...]:
@@ -27,20 +67,15 @@ def parse_years(value: str) -> tuple[int, ...]:
     parts = [p.strip() for p in value.split(",") if p.strip()]
     if not parts or not all(p.isdigit() for p in parts):
         raise typer.BadParameter(
-            f"{value!r} is not a list of years like 2030,2035,2040", param_hint="--years"
+            t("{value!r} is not a list of years like 2030,2035,2040", value=value),
+            param_hint="--years",
         )
     return tuple(int(p) for p in parts)
 
 
 @handles_errors
 def project_cmd(
-    by: Annotated[
-        Level,
-        typer.Option(
-            "--by",
-            help="municipality, ward, secondary-area (二次医療圏) or prefecture.",
-        ),
-    ],
+    by: ByOpt,
     indicator: Annotated[
         str,
         typer.Option(
@@ -49,23 +84,8 @@ def project_cmd(
             "houmon_shinryo (訪問診療), mitori (看取り).",
         ),
     ] = "houmon_shinryo",
-    years: Annotated[
-        str,
-        typer.Option(
-            "--years",
-            help="Future years, comma-separated, from the 社人研 2023 projection "
-            "(2020, 2025 … 2050).",
-        ),
-    ] = "2030,2035,2040,2045,2050",
-    base: Annotated[
-        str | None,
-        typer.Option(
-            "--base",
-            help="Base fiscal year of the usage rates, e.g. FY2023. Default: the latest with "
-            "claims for all 12 months.",
-            show_default=False,
-        ),
-    ] = None,
+    years: YearsOpt = "2030,2035,2040,2045,2050",
+    base: Annotated[str | None, _base_option("the usage rates")] = None,
     scenario: Annotated[
         Path | None,
         typer.Option(
@@ -77,19 +97,9 @@ def project_cmd(
             show_default=False,
         ),
     ] = None,
-    plan: Annotated[
-        Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")
-    ] = Plan.eighth,
-    out_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Output folder. Default data/processed.", show_default=False),
-    ] = None,
-    csv_encoding: Annotated[
-        CsvEncoding,
-        typer.Option(
-            "--csv-encoding", help="utf-8-sig opens in Japanese Excel; cp932 for old tools."
-        ),
-    ] = CsvEncoding.utf8_bom,
+    plan: PlanOpt = Plan.eighth,
+    out_dir: OutOpt = None,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf8_bom,
     no_suppress: Annotated[
         bool,
         typer.Option(
@@ -117,7 +127,7 @@ def project_cmd(
 
     out = Output(quiet=quiet, as_json=as_json)
     settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
-    with open_warehouse(settings.warehouse, must_exist=True) as wh:
+    with warehouse_run(settings.warehouse, "zaitaku project", must_exist=True) as (wh, run):
         result = project(
             wh,
             level=by.value,
@@ -130,6 +140,8 @@ def project_cmd(
             scenario=scenario,
             csv_encoding=csv_encoding.value,
         )
+        run.outputs = [{"folder": str(result.folder), "files": [p.name for p in result.outputs]}]
+        run.warnings = list(result.projection.warnings)
     projection = result.projection
     if out.as_json:
         out.json(
@@ -153,12 +165,10 @@ def project_cmd(
         # totals withheld for a small under-75 group often leave the 75+ projection publishable
         out.print(projection_overview(projection.table, by.value, indicator, age_group="75plus"))
     if no_suppress:
-        out.warn("small-cell suppression is OFF: these files are for internal use only.")
+        out.warn(t("small-cell suppression is OFF: these files are for internal use only."))
     for w in projection.warnings:
         out.warn(w)
-    out.print(f"Wrote {result.folder}:")
-    for p in [*result.outputs, result.manifest]:
-        out.print(f"  {p.name if p else p}")
+    wrote(out, result.folder, [*result.outputs, result.manifest])
 
 
 def _withheld_totals(table: Any) -> bool:
@@ -178,14 +188,26 @@ def projection_overview(table: Any, level: str, indicator: str, *, age_group: st
     assert isinstance(frame, pl.DataFrame)
     totals = frame.filter(pl.col("age_group") == age_group)
     if totals.is_empty():
-        return f"projection_by_{level}: no areas"
-    base = f"{totals['base_period'][0]} (population {totals['base_population_year'][0]})"
-    ages = (
-        "all ages" if age_group == "total" else "aged 75+" if age_group == "75plus" else age_group
+        return t("projection_by_{level}: no areas", level=level)
+    base = t(
+        "{period} (population {year})",
+        period=totals["base_period"][0],
+        year=totals["base_population_year"][0],
     )
-    title = (
-        f"{indicator}: projected patients by {level}, {ages}, base {base} — "
-        "国保・後期高齢者のみ (KDB); '-' = withheld or missing (see status)"
+    ages = (
+        t("all ages")
+        if age_group == "total"
+        else t("aged 75+")
+        if age_group == "75plus"
+        else age_group
+    )
+    title = t(
+        "{indicator}: projected patients by {level}, {ages}, base {base} — "
+        "国保・後期高齢者のみ (KDB); '-' = withheld or missing (see status)",
+        indicator=indicator,
+        level=t(level),
+        ages=ages,
+        base=base,
     )
     years = sorted(set(totals["year"].to_list()))
     rows = []
@@ -198,5 +220,251 @@ def projection_overview(table: Any, level: str, indicator: str, *, age_group: st
             )
         )
     if len(rows) > MAX_TABLE_ROWS:
-        return f"{title}: {len(rows)} areas (see the files below)"
-    return frame_table(title, ["area", *map(str, years)], sorted(rows))
+        return t("{title}: {areas} areas (see the files below)", title=title, areas=len(rows))
+    return frame_table(title, [t("area"), *map(str, years)], sorted(rows))
+
+
+@handles_errors
+def supply_cmd(
+    by: ByOpt,
+    pref: Annotated[
+        str | None,
+        typer.Option(
+            "--pref",
+            help="Only this prefecture (都道府県コード, e.g. 03). Default: every prefecture of "
+            "the warehouse.",
+            show_default=False,
+        ),
+    ] = None,
+    years: YearsOpt = "2030,2035,2040,2045,2050",
+    base: Annotated[str | None, _base_option("the activity and of the usage rates")] = None,
+    plan: PlanOpt = Plan.eighth,
+    out_dir: OutOpt = None,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf8_bom,
+    xlsx: Annotated[
+        bool, typer.Option("--xlsx", help="Also write the set as one Excel workbook.")
+    ] = False,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Supply against demand per area: who is registered, who bills, how many patients now and
+    to come.
+
+    One row per area and projection year: facilities registered for 在支診 / 在支病 / 在後病 /
+    在医総管 (bureau lists, else the count table), facilities billing 訪問診療 / 往診 / 看取り in
+    the base year (claims, facility basis), 訪問診療 patients now (residence basis), projected
+    patients (all ages and 75+) and per billing facility, the capacity stated in the facility
+    survey (`zaitaku ingest survey`) and the municipalities no 連携拠点 serves (`zaitaku ingest
+    hubs`). Writes OUT/supply_LEVEL/: supply_by_LEVEL, supply_facilities_by_LEVEL (per category:
+    registered, billing, registered but inactive) and hub_coverage_by_LEVEL, with a manifest.
+    Patient figures keep the published suppression ('-'); a ratio over a withheld figure is
+    empty. Claims cover 国保 and 後期 only (KDB).
+    """
+    from zaitaku_cli.supply import supply
+
+    out = Output(quiet=quiet, as_json=as_json)
+    settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
+    with warehouse_run(settings.warehouse, "zaitaku supply", must_exist=True) as (wh, run):
+        result = supply(
+            wh,
+            level=by.value,
+            out_dir=settings.out_dir,
+            plan=plan.value,
+            years=parse_years(years),
+            base=base,
+            pref=parse_pref(pref),
+            csv_encoding=csv_encoding.value,
+            xlsx=xlsx,
+        )
+        run.outputs = [{"folder": str(result.folder), "files": [p.name for p in result.outputs]}]
+        run.warnings = list(result.supply.warnings)
+    built = result.supply
+    if out.as_json:
+        out.json(
+            {
+                "level": by.value,
+                "pref_code": parse_pref(pref),
+                "base_period": built.base_period,
+                "folder": str(result.folder),
+                "outputs": [str(p) for p in result.outputs],
+                "manifest": str(result.manifest),
+                "rows": built.table.num_rows,
+                "warnings": built.warnings,
+            }
+        )
+        return
+    out.print(supply_overview(built.table, by.value))
+    for w in built.warnings:
+        out.warn(w)
+    wrote(out, result.folder, [*result.outputs, result.manifest])
+
+
+def supply_overview(table: Any, level: str) -> Any:
+    """One line per area for the last projection year: the figures an analyst reads first."""
+    import polars as pl
+
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    if frame.is_empty():
+        return t("supply_by_{level}: no areas", level=level)
+    years = frame["year"].drop_nulls()
+    last = int(years.max()) if len(years) else None  # type: ignore[arg-type]
+    rows_of = frame.filter(pl.col("year") == last) if last is not None else frame
+    base = frame["base_period"].drop_nulls()
+    period = str(base[0]) if len(base) else "-"
+
+    def cell(value: Any, digits: int = 0) -> str:
+        if value is None:
+            return "-"
+        return f"{value:,.{digits}f}" if isinstance(value, float) else f"{value:,}"
+
+    rows = [
+        (
+            f"{r['area_code']} {r['area_name']}",
+            cell(r["registered_shienshin"]),
+            cell(r["registered_shienbyo"]),
+            cell(r["billing_houmon_shinryo"]),
+            cell(r["patients"]),
+            cell(r["projected_patients_75plus"]),
+            cell(r["projected_75plus_per_billing_facility"], 1),
+            cell(r["stated_capacity"]),
+            cell(r["municipalities_without_hub"]),
+        )
+        for r in rows_of.sort("area_code").iter_rows(named=True)
+    ]
+    title = t(
+        "supply against demand by {level}: activity {period}, projection {year} — "
+        "国保・後期高齢者のみ (KDB); '-' = withheld or not available",
+        level=t(level),
+        period=period,
+        year=last or "-",
+    )
+    if len(rows) > MAX_TABLE_ROWS:
+        return t("{title}: {areas} areas (see the files below)", title=title, areas=len(rows))
+    headers = [
+        t("area"),
+        "在支診",
+        "在支病",
+        t("訪問診療 facilities {period}", period=period),
+        t("patients {period}", period=period),
+        t("75+ projected {year}", year=last or "-"),
+        t("per facility"),
+        t("survey capacity"),
+        t("no hub"),
+    ]
+    return frame_table(title, headers, rows)
+
+
+@handles_errors
+def candidates_cmd(
+    pref: Annotated[
+        str,
+        typer.Option("--pref", help="都道府県コード of the prefecture, e.g. 03 (岩手県)."),
+    ],
+    plan: PlanOpt = Plan.eighth,
+    base: Annotated[str | None, _base_option("the activity shown")] = None,
+    out_dir: OutOpt = None,
+    csv_encoding: CsvEncodingOpt = CsvEncoding.utf8_bom,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The facilities that could take the 積極的役割 per 二次医療圏, and those registered but
+    inactive.
+
+    Candidates: 機能強化型 在宅療養支援診療所・病院 (支援診1/2, 支援病1/2) and 在宅療養後方支援病院
+    (在後病) of the latest bureau list, with their 訪問診療・往診・看取り in the base year (claims;
+    counts of 1–9 shown as '-'). R8 支援診2イ (not paid as 機能強化型) is listed, not counted. An
+    area with none, or fewer than three (a main facility and two backups, seed 001 ④), is
+    flagged. Also lists the 在支診/在支病 with no 訪問診療 and no 往診 claim in the base year
+    ("none" means none in KDB: 国保・後期 only). Writes OUT/candidates_NN/.
+    """
+    from zaitaku_cli.candidates import candidates
+
+    out = Output(quiet=quiet, as_json=as_json)
+    code = parse_pref(pref)
+    assert code is not None
+    settings = resolve_settings(warehouse=warehouse, out_dir=out_dir)
+    with warehouse_run(settings.warehouse, "zaitaku candidates", must_exist=True) as (wh, run):
+        result = candidates(
+            wh,
+            pref=code,
+            out_dir=settings.out_dir,
+            plan=plan.value,
+            base=base,
+            csv_encoding=csv_encoding.value,
+        )
+        run.outputs = [{"folder": str(result.folder), "files": [p.name for p in result.outputs]}]
+        run.warnings = list(result.candidates.warnings)
+    built = result.candidates
+    if out.as_json:
+        out.json(
+            {
+                "pref_code": code,
+                "period": built.base_period,
+                "folder": str(result.folder),
+                "outputs": [str(p) for p in result.outputs],
+                "manifest": str(result.manifest),
+                "areas": built.areas.to_pylist(),
+                "candidates": built.facilities.num_rows,
+                "inactive": built.inactive.num_rows,
+                "warnings": built.warnings,
+            }
+        )
+        return
+    out.print(candidates_overview(built))
+    for w in built.warnings:
+        out.warn(w)
+    wrote(out, result.folder, [*result.outputs, result.manifest])
+
+
+def candidates_overview(built: Any) -> Any:
+    """Per area: its status, then each candidate with its activity ('-' where withheld)."""
+    import polars as pl
+
+    areas = pl.from_arrow(built.areas)
+    facilities = pl.from_arrow(built.facilities)
+    assert isinstance(areas, pl.DataFrame) and isinstance(facilities, pl.DataFrame)
+    period = built.base_period or "-"
+    rows: list[tuple[Any, ...]] = []
+    for area in areas.iter_rows(named=True):
+        listed = facilities.filter(pl.col("area_code") == area["area_code"])
+        flag = area["status_ja"] or "OK"
+        label = f"{area['area_code']} {area['area_name']}"
+        if listed.is_empty():
+            rows.append((label, flag, "（なし）", "", "", "", ""))
+            continue
+        for i, f in enumerate(listed.iter_rows(named=True)):
+            name = f["facility_name"] + ("" if f["counted"] else "（数えない: 2イ）")
+            rows.append(
+                (
+                    label if i == 0 else "",
+                    flag if i == 0 else "",
+                    name,
+                    f["category_ja"],
+                    f["houmon_patients"],
+                    f["oushin_count"],
+                    f["mitori_patients"],
+                )
+            )
+    title = t(
+        "{pref_name} ({pref}): candidates per 二次医療圏, activity {period} — "
+        "国保・後期高齢者のみ (KDB); '-' = 1–9 or withheld",
+        pref_name=built.pref_name,
+        pref=built.pref_code,
+        period=period,
+    )
+    return frame_table(
+        title,
+        [
+            t("area"),
+            t("status"),
+            t("facility"),
+            "区分",
+            t("訪問診療 patients"),
+            t("往診 count"),
+            t("看取り patients"),
+        ],
+        rows,
+    )

@@ -24,6 +24,7 @@ from zaitaku_cli.cli import interrupts
 from zaitaku_cli.config import Settings, resolve_settings
 from zaitaku_cli.console import Output, RunLog, use_log
 from zaitaku_cli.errors import EXIT_BUSY, ConfigError, WarehouseError, ZaitakuError
+from zaitaku_cli.i18n import N_, t
 from zaitaku_cli.run_history import Run, recorded_run
 from zaitaku_cli.run_lock import RunLock
 from zaitaku_cli.summary import IngestSummary
@@ -31,6 +32,16 @@ from zaitaku_cli.warehouse import Warehouse
 
 # Wider results are only written to files: a terminal table of 200 municipalities helps no one.
 MAX_TABLE_ROWS = 60
+
+# Levels and sources as titles name them, t(level): the codes stay as they are in the files.
+SHOWN_CODES = (
+    N_("municipality"),
+    N_("ward"),
+    N_("secondary-area"),
+    N_("prefecture"),
+    N_("bureau_list"),
+    N_("count_table"),
+)
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (also 'unchanged' re-ingests, and a refresh with nothing new); "
@@ -164,13 +175,16 @@ def open_run_log(path: Path | None) -> RunLog | None:
         return None
     if not path.parent.is_dir():
         raise ConfigError(
-            f"the folder of the log {path} does not exist: create it, or check --log / $ZAITAKU_LOG"
+            "the folder of the log {path} does not exist: create it, or check --log / $ZAITAKU_LOG",
+            path=path,
         )
     try:
         with path.open("a", encoding="utf-8"):
             pass
     except OSError as exc:
-        raise ConfigError(f"cannot write the log {path}: {exc.strerror or exc}") from exc
+        raise ConfigError(
+            "cannot write the log {path}: {reason}", path=path, reason=exc.strerror or exc
+        ) from exc
     # the command line as cron ran it: which command, on which files
     return RunLog(path, shlex.join(["zaitaku", *sys.argv[1:]]))
 
@@ -178,9 +192,10 @@ def open_run_log(path: Path | None) -> RunLog | None:
 def _out_of_memory(exc: duckdb.OutOfMemoryException) -> ZaitakuError:
     """DuckDB's out-of-memory outside an open warehouse (inside one, Warehouse says more)."""
     return ZaitakuError(
-        f"DuckDB ran out of memory ({str(exc).splitlines()[0]}). Raise the limit with "
+        "DuckDB ran out of memory ({detail}). Raise the limit with "
         "ZAITAKU_MEMORY_LIMIT or memory_limit in zaitaku.toml (e.g. 4GB); beyond it DuckDB "
-        "spills beside the warehouse: check the free disk space there"
+        "spills beside the warehouse: check the free disk space there",
+        detail=str(exc).splitlines()[0],
     )
 
 
@@ -191,8 +206,20 @@ def parse_date_option(value: str | None, option: str = "--as-of") -> date | None
         return date.fromisoformat(value)
     except ValueError as exc:
         raise typer.BadParameter(
-            f"{value!r} is not a date like 2025-10-01", param_hint=option
+            t("{value!r} is not a date like 2025-10-01", value=value), param_hint=option
         ) from exc
+
+
+def parse_pref(value: str | None) -> str | None:
+    """'3' or '03' → '03'; anything else is a usage error (exit 2)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not (text.isdigit() and 1 <= int(text) <= 47):
+        raise typer.BadParameter(
+            t("{value!r} is not a 都道府県コード 01–47", value=value), param_hint="--pref"
+        )
+    return text.zfill(2)
 
 
 def open_warehouse(path: Path | None, *, must_exist: bool = False) -> Warehouse:
@@ -212,15 +239,19 @@ def _warehouse_settings(path: Path | None, *, must_exist: bool) -> Settings:
     source = settings.sources.get("warehouse", "default")
     if must_exist and not target.exists():
         raise WarehouseError(
-            f"no warehouse at {target}: check --warehouse / $ZAITAKU_WAREHOUSE, "
-            "or load data first with `zaitaku ingest …`"
+            "no warehouse at {path}: check --warehouse / $ZAITAKU_WAREHOUSE, "
+            "or load data first with `zaitaku ingest …`",
+            path=target,
         )
     if not target.parent.is_dir():
         if source != "default":
             raise WarehouseError(
-                f"the folder {target.parent} of the warehouse {target} (from {source}) does not "
+                "the folder {folder} of the warehouse {path} (from {source}) does not "
                 "exist: check the path for a typo, or create the folder first if a new "
-                "warehouse there is what you want"
+                "warehouse there is what you want",
+                folder=target.parent,
+                path=target,
+                source=source,
             )
         target.parent.mkdir(parents=True)
     return settings

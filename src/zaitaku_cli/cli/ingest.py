@@ -26,11 +26,13 @@ from zaitaku_cli.cli.common import (
     WarehouseOpt,
     handles_errors,
     parse_date_option,
+    parse_pref,
     record_ingests,
     warehouse_run,
 )
 from zaitaku_cli.console import Output, ingest_table, reject_lines
 from zaitaku_cli.errors import ClaimsOverlap, ZaitakuError
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse
 
@@ -115,9 +117,15 @@ def render_ingest(out: Output, summaries: list[IngestSummary]) -> None:
     out.print(ingest_table(summaries))
     for s in summaries:
         if s.status == "unchanged":
-            out.print(f"{s.file}: already ingested (same sha256), nothing changed.")
+            out.print(t("{file}: already ingested (same sha256), nothing changed.", file=s.file))
         if s.rows_rejected:
-            out.print(f"{s.file}: {s.rows_rejected:,} rows rejected (kept in table `rejects`):")
+            out.print(
+                t(
+                    "{file}: {rows:,} rows rejected (kept in table `rejects`):",
+                    file=s.file,
+                    rows=s.rows_rejected,
+                )
+            )
             for line in reject_lines(s):
                 out.print(line, markup=False)
         for warning in file_warnings(s):
@@ -129,11 +137,18 @@ def file_warnings(s: IngestSummary) -> list[str]:
     found = [w if Path(s.file).name in w else f"{s.file}: {w}" for w in s.warnings]
     unmapped = s.details.get("unmapped_codes") or []
     if unmapped:
-        shown = ", ".join(f"{u['code']} ({u['lines']:,} lines)" for u in unmapped[:5])
+        shown = join(
+            t("{code} ({lines:,} lines)", code=u["code"], lines=u["lines"]) for u in unmapped[:5]
+        )
         found.append(
-            f"{s.file}: {len(unmapped)} 在宅医療 codes are not in the code table and count "
-            f"towards no indicator: {shown}. Check them with "
-            "`zaitaku reference update-codes MASTER` (a newer 医科診療行為マスター)."
+            t(
+                "{file}: {count} 在宅医療 codes are not in the code table and count "
+                "towards no indicator: {codes}. Check them with "
+                "`zaitaku reference update-codes MASTER` (a newer 医科診療行為マスター).",
+                file=s.file,
+                count=len(unmapped),
+                codes=shown,
+            )
         )
     return found
 
@@ -182,30 +197,42 @@ def _after_interrupt(wh: Warehouse, mark: int, paths: list[Path], current: Path 
     try:
         committed = {path: ingest_id for ingest_id, path in wh.ingests_after(mark)}
     except duckdb.Error:
-        where = current.name if current else "the files"
-        return f"whether {where} was kept cannot be told now: see `zaitaku status`"
+        if current is None:
+            return t("whether the files were kept cannot be told now: see `zaitaku status`")
+        return t(
+            "whether {file} was kept cannot be told now: see `zaitaku status`", file=current.name
+        )
     at = paths.index(current) if current is not None else len(paths)
 
     def loaded(ps: list[Path]) -> str:
-        return ", ".join(f"{p.name} (ingest #{committed[str(p)]})" for p in ps)
+        return join(
+            t("{file} (ingest #{ingest_id})", file=p.name, ingest_id=committed[str(p)]) for p in ps
+        )
 
     before = [p for p in paths[:at] if str(p) in committed]
     if current is None:
         if not before:
-            return "nothing needed loading (already in the warehouse); the interrupt came after"
-        were = "was" if len(before) == 1 else "were"
-        return f"{loaded(before)} {were} loaded; the interrupt came after"
+            return t("nothing needed loading (already in the warehouse); the interrupt came after")
+        if len(before) == 1:
+            return t("{files} was loaded; the interrupt came after", files=loaded(before))
+        return t("{files} were loaded; the interrupt came after", files=loaded(before))
+    # the story's clauses, each a sentence of its own in Japanese
     if str(current) in committed:
-        ingest_id = committed[str(current)]
-        story = f"{current.name} was loaded (ingest #{ingest_id}); the interrupt came after"
+        story = [
+            t(
+                "{file} was loaded (ingest #{ingest_id}); the interrupt came after",
+                file=current.name,
+                ingest_id=committed[str(current)],
+            )
+        ]
     else:
-        story = f"nothing of {current.name} was kept"
+        story = [t("nothing of {file} was kept", file=current.name)]
     if before:
-        story += f"; loaded before it: {loaded(before)}"
+        story.append(t("loaded before it: {files}", files=loaded(before)))
     rest = paths[at + 1 :]
     if rest:
-        story += f"; not started: {', '.join(p.name for p in rest)}"
-    return story
+        story.append(t("not started: {files}", files=join(p.name for p in rest)))
+    return t("; ").join(story)
 
 
 @ingest_app.command("facilities", rich_help_panel=KINDS_PANEL)
@@ -443,9 +470,169 @@ def ingest_enrolment_cmd(
     render_ingest(out, [summary])
 
 
+def _mapping(what: str) -> Any:
+    return typer.Option("--mapping", help=f"TOML file mapping {what}.", exists=True, dir_okay=False)
+
+
+def _text(name: str, help: str) -> Any:
+    return typer.Option(name, help=help, show_default=False)
+
+
+def _ingest_prefecture_table(
+    kind: str,
+    load: Callable[..., IngestSummary],
+    path: Path,
+    *,
+    mapping: Path | None,
+    as_of: str | None,
+    pref: str | None,
+    warehouse: Path | None,
+    quiet: bool,
+    as_json: bool,
+) -> None:
+    """Load one table the prefecture collected itself (survey, hubs) and show what happened."""
+    out = Output(quiet=quiet, as_json=as_json)
+    day = parse_date_option(as_of)
+    code = parse_pref(pref)
+    with warehouse_run(warehouse, f"zaitaku ingest {kind}") as (wh, run):
+        summaries = ingest_one_by_one(
+            out,
+            wh,
+            [path],
+            lambda p: [load(wh, p, mapping=mapping, as_of=day, pref_code=code)],
+        )
+        record_ingests(run, summaries)
+    render_ingest(out, summaries)
+
+
+@ingest_app.command("survey")
+@handles_errors
+def ingest_survey_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The prefecture's facility survey, one row per facility: a CSV (UTF-8 or "
+            "CP932) or an Excel sheet (.xlsx; the header may sit below a title). Columns "
+            "医療機関コード (or 医療機関名 + 所在地), 訪問診療の実施可能件数, 参入意向, 調査時点. "
+            "See examples/survey.example.csv.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    mapping: Annotated[
+        Path | None,
+        _mapping(
+            "your headers and 参入意向 answers to the canonical ones (see "
+            "examples/survey_mapping.example.toml)"
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        _text(
+            "--as-of",
+            "Survey date, YYYY-MM-DD, when the file has no 調査時点 column (overrides it "
+            "when it has).",
+        ),
+    ] = None,
+    pref: Annotated[
+        str | None,
+        _text(
+            "--pref",
+            "Prefecture whose bureau lists rows without a 医療機関コード are looked up in "
+            "(default: the prefecture of the lists whose municipality the address names).",
+        ),
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    log: LogOpt = None,
+) -> None:
+    """Load the facility survey: 訪問診療の実施可能件数 and 参入意向 per facility.
+
+    Each row is matched to a facility of the ingested bureau lists by 医療機関コード, else by
+    医療機関名 and 所在地 within the municipality. Rows that match no facility or several, or
+    hold a bad value, are kept in `rejects` with the reason (never dropped silently); the others
+    load. `zaitaku supply` sets the stated capacity per area beside projected demand; the newest
+    survey date of a prefecture is used. Re-ingesting the same file changes nothing.
+    """
+    from zaitaku_cli.ingest_survey import ingest_survey
+
+    _ingest_prefecture_table(
+        "survey",
+        ingest_survey,
+        path,
+        mapping=mapping,
+        as_of=as_of,
+        pref=pref,
+        warehouse=warehouse,
+        quiet=quiet,
+        as_json=as_json,
+    )
+
+
+@ingest_app.command("hubs")
+@handles_errors
+def ingest_hubs_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="The prefecture's 在宅医療に必要な連携を担う拠点, one row per hub: 名称, "
+            "運営主体, 事業区域 (municipalities separated by 、), 備考. CSV or .xlsx. See "
+            "examples/hubs.example.csv.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    pref: Annotated[
+        str | None,
+        _text(
+            "--pref",
+            "都道府県コード the names belong to, e.g. 03 (default: the one prefecture in which "
+            "every name resolves).",
+        ),
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        _mapping(
+            "your headers to 名称, 事業区域, 運営主体, 備考 (see "
+            "examples/hubs_mapping.example.toml)"
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None, _text("--as-of", "Date of the list, YYYY-MM-DD (optional).")
+    ] = None,
+    warehouse: WarehouseOpt = None,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+    log: LogOpt = None,
+) -> None:
+    """Load the prefecture's hub list; `zaitaku supply` names the municipalities no hub serves.
+
+    Names in 事業区域 resolve within the prefecture (紫波町, 紫波郡矢巾町, 仙台市青葉区). Any
+    name that does not, a hub without a name or a hub given twice refuses the file: nothing is
+    loaded and every problem is kept in `rejects`. A new list replaces the prefecture's previous
+    one; re-ingesting the same file changes nothing.
+    """
+    from zaitaku_cli.ingest_hubs import ingest_hubs
+
+    _ingest_prefecture_table(
+        "hubs",
+        ingest_hubs,
+        path,
+        mapping=mapping,
+        as_of=as_of,
+        pref=pref,
+        warehouse=warehouse,
+        quiet=quiet,
+        as_json=as_json,
+    )
+
+
 def check_pref(pref: str | None) -> None:
     if pref is not None and not (pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47):
-        raise typer.BadParameter(f"{pref!r} is not a 都道府県コード 01–47", param_hint="--pref")
+        raise typer.BadParameter(
+            t("{value!r} is not a 都道府県コード 01–47", value=pref), param_hint="--pref"
+        )
 
 
 @ingest_app.command(BARE, hidden=True)
@@ -516,7 +703,15 @@ def ingest_recognised_cmd(
     detections = recognise(paths, claims_mapping=mapping)
     what = {d.kind: d.what for d in DETECTORS}
     for found in detections:
-        out.print(f"{found.path}: {what[found.kind]} ({found.reason})", markup=False)
+        out.print(
+            t(
+                "{file}: {kind} ({reason})",
+                file=found.path,
+                kind=t(what[found.kind]),
+                reason=found.reason,
+            ),
+            markup=False,
+        )
     options = IngestOptions(
         pref=pref,
         as_of=parse_date_option(as_of),
@@ -548,4 +743,10 @@ def ingest_recognised_cmd(
     render_ingest(out, summaries)
     for s in summaries:
         if s.details.get("pref_from") == "names" and s.status == "loaded":
-            out.print(f"{s.file}: prefecture {', '.join(s.pref_codes)}, told from its names")
+            out.print(
+                t(
+                    "{file}: prefecture {prefs}, told from its names",
+                    file=s.file,
+                    prefs=join(s.pref_codes),
+                )
+            )

@@ -15,6 +15,8 @@ from __future__ import annotations
 import signal
 from types import FrameType
 
+from zaitaku_cli.i18n import t
+
 EXIT_SIGINT = 128 + signal.SIGINT  # 130
 EXIT_SIGTERM = 128 + signal.SIGTERM  # 143
 
@@ -95,4 +97,6 @@ def message(signum: int) -> str:
     """The one line an interrupt prints, e.g. 'Interrupted (SIGTERM): nothing of kdb.csv was
     kept.'"""
     name = signal.Signals(signum).name
-    return f"Interrupted ({name}): {_State.story}." if _State.story else f"Interrupted ({name})."
+    if _State.story:
+        return t("Interrupted ({signal}): {story}.", signal=name, story=_State.story)
+    return t("Interrupted ({signal}).", signal=name)

@@ -20,6 +20,7 @@ from zaitaku_cli.cli.common import (
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table, log_note, use_log
 from zaitaku_cli.errors import WarehouseBusy
+from zaitaku_cli.i18n import N_, join, t
 
 
 @handles_errors
@@ -37,17 +38,23 @@ def status_cmd(
     if as_json:
         out.json(rows)
         return
-    cols = [
-        "ingest_id",
-        "kind",
-        "file_name",
-        "as_of",
-        "rows_read",
-        "rows_loaded",
-        "rows_rejected",
-        "state",
-    ]
-    out.print(frame_table("Ingested files", cols, [[r[c] for c in cols] for r in rows]))
+    cols = {
+        "ingest_id": N_("ingest_id"),
+        "kind": N_("kind"),
+        "file_name": N_("file_name"),
+        "as_of": N_("as_of"),
+        "rows_read": N_("rows_read"),
+        "rows_loaded": N_("rows_loaded"),
+        "rows_rejected": N_("rows_rejected"),
+        "state": N_("state"),
+    }
+    out.print(
+        frame_table(
+            t("Ingested files"),
+            [t(header) for header in cols.values()],
+            [[r[c] for c in cols] for r in rows],
+        )
+    )
 
 
 @handles_errors
@@ -99,8 +106,14 @@ def refresh_cmd(
     # the log the job's own config names (the error handling opened ./zaitaku.toml's)
     use_log(open_run_log(settings.log))
     log_note(
-        f"start{' (dry run)' if dry_run else ''}: config {settings.config_file}, warehouse "
-        f"{settings.warehouse}, out {settings.out_dir}"
+        t(
+            "start (dry run): config {config}, warehouse {warehouse}, out {out}"
+            if dry_run
+            else "start: config {config}, warehouse {warehouse}, out {out}",
+            config=settings.config_file,
+            warehouse=settings.warehouse,
+            out=settings.out_dir,
+        )
     )
     result = refresh(settings, dry_run=dry_run, progress=out.progress(), log=log_note)
     for export in result.exports:
@@ -111,7 +124,14 @@ def refresh_cmd(
         _render_refresh(out, result)
     for warning in result.warnings:
         out.warn(warning)  # on the terminal unless -q/--json; in the log always
-    log_note(f"end: {result.status} (exit {result.exit_code}) in {result.seconds:.1f} s")
+    log_note(
+        t(
+            "end: {status} (exit {code}) in {seconds:.1f} s",
+            status=result.status,
+            code=result.exit_code,
+            seconds=result.seconds,
+        )
+    )
     if result.error:
         out.error(result.error)
     if result.exit_code:
@@ -136,32 +156,47 @@ def _render_refresh(out: Output, result: Any) -> None:
                     else "",
                 )
             )
-        title = "Refresh (dry run): files" if result.dry_run else "Refresh: files"
-        out.print(frame_table(title, ["file", "kind", "status", "loaded", "rejected", "why"], rows))
+        title = t("Refresh (dry run): files") if result.dry_run else t("Refresh: files")
+        headers = [
+            N_("file"),
+            N_("kind"),
+            N_("status"),
+            N_("loaded"),
+            N_("rejected"),
+            N_("why"),
+        ]
+        out.print(frame_table(title, [t(h) for h in headers], rows))
     skipped = result.count("unchanged") + result.count("duplicate")
     if skipped:
-        out.print(f"{skipped} file(s) already ingested (same sha256): skipped.")
+        out.print(t("{count} file(s) already ingested (same sha256): skipped.", count=skipped))
     if result.exports:
         out.print(
             frame_table(
-                "Exports",
-                ["set", "status", "folder"],
+                t("Exports"),
+                [t("set"), t("status"), t("folder")],
                 [(e.choice.set_name, e.status, str(e.folder)) for e in result.exports],
             )
         )
     if result.status == "nothing_new":
         out.print(
-            f"Nothing new: every input file was ingested before and every export is current "
-            f"({result.seconds:.1f} s)."
+            t(
+                "Nothing new: every input file was ingested before and every export is current "
+                "({seconds:.1f} s).",
+                seconds=result.seconds,
+            )
         )
     elif result.status == "ok":
         written = sum(e.status == "written" for e in result.exports)
         out.print(
-            f"Done in {result.seconds:.1f} s: {result.count('ingested')} file(s) ingested, "
-            f"{written} output set(s) written."
+            t(
+                "Done in {seconds:.1f} s: {files} file(s) ingested, {sets} output set(s) written.",
+                seconds=result.seconds,
+                files=result.count("ingested"),
+                sets=written,
+            )
         )
     elif result.dry_run and not result.error:
-        out.print("Dry run: nothing was changed.")
+        out.print(t("Dry run: nothing was changed."))
 
 
 @handles_errors
@@ -180,8 +215,10 @@ def runs_cmd(
     holder = read_holder(path)
     if holder is not None:
         raise WarehouseBusy(
-            f"the warehouse {path} is in use by {holder.describe()}; its history can be read "
-            "when that run ends"
+            "the warehouse {path} is in use by {holder}; its history can be read when that run "
+            "ends",
+            path=path,
+            holder=holder.describe(),
         )
     con = connect_read_only(path)
     try:
@@ -196,7 +233,7 @@ def runs_cmd(
         counts: dict[str, int] = {}
         for f in run["files"]:
             counts[f["status"]] = counts.get(f["status"], 0) + 1
-        return ", ".join(f"{n} {status}" for status, n in counts.items()) or "-"
+        return join(f"{n} {status}" for status, n in counts.items()) or "-"
 
     rows = [
         (
@@ -213,8 +250,21 @@ def runs_cmd(
         )
         for r in runs
     ]
-    cols = ["run", "command", "started", "s", "status", "exit", "files", "outputs", "warn", "error"]
-    out.print(frame_table(f"Runs of {path} (newest first)", cols, rows))
+    cols = [
+        N_("run"),
+        N_("command"),
+        N_("started"),
+        N_("s"),
+        N_("status"),
+        N_("exit"),
+        N_("files"),
+        N_("outputs"),
+        N_("warn"),
+        N_("error"),
+    ]
+    out.print(
+        frame_table(t("Runs of {path} (newest first)", path=path), [t(c) for c in cols], rows)
+    )
 
 
 @handles_errors
@@ -256,23 +306,54 @@ def remove_cmd(
     if as_json:
         out.json({"removal": removal.to_dict()})
         return
-    what = f"{removal.file_name} (ingest {removal.ingest_id}, {removal.kind})"
+    what = t(
+        "{file} (ingest {ingest_id}, {kind})",
+        file=removal.file_name,
+        ingest_id=removal.ingest_id,
+        kind=removal.kind,
+    )
     if removal.status == "already removed":
         assert removal.removed_at is not None
         out.print(
-            f"{what} was already removed on {removal.removed_at:%Y-%m-%d %H:%M}; nothing to do."
+            t(
+                "{what} was already removed on {when}; nothing to do.",
+                what=what,
+                when=f"{removal.removed_at:%Y-%m-%d %H:%M}",
+            )
         )
         return
-    unit = {"claims": "claim lines", "facilities": "notifications"}.get(removal.kind, "rows")
-    counted = f"{removal.rows:,} {unit}, {removal.rejects:,} rejects"
-    if removal.status == "would remove":
-        out.print(f"Would remove {what}: {counted}. Nothing was changed (--dry-run).")
-    else:
-        pruned = (
-            f"; {removal.persons_pruned:,} persons no longer referenced"
-            if removal.kind == "claims"
-            else ""
+    if removal.kind == "claims":
+        counted = t(
+            "{rows:,} claim lines, {rejects:,} rejects", rows=removal.rows, rejects=removal.rejects
         )
-        out.print(f"Removed {what}: {counted}{pruned}.")
+    elif removal.kind == "facilities":
+        counted = t(
+            "{rows:,} notifications, {rejects:,} rejects",
+            rows=removal.rows,
+            rejects=removal.rejects,
+        )
+    else:
+        counted = t(
+            "{rows:,} rows, {rejects:,} rejects", rows=removal.rows, rejects=removal.rejects
+        )
+    if removal.status == "would remove":
+        out.print(
+            t(
+                "Would remove {what}: {counted}. Nothing was changed (--dry-run).",
+                what=what,
+                counted=counted,
+            )
+        )
+    elif removal.kind == "claims":
+        out.print(
+            t(
+                "Removed {what}: {counted}; {persons:,} persons no longer referenced.",
+                what=what,
+                counted=counted,
+                persons=removal.persons_pruned,
+            )
+        )
+    else:
+        out.print(t("Removed {what}: {counted}.", what=what, counted=counted))
     for warning in removal.warnings:
         out.warn(warning)

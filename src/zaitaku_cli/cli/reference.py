@@ -18,6 +18,7 @@ from zaitaku_cli.cli.common import (
 )
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
+from zaitaku_cli.i18n import N_, t
 from zaitaku_cli.warehouse import Warehouse
 
 reference_app = typer.Typer(help="Packaged reference data: areas, codes, 受理記号.")
@@ -41,8 +42,12 @@ def reference_areas_cmd(
         return
     out.print(
         frame_table(
-            f"二次医療圏 ({plan.value} plan), 都道府県コード {pref.zfill(2)}",
-            ["area_code", "area_name", "members", "municipalities"],
+            t(
+                "二次医療圏 ({plan} plan), 都道府県コード {pref}",
+                plan=plan.value,
+                pref=pref.zfill(2),
+            ),
+            [t("area_code"), t("area_name"), t("members"), t("municipalities")],
             [
                 (
                     a["area_code"],
@@ -80,8 +85,14 @@ def reference_codes_cmd(
     if as_json:
         out.json(codes.to_dicts())
         return
-    cols = ["code", "kubun", "indicator", "name"]
-    out.print(frame_table(f"Claim codes ({codes.height})", cols, codes.select(cols).rows()))
+    cols = [N_("code"), N_("kubun"), N_("indicator"), N_("name")]
+    out.print(
+        frame_table(
+            t("Claim codes ({count})", count=codes.height),
+            [t(c) for c in cols],
+            codes.select(cols).rows(),
+        )
+    )
 
 
 @reference_app.command("update-codes")
@@ -122,16 +133,19 @@ def reference_update_codes_cmd(
     if as_json:
         out.json({"unmapped": found.to_dicts(), "added": added})
         return
-    cols = [c for c in ("code", "kubun", "name", "suggested_indicator") if c in found.columns]
+    names = (N_("code"), N_("kubun"), N_("name"), N_("suggested_indicator"))
+    cols = [c for c in names if c in found.columns]
     out.print(
         frame_table(
-            f"Home-care codes not in the table ({found.height})", cols, found.select(cols).rows()
+            t("Home-care codes not in the table ({count})", count=found.height),
+            [t(c) for c in cols],
+            found.select(cols).rows(),
         )
     )
     if apply:
-        out.print(f"Added {added} codes to the warehouse code table.")
+        out.print(t("Added {count} codes to the warehouse code table.", count=added))
     elif found.height:
-        out.print("Review the suggestions, then run again with --apply to add them.")
+        out.print(t("Review the suggestions, then run again with --apply to add them."))
 
 
 @demo_app.command("claims")
@@ -159,7 +173,7 @@ def demo_claims_cmd(
 
         codes = facility_codes_in(facilities_from)
     path = write_claims_extract(out_file, rows=rows, seed=seed, facility_codes=codes)
-    Output().print(f"Wrote {rows:,} claim lines to {path}")
+    Output().print(t("Wrote {rows:,} claim lines to {path}", rows=rows, path=path))
 
 
 @demo_app.command("facilities")
@@ -180,4 +194,4 @@ def demo_facilities_cmd(
     day = parse_date_option(as_of)
     assert day is not None
     path = write_bureau_workbook(out_file, as_of=day, rows=rows, seed=seed)
-    Output().print(f"Wrote {path}")
+    Output().print(t("Wrote {path}", path=path))

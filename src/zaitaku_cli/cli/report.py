@@ -70,6 +70,7 @@ def report_cmd(
     mailed as one file. Example: zaitaku report --pref 03 --out 岩手県.html --png slides/
     """
     from zaitaku_cli.console import Output
+    from zaitaku_cli.i18n import t
     from zaitaku_cli.report import write_report
 
     output = Output(quiet=quiet, as_json=as_json)
@@ -99,8 +100,16 @@ def report_cmd(
     for warning in result.warnings:
         output.warn(warning)
     output.print(
-        f"Wrote the report of {result.pref_name} ({result.size / 1024:,.0f} KB): {result.path}",
+        t(
+            "Wrote the report of {pref} ({kb:,.0f} KB): {path}",
+            pref=result.pref_name,
+            kb=result.size / 1024,
+            path=result.path,
+        ),
         markup=False,
     )
     if result.pngs:
-        output.print(f"Wrote {len(result.pngs)} charts as PNG into {png}", markup=False)
+        output.print(
+            t("Wrote {count} charts as PNG into {folder}", count=len(result.pngs), folder=png),
+            markup=False,
+        )

@@ -27,6 +27,7 @@ import pyarrow as pa
 from zaitaku_cli.engine import SparkOptions
 from zaitaku_cli.engine.spark_sql import LARGE_TABLES, SparkQuery, spark_query
 from zaitaku_cli.errors import ConfigError, EngineError
+from zaitaku_cli.i18n import N_, join, t
 from zaitaku_cli.scratch import owner_tag, remove_leftovers, scratch_dir
 from zaitaku_cli.warehouse import Warehouse
 
@@ -44,8 +45,8 @@ PRIVATE_TABLES = {"persons", "warehouse_secret"}
 PRIVATE_COLUMNS = {"person_key", "raw_person_id"}
 
 MIN_JAVA = 17  # Spark 4
-INSTALL_HINT = "pip install 'zaitaku[spark]' (or `make spark` in a checkout)"
-JAVA_HINT = (
+INSTALL_HINT = N_("pip install 'zaitaku[spark]' (or `make spark` in a checkout)")
+JAVA_HINT = N_(
     "install Java 17 or newer (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; "
     "`make spark` does it) or set JAVA_HOME"
 )
@@ -70,12 +71,35 @@ def check_java() -> str:
     home = os.environ.get("JAVA_HOME")
     java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
     if not java or not Path(java).exists():
-        where = f"JAVA_HOME={home} has no bin/java" if home else "no java on PATH"
-        raise EngineError(f"--engine spark needs Java {MIN_JAVA}+: {where}; {JAVA_HINT}")
+        if home:
+            raise EngineError(
+                "--engine spark needs Java {min_java}+: JAVA_HOME={home} has no bin/java; {fix}",
+                min_java=MIN_JAVA,
+                home=home,
+                fix=t(JAVA_HINT),
+            )
+        raise EngineError(
+            "--engine spark needs Java {min_java}+: no java on PATH; {fix}",
+            min_java=MIN_JAVA,
+            fix=t(JAVA_HINT),
+        )
     version = _java_version(java)
-    if version is None or version < MIN_JAVA:
-        found = f"Java {version}" if version else "a java whose version cannot be read"
-        raise EngineError(f"--engine spark needs Java {MIN_JAVA}+, {java} is {found}; {JAVA_HINT}")
+    if not version:
+        raise EngineError(
+            "--engine spark needs Java {min_java}+, {java} is a java whose version cannot be "
+            "read; {fix}",
+            min_java=MIN_JAVA,
+            java=java,
+            fix=t(JAVA_HINT),
+        )
+    if version < MIN_JAVA:
+        raise EngineError(
+            "--engine spark needs Java {min_java}+, {java} is Java {version}; {fix}",
+            min_java=MIN_JAVA,
+            java=java,
+            version=version,
+            fix=t(JAVA_HINT),
+        )
     return java
 
 
@@ -129,7 +153,7 @@ def spark_session(
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
-        raise EngineError(f"--engine spark needs pyspark: {INSTALL_HINT}") from exc
+        raise EngineError("--engine spark needs pyspark: {fix}", fix=t(INSTALL_HINT)) from exc
     settings = session_conf(master, conf or {}, local_dir)
     running = SparkSession.getActiveSession()
     if running is None:
@@ -140,7 +164,9 @@ def spark_session(
         try:
             running = builder.getOrCreate()
         except Exception as exc:  # the gateway's failures are plain Exceptions (RuntimeError…)
-            raise EngineError(f"Spark did not start at {master}: {_first_line(exc)}") from exc
+            raise EngineError(
+                "Spark did not start at {master}: {cause}", master=master, cause=_first_line(exc)
+            ) from exc
         running.sparkContext.setLogLevel("ERROR")
         started = True
     else:
@@ -349,13 +375,15 @@ class SparkEngine:
     def _export(self, table: str) -> None:
         if table in PRIVATE_TABLES:
             raise EngineError(
-                f"{table} holds person keys or secrets: it never leaves the warehouse"
+                "{table} holds person keys or secrets: it never leaves the warehouse", table=table
             )
         relation = self.wh.con.sql(f"select * from {_quoted(table)}")
         private = PRIVATE_COLUMNS & {c.lower() for c in relation.columns}
         if private:
             raise EngineError(
-                f"{table} has {', '.join(sorted(private))}: it stays in the warehouse"
+                "{table} has {columns}: it stays in the warehouse",
+                table=table,
+                columns=join(sorted(private)),
             )
         local = self.store.local_tables / table
         local.parent.mkdir(parents=True, exist_ok=True)
@@ -422,10 +450,12 @@ class SparkEngine:
         except (PySparkException, Py4JError) as exc:
             source = f"sql/{what}.sql" if "/" in what else what
             raise EngineError(
-                f"Spark failed on {source}: {_first_line(exc)}. Memory: raise "
-                "spark.driver.memory (local) or spark.executor.memory with --spark-conf"
+                "Spark failed on {source}: {cause}. Memory: raise spark.driver.memory (local) "
+                "or spark.executor.memory with --spark-conf"
                 if _is_memory(exc)
-                else f"Spark failed on {source}: {_first_line(exc)}"
+                else "Spark failed on {source}: {cause}",
+                source=source,
+                cause=_first_line(exc),
             ) from exc
 
 
@@ -470,9 +500,10 @@ def check_options(options: SparkOptions) -> None:
     """What can be refused before a session is started (and a cluster is asked for one)."""
     if options.export is None and _local_cores(options.master) is None:
         raise ConfigError(
-            f"--spark-master {options.master} runs executors on other machines: give "
-            "--spark-export a folder they all mount at the same path, or an hdfs:// "
-            "(or other Hadoop) URI, for the warehouse's tables"
+            "--spark-master {master} runs executors on other machines: give --spark-export a "
+            "folder they all mount at the same path, or an hdfs:// (or other Hadoop) URI, for "
+            "the warehouse's tables",
+            master=options.master,
         )
 
 

@@ -82,9 +82,13 @@ def spark_query(
     try:
         trees = [t for t in sqlglot.parse(load_sql(name), read="duckdb") if t is not None]
     except SqlglotError as exc:
-        raise ReferenceDataError(f"sql/{name}.sql does not parse as DuckDB SQL: {exc}") from exc
+        raise ReferenceDataError(
+            "sql/{name}.sql does not parse as DuckDB SQL: {cause}", name=name, cause=exc
+        ) from exc
     if len(trees) != 1:
-        raise ReferenceDataError(f"sql/{name}.sql holds {len(trees)} statements, not one query")
+        raise ReferenceDataError(
+            "sql/{name}.sql holds {count} statements, not one query", name=name, count=len(trees)
+        )
     tree = trees[0].transform(lambda node: _bind(node, values, name), copy=True)
     steps, final = split_shared_ctes(tree, name.rsplit("/", 1)[-1], large)
     try:
@@ -95,7 +99,9 @@ def spark_query(
             steps=tuple((relation, _spark(step)) for relation, step in steps),
         )
     except SqlglotError as exc:
-        raise ReferenceDataError(f"sql/{name}.sql has no Spark form: {exc}") from exc
+        raise ReferenceDataError(
+            "sql/{name}.sql has no Spark form: {cause}", name=name, cause=exc
+        ) from exc
 
 
 def _spark(tree: exp.Expression) -> str:

@@ -24,6 +24,7 @@ import fastexcel
 import polars as pl
 
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
+from zaitaku_cli.i18n import N_, join, t
 from zaitaku_cli.readers.encoding import decode_bytes
 from zaitaku_cli.readers.sample import Sample, Verdict, read_zip_member
 from zaitaku_cli.readers.wareki import find_as_of
@@ -181,9 +182,10 @@ def _locate_header(
     if best is not None:
         _check_required(best[2], source, best[0])
     raise InputError(
-        f"no header row in the first {HEADER_SEARCH_ROWS} rows: expected a row with the "
-        f"columns {', '.join(HEADER_KEYS)}",
+        "no header row in the first {rows} rows: expected a row with the columns {columns}",
         file=source,
+        rows=HEADER_SEARCH_ROWS,
+        columns=join(HEADER_KEYS),
         hint="is this a 届出受理医療機関名簿 (医科) from a 地方厚生局? Export it again from the "
         "bureau's site without editing the header",
     )
@@ -202,10 +204,12 @@ def _check_unique(
     twice = {header: cols for header, cols in places.items() if len(cols) > 1}
     if twice:
         header, cols = next(iter(twice.items()))
-        letters = " and ".join(_column_letter(c) for c in cols)
+        letters = t(" and ").join(_column_letter(c) for c in cols)
         raise InputError(
-            f"the header names column {header} more than once (columns {letters})",
+            "the header names column {header} more than once (columns {letters})",
             file=source,
+            header=header,
+            letters=letters,
             row=row + 1,
             column=header,
             hint="restore the header as published: each of the 24 columns once, in order",
@@ -227,8 +231,9 @@ def _check_required(found: dict[int, BureauColumn], source: str, row: int) -> No
     missing = [c.header for c in bureau_columns() if c.required and c.name not in have]
     if missing:
         raise InputError(
-            f"missing column(s) {', '.join(missing)} in the header row",
+            "missing column(s) {columns} in the header row",
             file=source,
+            columns=join(missing),
             row=row + 1,
             hint="restore the original column names of the 届出受理医療機関名簿 "
             "(all 24 columns as published by the bureau)",
@@ -304,14 +309,16 @@ def _read_xlsx(data: bytes | Path, source: str) -> Iterator[tuple[pl.DataFrame, 
             del batch
         except fastexcel.FastExcelError as exc:
             raise InputError(
-                f"cannot read sheet {name!r} ({exc})",
+                "cannot read sheet {sheet!r} ({reason})",
                 file=source,
+                sheet=name,
+                reason=exc,
                 hint="open it in Excel and save it again as .xlsx",
             ) from exc
         if grid.height == 0:
             continue
         probe = grid.head(HEADER_SEARCH_ROWS).rows()
-        label = source if len(names) == 1 else f"{source} (sheet {name})"
+        label = source if len(names) == 1 else t("{file} (sheet {sheet})", file=source, sheet=name)
         try:
             header, mapping = _locate_header(probe, label)
         except InputError as exc:
@@ -342,17 +349,21 @@ def _unreadable_workbook(data: bytes | Path, source: str, exc: Exception) -> Inp
         head = data[:512]
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if not head:
-        what = "the file is empty"
+        what = N_("the file is empty [{detail}]")
     elif stripped.startswith((b"<!doctype html", b"<html", b"<?xml", b"<table")):
-        what = "this is a web page (HTML), not an .xlsx workbook: it was saved with an .xlsx name"
+        what = N_(
+            "this is a web page (HTML), not an .xlsx workbook: it was saved with an .xlsx name "
+            "[{detail}]"
+        )
     elif head.startswith(b"PK\x03\x04"):
-        what = "the workbook is damaged or incomplete (a truncated download?)"
+        what = N_("the workbook is damaged or incomplete (a truncated download?) [{detail}]")
     else:
-        what = "this is not an .xlsx workbook (its bytes are not a zip archive)"
+        what = N_("this is not an .xlsx workbook (its bytes are not a zip archive) [{detail}]")
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return InputError(
-        f"{what} [{detail}]",
+        what,
         file=source,
+        detail=detail,
         hint="download the list again, or open it in Excel and save it as .xlsx (Excel ブック)",
     )
 
@@ -417,7 +428,7 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile as exc:
-        raise InputError(f"not a valid zip archive ({exc})", file=path.name) from exc
+        raise InputError("not a valid zip archive ({reason})", file=path.name, reason=exc) from exc
     with archive:
         members = [(info, _member_name(info)) for info in archive.infolist()]
         read_any = False
@@ -436,7 +447,7 @@ def _read_zip(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, S
                 read_any = True
                 yield from _read_csv(read_zip_member(archive, info, source), source)
             else:
-                warnings.append(f"{source}: skipped (not .xlsx or .csv)")
+                warnings.append(t("{file}: skipped (not .xlsx or .csv)", file=source))
         if not read_any:
             raise InputError(
                 "the archive holds no .xlsx or .csv bureau list",
@@ -470,8 +481,9 @@ def _tables(path: Path, warnings: list[str]) -> Iterator[tuple[pl.DataFrame, She
         yield from _read_csv(path.read_bytes(), path.name)
         return
     raise UnsupportedFormatError(
-        f"unsupported file type {path.suffix or '(no extension)'!r}",
+        "unsupported file type {suffix!r}",
         file=path.name,
+        suffix=path.suffix or t("(no extension)"),
         hint="give the bureau list as .xlsx, a .zip of .xlsx, or a CSV saved from Excel",
     )
 
@@ -503,30 +515,41 @@ def read_bureau_list(
     if as_of is not None:
         source = "option"
         if titled and titled != [as_of]:
-            shown = ", ".join(d.isoformat() for d in titled)
-            warnings.append(f"{path.name}: the title says {shown}; using --as-of {as_of}")
+            warnings.append(
+                t(
+                    "{file}: the title says {dates}; using --as-of {as_of}",
+                    file=path.name,
+                    dates=join(d.isoformat() for d in titled),
+                    as_of=as_of,
+                )
+            )
     elif len(titled) == 1:
         as_of, source = titled[0], "title"
         untitled = [s.source_file for s in sheets if s.title_as_of is None]
         if untitled:
             warnings.append(
-                f"no list date in the title of {', '.join(untitled)}; using {as_of} "
-                "from the other sheets"
+                t(
+                    "no list date in the title of {sheets}; using {as_of} from the other sheets",
+                    sheets=join(untitled),
+                    as_of=as_of,
+                )
             )
     elif len(titled) > 1:
-        shown = ", ".join(
+        shown = join(
             f"{s.source_file} {s.title_as_of}" for s in sheets if s.title_as_of is not None
         )
         raise InputError(
-            f"the sheets carry different list dates ({shown})",
+            "the sheets carry different list dates ({dates})",
             file=path.name,
+            dates=shown,
             hint="ingest each list separately, or pass --as-of if they are one list",
         )
     elif require_as_of:
         raise InputError(
-            f"no list date: the rows above the header (row {sheets[0].header_row}) carry no "
+            "no list date: the rows above the header (row {header_row}) carry no "
             "title such as '[令和７年１０月１日 現在 ]'",
             file=path.name,
+            header_row=sheets[0].header_row,
             hint="pass --as-of YYYY-MM-DD with the date the list is valid for",
         )
     else:
@@ -547,9 +570,12 @@ def _check_list_date(as_of: date, path: Path, sheets: Sequence[SheetInfo]) -> No
         return
     titled = next(s for s in sheets if s.title_as_of == as_of)
     raise InputError(
-        f"the title's list date {as_of.isoformat()} ({titled.title!r}) is "
-        + ("in the future" if as_of > date.today() else "before any bureau list (2006-04)"),
+        "the title's list date {as_of} ({title!r}) is in the future"
+        if as_of > date.today()
+        else "the title's list date {as_of} ({title!r}) is before any bureau list (2006-04)",
         file=path.name,
+        as_of=as_of.isoformat(),
+        title=titled.title,
         hint="correct the title, or pass --as-of YYYY-MM-DD with the date the list is valid for",
     )
 
@@ -585,25 +611,27 @@ def detect(sample: Sample) -> Verdict:
     """A bureau list: an .xlsx, a zip of them, or a CSV whose first 20 rows hold the header
     naming 都道府県コード, 医療機関番号 and 受理記号 (among the 24 columns)."""
     if sample.is_ole:
-        return Verdict(False, "a legacy .xls workbook (Excel 97-2003): save it as .xlsx")
+        return Verdict(False, t("a legacy .xls workbook (Excel 97-2003): save it as .xlsx"))
     if sample.is_workbook:
         try:
             sheets = sample.sheets
         except InputError as exc:
             return Verdict(False, exc.message)
-        verdicts = [_header_verdict(s.rows, f"sheet {s.name}: ") for s in sheets]
+        verdicts = [_header_verdict(s.rows, t("sheet {sheet}: ", sheet=s.name)) for s in sheets]
         found = next((v for v in verdicts if v.matched), None)
-        return found or (verdicts[0] if verdicts else Verdict(False, "a workbook with no sheet"))
+        return found or (verdicts[0] if verdicts else Verdict(False, t("a workbook with no sheet")))
     if sample.zip_names is not None:
         try:
             member = sample.member((*_XLSX_SUFFIXES, ".csv"))
         except InputError as exc:
             return Verdict(False, exc.message)
         if member is None:
-            return Verdict(False, "a zip archive without .xlsx or .csv members")
+            return Verdict(False, t("a zip archive without .xlsx or .csv members"))
         name, inner = member
         verdict = detect(inner)
-        return Verdict(verdict.matched, f"zip member {name}: {verdict.reason}")
+        return Verdict(
+            verdict.matched, t("zip member {name}: {reason}", name=name, reason=verdict.reason)
+        )
     text = sample.text
     if isinstance(text, str):
         return Verdict(False, text)
@@ -624,16 +652,35 @@ def _header_verdict(rows: Sequence[Sequence[str | None]], where: str) -> Verdict
     for r, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
         seen = {col.name for cell in cells if (col := index.get(_header_key(cell)))}
         if keys <= seen:
-            return Verdict(True, f"{where}header row {r + 1} with {len(seen)} of the 24 columns")
+            return Verdict(
+                True,
+                t(
+                    "{where}header row {row} with {count} of the 24 columns",
+                    where=where,
+                    row=r + 1,
+                    count=len(seen),
+                ),
+            )
         if len(seen) >= 3 and (best is None or len(seen) > len(best[1])):
             best = (r, seen)
     if best is not None:
         lacking = [k for k in HEADER_KEYS if index[_header_key(k)].name not in best[1]]
         return Verdict(
             False,
-            f"{where}row {best[0] + 1} has {len(best[1])} of the 24 columns but not "
-            f"{', '.join(lacking)}",
+            t(
+                "{where}row {row} has {count} of the 24 columns but not {lacking}",
+                where=where,
+                row=best[0] + 1,
+                count=len(best[1]),
+                lacking=join(lacking),
+            ),
         )
     return Verdict(
-        False, f"{where}no row of the first {HEADER_SEARCH_ROWS} names {', '.join(HEADER_KEYS)}"
+        False,
+        t(
+            "{where}no row of the first {rows} names {keys}",
+            where=where,
+            rows=HEADER_SEARCH_ROWS,
+            keys=join(HEADER_KEYS),
+        ),
     )

@@ -12,12 +12,18 @@ import codecs
 import csv
 import re
 import tomllib
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from zaitaku_cli.errors import EncodingDetectionError, InputError
+from zaitaku_cli.i18n import join, t
+from zaitaku_cli.readers.column_mapping import (
+    ColumnMapping,
+    normalize_header,
+    read_column_mapping,
+    table_spec,
+)
 from zaitaku_cli.readers.encoding import SAMPLE_BYTES, detect_encoding
 from zaitaku_cli.readers.sample import Sample, Verdict
 
@@ -65,12 +71,6 @@ class CanonicalColumn:
     values: bool  # a mapping file may translate this column's codes
 
 
-def normalize_header(name: str) -> str:
-    """Header as compared: NFKC, case-folded, without spaces, '_', '-' and '・'."""
-    text = unicodedata.normalize("NFKC", name).casefold()
-    return re.sub(r"[\s_\-・]+", "", text)
-
-
 @cache
 def canonical_columns() -> dict[str, CanonicalColumn]:
     """The canonical extract's columns in file order (claims_columns.toml), by key."""
@@ -105,91 +105,19 @@ def _alias_index() -> dict[str, str]:
     return index
 
 
-def _canonical_key(name: str) -> str | None:
-    """Canonical key for a canonical Japanese header or English key (as written in a mapping)."""
-    return _alias_index().get(normalize_header(name))
-
-
 # -- mapping files -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ClaimsMapping:
-    """What a --mapping TOML file says; the empty mapping when none is given."""
-
-    source: Path | None = None
-    columns: dict[str, str] = field(default_factory=dict)  # normalised header → key
-    values: dict[str, dict[str, str]] = field(default_factory=dict)  # key → raw → canonical
-    encoding: str | None = None
-    delimiter: str | None = None
+# The mapping mechanism is the one of every analyst table (readers.column_mapping); claims keep
+# their own encoding names ('auto' is a choice here: --encoding may override it) and delimiters.
+ClaimsMapping = ColumnMapping
 
 
 def read_mapping(path: Path | None) -> ClaimsMapping:
     """Parse a mapping file (see examples/claims_mapping.example.toml); None → empty mapping."""
-    if path is None:
-        return ClaimsMapping()
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML ({exc})", file=path) from exc
-    except OSError as exc:
-        raise InputError(f"cannot read the mapping file ({exc.strerror})", file=path) from exc
-
-    known = {"columns", "values", "encoding", "delimiter"}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise InputError(
-            f"unknown setting(s) {', '.join(unknown)}",
-            file=path,
-            hint=f"a mapping file has {', '.join(sorted(known))}",
-        )
-
-    canon = canonical_columns()
-    names = ", ".join(c.ja for c in canon.values())
-    columns: dict[str, str] = {}
-    for header, target in (data.get("columns") or {}).items():
-        key = _canonical_key(str(target))
-        if key is None:
-            raise InputError(
-                f"[columns] maps {header!r} to {target!r}, which is not a canonical column",
-                file=path,
-                hint=f"map to one of {names}",
-            )
-        columns[normalize_header(header)] = key
-
-    values: dict[str, dict[str, str]] = {}
-    for target, table in (data.get("values") or {}).items():
-        key = _canonical_key(str(target))
-        if key is None or not canon[key].values:
-            allowed = ", ".join(c.ja for c in canon.values() if c.values)
-            raise InputError(
-                f"[values.{target}] cannot be mapped",
-                file=path,
-                hint=f"value codes can be mapped for {allowed}",
-            )
-        if not isinstance(table, dict):
-            raise InputError(f'[values.{target}] must be a table of "raw" = "code"', file=path)
-        values[key] = {str(raw).strip(): str(code).strip() for raw, code in table.items()}
-
-    encoding = data.get("encoding")
-    if encoding is not None:
-        encoding = _ENCODING_NAMES.get(str(encoding).strip().lower())
-        if encoding is None:
-            raise InputError(
-                f"encoding {data['encoding']!r} is not supported",
-                file=path,
-                hint="use auto, cp932 or utf-8",
-            )
-    delimiter = data.get("delimiter")
-    if delimiter is not None:
-        delimiter = _DELIMITER_NAMES.get(str(delimiter).lower(), str(delimiter))
-        if delimiter not in DELIMITERS:
-            raise InputError(
-                f"delimiter {data['delimiter']!r} is not supported",
-                file=path,
-                hint='use ",", "\\t" (or "tab"), ";" or "|"',
-            )
-    return ClaimsMapping(
-        source=path, columns=columns, values=values, encoding=encoding, delimiter=delimiter
+    return read_column_mapping(
+        path,
+        table_spec(COLUMNS_FILE),
+        encodings=_ENCODING_NAMES,
+        delimiters={**_DELIMITER_NAMES, **{d: d for d in DELIMITERS}},
     )
 
 
@@ -220,7 +148,9 @@ def _resolve_encoding(requested: str, mapping: ClaimsMapping) -> str:
     name = _ENCODING_NAMES.get(requested.strip().lower())
     if name is None:
         raise InputError(
-            f"encoding {requested!r} is not supported", hint="use auto, cp932 or utf-8"
+            "encoding {encoding!r} is not supported",
+            hint="use auto, cp932 or utf-8",
+            encoding=requested,
         )
     # Precedence: an explicit --encoding > the mapping file's encoding > detection.
     if name == "auto" and mapping.encoding:
@@ -261,8 +191,9 @@ def read_layout(path: Path, mapping: ClaimsMapping, *, encoding: str = "auto") -
         header_line = line_bytes.decode("utf-8" if chosen == "ascii" else chosen)
     except UnicodeDecodeError as exc:
         raise EncodingDetectionError(
-            f"the header is not valid {chosen}",
+            "the header is not valid {encoding}",
             file=path,
+            encoding=chosen,
             row=1,
             hint="pass --encoding cp932 or --encoding utf-8 to match how the file was saved",
         ) from exc
@@ -294,11 +225,14 @@ def _match_headers(
         key = mapping.columns.get(norm) or _alias_index().get(norm)
         if key is not None and key in claimed:
             raise InputError(
-                f"headers {claimed[key]!r} and {header!r} both map to {canon[key].ja}",
+                "headers {first!r} and {second!r} both map to {canonical}",
                 file=path,
                 row=1,
                 column=header,
                 hint="map one of them to another column in --mapping [columns], or remove it",
+                first=claimed[key],
+                second=header,
+                canonical=canon[key].ja,
             )
         if key is not None:
             claimed[key] = header
@@ -307,16 +241,20 @@ def _match_headers(
     missing = [c.ja for c in canon.values() if c.required and c.key not in claimed]
     for group in _one_of():
         if not any(key in claimed for key in group):
-            missing.append(" or ".join(canon[key].ja for key in group))
+            missing.append(t(" or ").join(canon[key].ja for key in group))
     if missing:
-        source = f" in {mapping.source}" if mapping.source else " with --mapping"
         raise InputError(
-            f"required column(s) missing: {', '.join(missing)} (headers found: "
-            f"{', '.join(headers)})",
+            "required column(s) missing: {missing} (headers found: {headers})",
             file=path,
             row=1,
-            hint=f"map your headers to the canonical names{source} [columns], e.g. "
-            f'"被保番" = "被保険者番号"',
+            hint="map your headers to the canonical names in {mapping} [columns], e.g. "
+            '"被保番" = "被保険者番号"'
+            if mapping.source
+            else "map your headers to the canonical names with --mapping [columns], e.g. "
+            '"被保番" = "被保険者番号"',
+            missing=join(missing),
+            headers=join(headers),
+            mapping=mapping.source,
         )
     return tuple(keys)
 
@@ -328,7 +266,7 @@ def detect(sample: Sample) -> Verdict:
     """A claims extract: CSV text whose first line names every required canonical column
     (by its Japanese header, an alias, or the --mapping file's [columns])."""
     if sample.is_ole or sample.zip_names is not None:
-        return Verdict(False, "a workbook or archive; claims extracts are CSV text")
+        return Verdict(False, t("a workbook or archive; claims extracts are CSV text"))
     text = sample.text
     if isinstance(text, str):
         return Verdict(False, text)
@@ -350,16 +288,25 @@ def detect(sample: Sample) -> Verdict:
     canon = canonical_columns()
     missing = [c.ja for c in canon.values() if c.required and c.key not in claimed]
     missing += [
-        " or ".join(canon[key].ja for key in group)
+        t(" or ").join(canon[key].ja for key in group)
         for group in _one_of()
         if not any(key in claimed for key in group)
     ]
     if not claimed:
-        return Verdict(False, "the first line names no claims column (保険者番号, 被保険者番号, …)")
+        return Verdict(
+            False, t("the first line names no claims column (保険者番号, 被保険者番号, …)")
+        )
     if missing:
         return Verdict(
             False,
-            f"the first line names {len(claimed)} claims columns but not {', '.join(missing)} "
-            "(another layout: map its headers with --mapping)",
+            t(
+                "the first line names {count} claims columns but not {missing} "
+                "(another layout: map its headers with --mapping)",
+                count=len(claimed),
+                missing=join(missing),
+            ),
         )
-    return Verdict(True, f"header with {len(claimed)} claims columns ({encoding})")
+    return Verdict(
+        True,
+        t("header with {count} claims columns ({encoding})", count=len(claimed), encoding=encoding),
+    )

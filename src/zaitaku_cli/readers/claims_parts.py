@@ -14,17 +14,20 @@ block of the file in memory. prepare_utf8 stops after decoding, for readers that
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import itertools
 import json
 import os
+import queue
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -32,7 +35,9 @@ from typing import Any, NamedTuple
 import duckdb
 import pyarrow as pa
 
+from zaitaku_cli.arrow_arrays import int64_range, string_array
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import t
 from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.claims_extract import DELIMITERS, ExtractLayout, canonical_columns
 from zaitaku_cli.readers.encoding import SAMPLE_BYTES, detect_encoding
@@ -53,6 +58,9 @@ _MAX_MALFORMED = 100_000
 _BLOCK_BYTES = 16 << 20
 _MIN_PART_BYTES = 32 << 20
 _MAX_WORKERS = 8
+
+# report(bytes read, lines read) as a worker reads its part: how the progress bar moves
+Report = Callable[[int, int], None]
 
 
 # -- shapes: what a reject may keep of a field -------------------------------------------------
@@ -132,7 +140,7 @@ class PreparedExtract:
 
 
 def _blocks(
-    path: Path, progress: Progress | None = None, start: int = 0, end: int | None = None
+    path: Path, start: int = 0, end: int | None = None, block_bytes: int = _BLOCK_BYTES
 ) -> Iterator[bytes]:
     """Bytes [start, end) of the file in newline-aligned blocks (all but the last end in \\n)."""
     carry = b""
@@ -140,13 +148,11 @@ def _blocks(
         fh.seek(start)
         left = (end - start) if end is not None else None
         while left is None or left > 0:
-            block = fh.read(_BLOCK_BYTES if left is None else min(_BLOCK_BYTES, left))
+            block = fh.read(block_bytes if left is None else min(block_bytes, left))
             if not block:
                 break
             if left is not None:
                 left -= len(block)
-            if progress is not None:
-                progress.advance(len(block))
             cut = block.rfind(b"\n") + 1
             if cut == 0:
                 carry += block
@@ -195,23 +201,28 @@ def _utf8_blocks(
     header: str,
     transport: bool,
     found: _Streamed,
+    report: Report | None = None,
+    block_bytes: int = _BLOCK_BYTES,
 ) -> Iterator[bytes]:
     """Bytes [start, end) of `src`, newline-aligned, as UTF-8 blocks.
 
     A range that does not start the file gets `header` (the header line) first, so that each
     part is a CSV text of its own. With `transport`, non-ASCII bytes are not decoded but carried
     as Latin-1 characters (one per byte, 3× faster than CP932 decoding); _from_transport decodes
-    them later, once per distinct value.
+    them later, once per distinct value. `report(bytes, lines)` hears of each block read.
     """
     fill = filler.encode("utf-8")
     if start > 0:
         yield header.encode("utf-8")
     first = start == 0
-    for block in _blocks(Path(src), start=start, end=end):
+    for block in _blocks(Path(src), start=start, end=end, block_bytes=block_bytes):
         started = time.perf_counter()
+        newlines = block.count(b"\n")
+        if report is not None:
+            report(len(block), newlines)
         if first and block.startswith(codecs.BOM_UTF8):
             block = block[len(codecs.BOM_UTF8) :]
-        found.newlines += block.count(b"\n")
+        found.newlines += newlines
         if _has_blank_line(block, first):
             block, n = _fill_blank_lines(block, fill)
             found.blank_lines += n
@@ -234,16 +245,28 @@ def _utf8_blocks(
 
 
 def _transcode_range(
-    src: str, start: int, end: int, dst: str, encoding: str, filler: str, header: str
+    src: str,
+    start: int,
+    end: int,
+    dst: str,
+    encoding: str,
+    filler: str,
+    header: str,
+    block_bytes: int = _BLOCK_BYTES,
+    *,
+    report: Report | None = None,
 ) -> tuple[int, int, bool]:
     """Bytes [start, end) of `src` as a UTF-8 file `dst` (see _utf8_blocks).
 
     Returns (newlines, blank lines filled, whether bytes were replaced). Runs in worker
-    processes: plain, JSON-able arguments only.
+    processes: plain, JSON-able arguments only (and `report`, see _run_jobs).
     """
     found = _Streamed()
+    blocks = _utf8_blocks(
+        src, start, end, encoding, filler, header, False, found, report, block_bytes
+    )
     with open(dst, "wb") as out:
-        for block in _utf8_blocks(src, start, end, encoding, filler, header, False, found):
+        for block in blocks:
             out.write(block)
     return found.newlines, found.blank_lines, found.replaced
 
@@ -306,34 +329,56 @@ def _workers_for(size: int) -> int:
 # `if __name__` guard. It leaves Ctrl-C to its parent (which stops it; the terminal sends
 # SIGINT to the whole group) and exits as soon as its parent is gone (SIGKILL), so that no
 # orphan goes on writing beside the warehouse.
+# It tells its progress as it reads, one line per block on stdout ("progress BYTES LINES"), and
+# its result as the last line (JSON). The HMAC secret of person keys comes on stdin (hex, one
+# line; empty for jobs without one), never on the command line, which other users can read.
 _WORKER = (
     "import json, os, signal, sys, threading, time\n"
+    "secret = bytes.fromhex(sys.stdin.readline().strip())\n"
+    "sys.stdin.close()\n"
     "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
     "def _watch(parent):\n"
     "    while os.getppid() == parent:\n"
     "        time.sleep(0.2)\n"
     "    os._exit(1)\n"
     "threading.Thread(target=_watch, args=(int(sys.argv[3]),), daemon=True).start()\n"
+    "def _report(done, lines):\n"
+    "    sys.stdout.write(f'progress {done} {lines}\\n')\n"
+    "    sys.stdout.flush()\n"
     "from zaitaku_cli.readers import claims_parts\n"
     "job = getattr(claims_parts, sys.argv[1])\n"
-    "print(json.dumps(job(*json.loads(sys.argv[2]))))\n"
+    "kwargs = {'secret': secret} if secret else {}\n"
+    "print(json.dumps(job(*json.loads(sys.argv[2]), report=_report, **kwargs)))\n"
 )
+_PROGRESS = b"progress "
 _JOBS = ("_transcode_range", "_parse_range")
 
 
-def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progress) -> list[Any]:
+def _run_jobs(
+    path: Path,
+    job: str,
+    jobs: list[tuple[Any, ...]],
+    progress: Progress,
+    *,
+    secret: bytes = b"",
+) -> list[Any]:
     """Run `job` (a function of this module) once per argument tuple, each in its own process
-    (one job runs here), and return the results in order. A job's arguments are
-    (source, start, end, …): progress advances by end - start as each finishes. However this
-    ends — an error, an interrupt — no worker outlives it."""
+    (one job runs here), and return the results in order. Progress advances by the bytes and
+    lines each job reports as it reads a block, so that the bar moves while the parts are read,
+    not as each one ends. However this ends — an error, an interrupt — no worker outlives it.
+    A `secret` is handed to each job as its `secret` argument (through the worker's stdin)."""
     assert job in _JOBS, job
+    kwargs = {"secret": secret} if secret else {}
+
+    def advance(done: int, lines: int) -> None:
+        progress.advance(done, lines=lines)
+
     if len(jobs) == 1:
         # Small files (and one-CPU machines) are done in this process.
         try:
-            result = globals()[job](*jobs[0])
+            result = globals()[job](*jobs[0], report=advance, **kwargs)
         except pa.ArrowException as exc:
             raise _reading_failed(path, [str(exc)]) from exc
-        progress.advance(jobs[0][2] - jobs[0][1])
         return [json.loads(json.dumps(result))]
     package_root = str(Path(__file__).resolve().parents[2])
     env = {
@@ -341,30 +386,65 @@ def _run_jobs(path: Path, job: str, jobs: list[tuple[Any, ...]], progress: Progr
         "PYTHONPATH": os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p),
     }
     procs: list[subprocess.Popen[bytes]] = []
+    errors: list[Any] = []  # each worker's stderr, kept in a file: its last line says why
+    heard: queue.Queue[tuple[int, bytes | None]] = queue.Queue()
+    printed: list[list[bytes]] = [[] for _ in jobs]
     results = []
     failure = None
+    files = contextlib.ExitStack()
     try:
-        for args in jobs:
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-c", _WORKER, job, json.dumps(args), str(os.getpid())],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    env=env,
-                )
+        for i, args in enumerate(jobs):
+            err = tempfile.TemporaryFile()  # noqa: SIM115 (closed by `files`, however this ends)
+            errors.append(files.enter_context(err))
+            proc = subprocess.Popen(
+                [sys.executable, "-c", _WORKER, job, json.dumps(args), str(os.getpid())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=errors[-1],
+                env=env,
             )
-        for args, proc in zip(jobs, procs, strict=True):
-            out, err = proc.communicate()
-            progress.advance(args[2] - args[1])
-            if proc.returncode != 0:
-                failure = failure or err.decode("utf-8", "replace").strip().splitlines()[-1:]
+            procs.append(proc)
+            assert proc.stdin is not None
+            with contextlib.suppress(BrokenPipeError):  # a worker that died at start: see below
+                proc.stdin.write(secret.hex().encode("ascii") + b"\n")
+                proc.stdin.close()
+            threading.Thread(target=_listen, args=(i, proc.stdout, heard), daemon=True).start()
+        talking = len(jobs)
+        while talking:
+            try:
+                i, line = heard.get(timeout=0.5)
+            except queue.Empty:
                 continue
-            results.append(json.loads(out))
+            if line is None:
+                talking -= 1
+            elif line.startswith(_PROGRESS):
+                done, lines = line[len(_PROGRESS) :].split()
+                advance(int(done), int(lines))
+            else:
+                printed[i].append(line)
+        for proc, said, err in zip(procs, printed, errors, strict=True):
+            if proc.wait() != 0:
+                err.seek(0)
+                text = err.read().decode("utf-8", "replace").strip()
+                failure = failure or text.splitlines()[-1:]
+                continue
+            results.append(json.loads(b"".join(said)))
     finally:
         _stop(procs)
+        files.close()
     if failure is not None:
         raise _reading_failed(path, failure)
     return results
+
+
+def _listen(index: int, stream: Any, heard: queue.Queue[tuple[int, bytes | None]]) -> None:
+    """Hand each line worker `index` prints to the parent's loop; None when it is done."""
+    try:
+        for line in stream:
+            heard.put((index, line))
+    except (OSError, ValueError):  # the stream closed under us: the run is being stopped
+        pass
+    heard.put((index, None))
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -390,8 +470,9 @@ def _reading_failed(path: Path, failure: list[str]) -> InputError:
             hint="check that the file is the KDB extract and that its lines end with CR LF or LF",
         )
     return InputError(
-        f"reading failed ({text or 'worker exited'})",
+        "reading failed ({reason})",
         file=path,
+        reason=text or t("worker exited"),
         hint="check the delimiter, quotes and line ends (no line may exceed 8 MB), and the "
         "free space beside the warehouse",
     )
@@ -402,7 +483,11 @@ def _settled_encoding(layout: ExtractLayout, progress: Progress) -> tuple[str, _
     that settled it."""
     if layout.encoding not in ("utf-8", "ascii"):
         return layout.encoding, None
-    progress.start(f"{layout.path.name}: checking text", total=layout.path.stat().st_size)
+    progress.start(
+        t("{file}: checking text", file=layout.path.name),
+        total=layout.path.stat().st_size,
+        unit="bytes",
+    )
     scan = _scan(layout, progress)
     progress.finish()
     return scan.encoding, scan
@@ -463,6 +548,7 @@ def prepare_utf8(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
+    block_bytes: int | None = None,
 ) -> PreparedExtract:
     """The extract as UTF-8 CSV part files under `workdir`, decoded in parallel processes.
 
@@ -487,8 +573,13 @@ def prepare_utf8(
             seconds=time.perf_counter() - started,
         )
     jobs = _part_jobs(layout, workdir, encoding, workers, ".csv")
-    progress.start(f"{layout.path.name}: decoding {encoding}", total=layout.path.stat().st_size)
-    results = _run_jobs(layout.path, "_transcode_range", jobs, progress)
+    progress.start(
+        t("{file}: decoding {encoding}", file=layout.path.name, encoding=encoding),
+        total=layout.path.stat().st_size,
+        unit="bytes",
+    )
+    block = block_bytes or _BLOCK_BYTES
+    results = _run_jobs(layout.path, "_transcode_range", [(*j, block) for j in jobs], progress)
     progress.finish()
     counts = [(int(r[0]), int(r[1]), bool(r[2])) for r in results]
     return _decoded(layout, encoding, jobs, counts, started)
@@ -508,8 +599,10 @@ def _scan(layout: ExtractLayout, progress: Progress) -> _Scan:
     clean = True
     first = True
     utf8 = codecs.getincrementaldecoder("utf-8")()
-    for block in _blocks(layout.path, progress):
-        lines += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+    for block in _blocks(layout.path):
+        newlines = block.count(b"\n")
+        progress.advance(len(block), lines=newlines)
+        lines += newlines + (0 if block.endswith(b"\n") else 1)
         if _has_blank_line(block, first):
             clean = False
         first = False
@@ -575,25 +668,35 @@ def _parse_range(
     header: str,
     delimiter: str,
     n_columns: int,
-    plain: list[str],
+    person_columns: list[str],
+    block_bytes: int = _BLOCK_BYTES,
+    *,
+    secret: bytes,
+    report: Report | None = None,
 ) -> tuple[int, int, bool, float, int, list[tuple[int, int, int, str]]]:
     """Bytes [start, end) of `src` decoded and parsed into Parquet `dst`.
 
     Returns (newlines, blank lines, replaced, decode seconds, rows, malformed), malformed being
     (record number in the part, lines spanned, fields, shape of the first line) of rows whose
     field count is not n_columns: the text of such a line never leaves the worker. Columns in
-    `plain` (the person key: nearly one value per row) are stored without a dictionary.
+    `person_columns` (the 被保険者番号) are written as person keys, hashed with `secret` (see
+    person_keys): the raw number never reaches the part. Having nearly one value per row, they
+    are stored without a dictionary.
     CP932 is decoded after the split into fields, once per distinct non-ASCII value of a column
     (a few dozen 市町村名 or 和暦 months), not byte by byte: the bytes travel as Latin-1 text
     until then (see _utf8_blocks). Runs in worker processes: plain, JSON-able
-    arguments only.
+    arguments only (and `report`, see _run_jobs).
     """
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
+    from zaitaku_cli.person_keys import PersonKeyHasher
+
     transport = encoding == "cp932" and delimiter in _SPLIT_BEFORE_DECODING
     found = _Streamed()
-    blocks = _utf8_blocks(src, start, end, encoding, filler, header, transport, found)
+    blocks = _utf8_blocks(
+        src, start, end, encoding, filler, header, transport, found, report, block_bytes
+    )
     replaced = False
     decode_s = 0.0
     names = [f"c{i + 1}" for i in range(n_columns)]
@@ -614,13 +717,16 @@ def _parse_range(
         return "skip"
 
     rows = 0
-    with pq.ParquetWriter(
-        dst,
-        schema,
-        compression="none",
-        write_statistics=False,
-        use_dictionary=[n for n in names if n not in plain],
-    ) as writer:
+    with (
+        pq.ParquetWriter(
+            dst,
+            schema,
+            compression="none",
+            write_statistics=False,
+            use_dictionary=[n for n in names if n not in person_columns],
+        ) as writer,
+        PersonKeyHasher(secret) as hashing,
+    ):
         reader = pa_csv.open_csv(
             _BlockStream(blocks),
             read_options=pa_csv.ReadOptions(
@@ -650,7 +756,10 @@ def _parse_range(
                     columns[i], bad = _from_transport(column, encoding)
                     replaced = replaced or bad
                 decode_s += time.perf_counter() - decoding
-            index = _int64_range(rows, batch.num_rows)
+            for i, name in enumerate(names):
+                if name in person_columns:
+                    columns[i] = hashing.hash(columns[i])
+            index = int64_range(rows, batch.num_rows)
             writer.write_batch(pa.record_batch([*columns, index], schema=schema))
             rows += batch.num_rows
     replaced = replaced or found.replaced
@@ -674,27 +783,7 @@ def _from_transport(column: pa.Array, encoding: str) -> tuple[pa.Array, bool]:
         except UnicodeDecodeError:
             values.append(raw.decode(encoding, "replace"))
             replaced = True
-    return pa_compute.take(_string_array(values), encoded.indices), replaced
-
-
-# Arrow's constructors from Python values (pa.array, pa.scalar) first look whether pandas is
-# installed, importing it: 0.7 s in every worker process. These build from buffers instead.
-def _int64_range(start: int, n: int) -> pa.Array:
-    """start, start + 1, … (n values) as an Arrow int64 array."""
-    values = array("q", range(start, start + n))
-    if sys.byteorder != "little":  # Arrow buffers are little-endian
-        values.byteswap()
-    return pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(values.tobytes())])
-
-
-def _string_array(values: list[str]) -> pa.Array:
-    """`values` as an Arrow string array."""
-    encoded = [v.encode("utf-8") for v in values]
-    offsets = array("i", [0, *itertools.accumulate(len(e) for e in encoded)])
-    if sys.byteorder != "little":
-        offsets.byteswap()
-    buffers = [None, pa.py_buffer(offsets.tobytes()), pa.py_buffer(b"".join(encoded))]
-    return pa.Array.from_buffers(pa.string(), len(values), buffers)
+    return pa_compute.take(string_array(values), encoded.indices), replaced
 
 
 def _lines_of(
@@ -727,10 +816,15 @@ def parse_extract(
     layout: ExtractLayout,
     workdir: Path,
     *,
+    secret: bytes,
     progress: Progress | None = None,
     workers: int | None = None,
+    block_bytes: int | None = None,
 ) -> ParsedExtract:
     """The extract as Parquet parts under `workdir`: decoded and parsed in parallel processes.
+
+    The 被保険者番号 column holds person keys, HMAC-SHA256 under `secret` (the warehouse's key):
+    the parts, left behind if the process is killed, never hold a raw number.
 
     The file is cut at line starts into `workers` parts (default: one per CPU, from 32 MB a
     part). Each worker decodes its part block by block (as prepare_utf8), then parses it with
@@ -738,18 +832,26 @@ def parse_extract(
     distinct value). Nothing holds more than a block of the file in memory. Raises InputError
     when more than 100,000 lines have the wrong number of fields (wrong delimiter or header).
     """
+    if not secret:
+        raise ValueError("parse_extract needs the warehouse's secret for person keys")
     progress = progress or NoProgress()
     started = time.perf_counter()
     encoding, _ = _settled_encoding(layout, progress)
     jobs = _part_jobs(layout, workdir, encoding, workers, ".parquet")
     person = layout.position("person_id")
-    plain = [f"c{person + 1}"] if person is not None else []
-    progress.start(f"{layout.path.name}: reading {encoding}", total=layout.path.stat().st_size)
+    person_columns = [f"c{person + 1}"] if person is not None else []
+    progress.start(
+        t("{file}: reading {encoding}", file=layout.path.name, encoding=encoding),
+        total=layout.path.stat().st_size,
+        unit="bytes",
+    )
+    block = block_bytes or _BLOCK_BYTES
     results = _run_jobs(
         layout.path,
         "_parse_range",
-        [(*job, layout.delimiter, len(layout.headers), plain) for job in jobs],
+        [(*job, layout.delimiter, len(layout.headers), person_columns, block) for job in jobs],
         progress,
+        secret=secret,
     )
     progress.finish()
     counts = [(int(r[0]), int(r[1]), bool(r[2])) for r in results]
@@ -767,9 +869,11 @@ def parse_extract(
         # Not worth loading, and each such line would be held in memory here: the delimiter or
         # the header is probably wrong.
         raise InputError(
-            f"more than {_MAX_MALFORMED:,} lines have a number of fields other than the "
-            f"header's (the first is line {min(malformed).line})",
+            "more than {limit:,} lines have a number of fields other than the "
+            "header's (the first is line {line})",
             file=layout.path,
+            limit=_MAX_MALFORMED,
+            line=min(malformed).line,
             hint="check the delimiter (mapping file: delimiter) and that the header names "
             "every column",
         )

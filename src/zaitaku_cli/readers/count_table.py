@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import fastexcel
 import polars as pl
 
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
+from zaitaku_cli.i18n import N_, t
 from zaitaku_cli.readers.encoding import read_text
 from zaitaku_cli.readers.labels import normalize_label
 from zaitaku_cli.readers.sample import Sample, Verdict
+from zaitaku_cli.readers.small_table import workbook_sheets
 from zaitaku_cli.readers.wareki import find_as_of
 from zaitaku_cli.reference import juri_kigo
 
@@ -35,7 +36,9 @@ _NAME_HEADER = re.compile(r"^[市区町村郡]{2,}(名|等)?$")
 _TOTAL_NAMES = frozenset({"計", "合計", "総計", "県計", "全県計", "都計", "道計", "府計"})
 _COUNT = re.compile(r"^\d+$")
 _NEGATIVE = re.compile(r"^[-−‐ー－]\d+$")
-_HEADER_HINT = "the header's first cell should be 市町名 (or 市町村名, 市区町村…), then 受理記号"
+_HEADER_HINT = N_(
+    "the header's first cell should be 市町名 (or 市町村名, 市区町村…), then 受理記号"
+)
 _TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 
@@ -73,8 +76,9 @@ def read_count_table(path: Path) -> CountTable:
         )
     if suffix not in _TEXT_SUFFIXES:
         raise UnsupportedFormatError(
-            f"unknown file type {path.suffix or '(none)'}",
+            "unknown file type {suffix}",
             file=path,
+            suffix=path.suffix or t("(none)"),
             hint="give a .csv, .txt or .xlsx count table",
         )
     text, encoding = _decode(path)
@@ -113,25 +117,15 @@ def _text_rows(text: str) -> list[Row]:
 
 def _xlsx_rows(path: Path) -> tuple[str, list[Row]]:
     """Rows of the first sheet that has a header row, numbered as Excel shows them."""
-    try:
-        reader = fastexcel.read_excel(path)
-    except fastexcel.FastExcelError as exc:  # corrupt, encrypted or not a zip at all
-        raise UnsupportedFormatError(
-            f"cannot open the workbook: {exc}", file=path, hint="save it again as .xlsx"
-        ) from exc
-    for name in reader.sheet_names:
-        # skip_rows=0 keeps leading empty rows, so that row numbers match Excel's.
-        frame = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
-        rows: list[Row] = [
-            (number, [(c or "").strip() for c in values], False)
-            for number, values in enumerate(frame.iter_rows(), start=1)
-        ]
+    for name, cells in workbook_sheets(path):
+        rows: list[Row] = [(number, values, False) for number, values in cells]
         if _find_header(rows) is not None:
             return name, rows
     raise InputError(
-        f"no sheet has a header row in its first {HEADER_SEARCH_ROWS} rows",
+        "no sheet has a header row in its first {rows} rows",
         file=path,
         hint=_HEADER_HINT,
+        rows=HEADER_SEARCH_ROWS,
     )
 
 
@@ -183,9 +177,10 @@ def _parse(path: Path, rows: list[Row], *, encoding: str | None, sheet: str | No
     header = _find_header(rows)
     if header is None:
         raise InputError(
-            f"no header row in the first {HEADER_SEARCH_ROWS} lines",
+            "no header row in the first {rows} lines",
             file=path,
             hint=_HEADER_HINT,
+            rows=HEADER_SEARCH_ROWS,
         )
     header_row, header_cells, _ = rows[header.index]
     name_header = header_cells[header.name_col]
@@ -263,16 +258,19 @@ def _check_labels(path: Path, row: int, cells: list[str], label_cols: list[int])
         raw = cells[i]
         if not raw:
             raise InputError(
-                f"label column {position} has no header",
+                "label column {position} has no header",
                 file=path,
+                position=position,
                 row=row,
                 hint="write its 受理記号 (e.g. 支援診１) in the header or delete the column",
             )
         key = normalize_label(raw)
         if key in seen:
             raise InputError(
-                f"{raw} appears twice in the header (also as {seen[key]})",
+                "{label} appears twice in the header (also as {first})",
                 file=path,
+                label=raw,
+                first=seen[key],
                 row=row,
                 column=raw,
                 hint="keep one column per 受理記号",
@@ -295,8 +293,10 @@ def _row_cells(
         # (盛 岡 市) is everything before them.
         if len(cells) < n + 1:
             raise InputError(
-                f"{len(cells) - 1} values for {n} columns",
+                "{values} values for {columns} columns",
                 file=path,
+                values=len(cells) - 1,
+                columns=n,
                 row=number,
                 hint="every row needs one count per 受理記号 column (0 if none)",
             )
@@ -307,8 +307,10 @@ def _row_cells(
         extra = [c for c in padded[width:] if c]
         if extra:
             raise InputError(
-                f"value {extra[0]} is beyond the last column ({labels[-1]})",
+                "value {value} is beyond the last column ({last})",
                 file=path,
+                value=extra[0],
+                last=labels[-1],
                 row=number,
                 hint="give that column a 受理記号 header or delete the value",
             )
@@ -340,21 +342,28 @@ def _count(path: Path, row: int, label: str, raw: str) -> int:
         count = int(text)
         if count > _MAX_COUNT:
             raise InputError(
-                f"{raw} facilities is not a plausible count",
+                "{value} facilities is not a plausible count",
                 file=path,
                 row=row,
                 column=label,
-                hint=f"a count table holds numbers of facilities (at most {_MAX_COUNT:,})",
+                hint="a count table holds numbers of facilities (at most {most:,})",
+                value=raw,
+                most=_MAX_COUNT,
             )
         return count
     if _NEGATIVE.match(text):
         raise InputError(
-            f"negative count {raw}", file=path, row=row, column=label, hint="counts are ≥ 0"
+            "negative count {value}",
+            file=path,
+            row=row,
+            column=label,
+            hint="counts are ≥ 0",
+            value=raw,
         )
-    shown = repr(raw) if raw else "empty cell"
     raise InputError(
-        f"{shown} is not a count",
+        "{value} is not a count",
         file=path,
+        value=repr(raw) if raw else t("empty cell"),
         row=row,
         column=label,
         hint="write a whole number of facilities (0 if there are none)",
@@ -372,8 +381,10 @@ def _check_total(
         summed = sum(values[position] for _, _, values in records)
         if summed != printed[position]:
             raise InputError(
-                f"計 is {printed[position]} but the rows above sum to {summed}",
+                "計 is {printed} but the rows above sum to {summed}",
                 file=path,
+                printed=printed[position],
+                summed=summed,
                 row=row,
                 column=label,
                 hint="correct the 計 row or the counts above it",
@@ -387,7 +398,7 @@ def detect(sample: Sample) -> Verdict:
     """A count table: a CSV/text file or a sheet with a row of 市町名 (or 市町村名, …) followed
     by columns of which at least half are 受理記号 zaitaku knows, in its first 30 rows."""
     if sample.is_ole:
-        return Verdict(False, "a legacy .xls workbook (Excel 97-2003): save it as .xlsx")
+        return Verdict(False, t("a legacy .xls workbook (Excel 97-2003): save it as .xlsx"))
     if sample.is_workbook:
         try:
             sheets = sample.sheets
@@ -400,17 +411,25 @@ def detect(sample: Sample) -> Verdict:
             ]
             verdict = _table_header_verdict(rows)
             if verdict.matched:
-                return Verdict(True, f"sheet {sheet.name}: {verdict.reason}")
-        return Verdict(False, f"no sheet has {_EXPECTED}")
+                return Verdict(
+                    True, t("sheet {sheet}: {reason}", sheet=sheet.name, reason=verdict.reason)
+                )
+        return Verdict(
+            False,
+            t(
+                "no sheet has a row of 市町名 followed by 受理記号 columns in its first "
+                "{rows} rows",
+                rows=HEADER_SEARCH_ROWS,
+            ),
+        )
     if sample.zip_names is not None:
-        return Verdict(False, "a zip archive (count tables are single .csv, .txt or .xlsx files)")
+        return Verdict(
+            False, t("a zip archive (count tables are single .csv, .txt or .xlsx files)")
+        )
     text = sample.text
     if isinstance(text, str):
         return Verdict(False, text)
     return _table_header_verdict(_text_rows("\n".join(text[0])))
-
-
-_EXPECTED = f"a row of 市町名 followed by 受理記号 columns in its first {HEADER_SEARCH_ROWS} rows"
 
 
 def _table_header_verdict(rows: list[Row]) -> Verdict:
@@ -425,6 +444,17 @@ def _table_header_verdict(rows: list[Row]) -> Verdict:
         # A claims header has 市町村名 too, followed by 診療年月…: its columns are not 受理記号.
         if hits and hits * 2 >= len(labels):
             return Verdict(
-                True, f"header row {rows[index][0]}: a name column and {len(labels)} 受理記号"
+                True,
+                t(
+                    "header row {row}: a name column and {labels} 受理記号",
+                    row=rows[index][0],
+                    labels=len(labels),
+                ),
             )
-    return Verdict(False, f"no {_EXPECTED.removeprefix('a ')}")
+    return Verdict(
+        False,
+        t(
+            "no row of 市町名 followed by 受理記号 columns in its first {rows} rows",
+            rows=HEADER_SEARCH_ROWS,
+        ),
+    )

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import N_, t
 from zaitaku_cli.readers import (
     bureau_list,
     claims_extract,
     count_table,
     enrolment,
+    hubs,
     population_table,
+    survey,
 )
 from zaitaku_cli.readers.claims_extract import ClaimsMapping
 from zaitaku_cli.readers.sample import Sample, Verdict
@@ -36,13 +39,17 @@ class Detector:
 
 # In the order files of a refresh are ingested (facility lists before the claims they locate).
 DETECTORS: tuple[Detector, ...] = (
-    Detector("facilities", "bureau list 届出受理医療機関名簿", bureau_list.detect),
-    Detector("facility-counts", "count table 市町名 × 受理記号", count_table.detect),
-    Detector("claims", "KDB claims extract", claims_extract.detect),
+    Detector("facilities", N_("bureau list 届出受理医療機関名簿"), bureau_list.detect),
+    Detector("facility-counts", N_("count table 市町名 × 受理記号"), count_table.detect),
+    Detector("claims", N_("KDB claims extract"), claims_extract.detect),
     Detector(
-        "population", "住基 population table (population.csv columns)", population_table.detect
+        "population",
+        N_("住基 population table (population.csv columns)"),
+        population_table.detect,
     ),
-    Detector("enrolment", "国保 + 後期 enrolment table", enrolment.detect),
+    Detector("enrolment", N_("国保 + 後期 enrolment table"), enrolment.detect),
+    Detector("survey", N_("facility survey 訪問診療の実施可能件数・参入意向"), survey.detect),
+    Detector("hubs", N_("hub list 在宅医療に必要な連携を担う拠点"), hubs.detect),
 )
 
 
@@ -71,19 +78,32 @@ def detect_kind(path: Path, *, claims_mapping: ClaimsMapping | None = None) -> D
     try:
         tried = tuple((d.kind, d.detect(sample)) for d in DETECTORS)
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror or exc})", file=path) from exc
+        raise InputError(
+            "cannot read the file ({reason})", file=path, reason=exc.strerror or exc
+        ) from exc
     matched = [(kind, verdict) for kind, verdict in tried if verdict.matched]
-    explicit = "name the kind: zaitaku ingest {" + ",".join(kinds()) + "} PATH"
+    explicit = "{" + ",".join(kinds()) + "}"
     if len(matched) == 1:
         kind, verdict = matched[0]
         return Detection(path, kind, verdict.reason, tried)
     if matched:
         shown = "; ".join(f"{kind} ({verdict.reason})" for kind, verdict in matched)
         raise UnrecognisedInput(
-            f"looks like more than one kind of input: {shown}", file=path, hint=explicit
+            "looks like more than one kind of input: {kinds}",
+            file=path,
+            hint="name the kind: zaitaku ingest {choices} PATH",
+            kinds=shown,
+            choices=explicit,
         )
     what = {d.kind: d.what for d in DETECTORS}
-    shown = "; ".join(f"as {kind} ({what[kind]}): {verdict.reason}" for kind, verdict in tried)
+    shown = "; ".join(
+        t("as {kind} ({what}): {reason}", kind=kind, what=t(what[kind]), reason=verdict.reason)
+        for kind, verdict in tried
+    )
     raise UnrecognisedInput(
-        f"not a kind of input zaitaku recognises — tried {shown}", file=path, hint=explicit
+        "not a kind of input zaitaku recognises — tried {tried}",
+        file=path,
+        hint="name the kind: zaitaku ingest {choices} PATH",
+        tried=shown,
+        choices=explicit,
     )

@@ -97,8 +97,10 @@ def decode_bytes(data: bytes, *, file: str | Path | None = None) -> tuple[str, s
 def _mixed(data: bytes, offset: int, encoding: str, file: str | Path | None) -> Exception:
     line = data.count(b"\n", 0, offset) + 1
     return EncodingDetectionError(
-        f"byte {offset} is not valid {encoding}",
+        "byte {offset} is not valid {encoding}",
         file=file,
+        offset=offset,
+        encoding=encoding,
         row=line,
         hint="the file mixes encodings; save it again from Excel as one CSV",
     )

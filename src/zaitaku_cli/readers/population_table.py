@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import join, t
 from zaitaku_cli.readers.sample import Sample, Verdict
 from zaitaku_cli.readers.small_csv import read_csv_rows
 from zaitaku_cli.reference import population
@@ -41,15 +42,17 @@ def read_population_table(path: Path) -> PopulationFile:
     if missing or extra:
         problems = []
         if missing:
-            problems.append(f"missing {', '.join(missing)}")
+            problems.append(t("missing {columns}", columns=join(missing)))
         if extra:
-            problems.append(f"unknown {', '.join(extra)}")
+            problems.append(t("unknown {columns}", columns=join(extra)))
         raise InputError(
-            f"the header is not that of a population table: {'; '.join(problems)}",
+            "the header is not that of a population table: {problems}",
             file=path,
             row=1,
             column=(missing or extra)[0],
-            hint="use the columns of the packaged population.csv: " + ",".join(expected),
+            hint="use the columns of the packaged population.csv: {expected}",
+            problems="; ".join(problems),
+            expected=",".join(expected),
         )
     return PopulationFile(path=path, encoding=encoding, rows=rows)
 
@@ -60,7 +63,7 @@ def read_population_table(path: Path) -> PopulationFile:
 def detect(sample: Sample) -> Verdict:
     """A population table: CSV text whose first line holds every column of population.csv."""
     if sample.is_ole or sample.zip_names is not None:
-        return Verdict(False, "a workbook or archive; population tables are CSV text")
+        return Verdict(False, t("a workbook or archive; population tables are CSV text"))
     text = sample.text
     if isinstance(text, str):
         return Verdict(False, text)
@@ -71,10 +74,16 @@ def detect(sample: Sample) -> Verdict:
     expected = population_columns()
     found = [c for c in expected if c in header]
     if len(found) == len(expected):
-        return Verdict(True, f"header with the {len(expected)} columns of population.csv")
+        return Verdict(
+            True, t("header with the {count} columns of population.csv", count=len(expected))
+        )
     if found:
         return Verdict(
             False,
-            f"the first line has {len(found)} of the {len(expected)} columns of population.csv",
+            t(
+                "the first line has {found} of the {count} columns of population.csv",
+                found=len(found),
+                count=len(expected),
+            ),
         )
-    return Verdict(False, "the first line names no column of population.csv (code5, total, …)")
+    return Verdict(False, t("the first line names no column of population.csv (code5, total, …)"))

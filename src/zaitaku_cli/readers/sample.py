@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import t
 from zaitaku_cli.readers.encoding import detect_encoding
 from zaitaku_cli.readers.xlsx_head import SheetHead, read_xlsx_head
 
@@ -165,17 +166,20 @@ def read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str
         info.file_size > _RATIO_FROM_BYTES and ratio > _MAX_RATIO
     ):
         raise InputError(
-            f"the member inflates to {info.file_size / (1 << 20):,.0f} MB "
-            f"({ratio:,.0f} times its packed size): refused as a likely zip bomb",
+            "the member inflates to {mb:,.0f} MB ({ratio:,.0f} times its packed size): "
+            "refused as a likely zip bomb",
             file=source,
+            mb=info.file_size / (1 << 20),
+            ratio=ratio,
             hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
         )
     with archive.open(info) as member:
         data = member.read(_MAX_MEMBER_BYTES + 1)
     if len(data) > _MAX_MEMBER_BYTES:
         raise InputError(
-            f"the member inflates to more than {_MAX_MEMBER_BYTES >> 20} MB: refused",
+            "the member inflates to more than {mb} MB: refused",
             file=source,
+            mb=_MAX_MEMBER_BYTES >> 20,
             hint="a bureau list is at most tens of MB; unpack the archive and check its contents",
         )
     return data
@@ -183,20 +187,20 @@ def read_zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, source: str
 
 def _text_lines(head: bytes, *, whole: bool) -> tuple[list[str], str] | str:
     if not head.strip():
-        return "the file is empty"
+        return t("the file is empty")
     if b"\0" in head:
-        return "binary data, not text"
+        return t("binary data, not text")
     body = head[len(codecs.BOM_UTF8) :] if head.startswith(codecs.BOM_UTF8) else head
     if not whole:
         # Never decode a character cut at the end of the sample.
         cut = body.rfind(b"\n")
         if cut < 0:
-            return f"no line end in the first {HEAD_BYTES // 1024} KB"
+            return t("no line end in the first {kb} KB", kb=HEAD_BYTES // 1024)
         body = body[: cut + 1]
     try:
         encoding = detect_encoding(body)
     except InputError:
-        return "neither UTF-8 nor CP932 text"
+        return t("neither UTF-8 nor CP932 text")
     text = body.decode("utf-8" if encoding.startswith("utf-8") else encoding)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return lines[:HEAD_ROWS], "cp932" if encoding == "cp932" else "utf-8"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.i18n import and_more, join, t
 from zaitaku_cli.readers.claims_extract import normalize_header
 from zaitaku_cli.readers.encoding import decode_bytes
 
@@ -48,8 +49,10 @@ def _columns(path: Path, header: list[str]) -> dict[str, int]:
     missing = [key for key in SCENARIO_COLUMNS if key not in found]
     if missing:
         raise InputError(
-            f"column(s) missing: {', '.join(missing)} (headers found: {', '.join(header)})",
+            "column(s) missing: {missing} (headers found: {headers})",
             file=path,
+            missing=join(missing),
+            headers=join(header),
             row=1,
             hint="a scenario has the columns area_code, year, additional_patients",
         )
@@ -61,7 +64,9 @@ def read_scenario(path: Path) -> list[ScenarioRow]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the scenario ({exc.strerror})", file=path) from exc
+        raise InputError(
+            "cannot read the scenario ({reason})", file=path, reason=exc.strerror
+        ) from exc
     text, _ = decode_bytes(data, file=path)
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     if not lines:
@@ -77,22 +82,29 @@ def read_scenario(path: Path) -> list[ScenarioRow]:
         }
         area, year, extra = values["area_code"], values["year"], values["additional_patients"]
         if not area:
-            problems.append((number, "area_code", "no area code"))
+            problems.append((number, "area_code", t("no area code")))
         if not (year.isdigit() and len(year) == 4):
-            problems.append((number, "year", f"{year!r} is not a year like 2030"))
+            problems.append((number, "year", t("{value!r} is not a year like 2030", value=year)))
         if not _NUMBER.fullmatch(extra):
             problems.append(
-                (number, "additional_patients", f"{extra!r} is not a number of 0 or more")
+                (
+                    number,
+                    "additional_patients",
+                    t("{value!r} is not a number of 0 or more", value=extra),
+                )
             )
         if area and year.isdigit() and len(year) == 4 and _NUMBER.fullmatch(extra):
             rows.append(ScenarioRow(number, area, int(year), float(extra)))
     if problems:
         first_row, first_column, _ = problems[0]
-        shown = "; ".join(f"row {r}, {c}: {m}" for r, c, m in problems[:_SHOW])
-        more = f" and {len(problems) - _SHOW} more" if len(problems) > _SHOW else ""
+        shown = "; ".join(
+            f"{join([t('row {row}', row=r), c])}: {m}" for r, c, m in problems[:_SHOW]
+        )
         raise InputError(
-            f"{len(problems)} bad value(s): {shown}{more}",
+            "{count} bad value(s): {problems}",
             file=path,
+            count=len(problems),
+            problems=and_more(shown, len(problems) - _SHOW),
             row=first_row,
             column=first_column,
         )

@@ -5,14 +5,12 @@ tables have thousands of rows, not millions.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import polars as pl
 
-from zaitaku_cli.errors import InputError
-from zaitaku_cli.readers.encoding import decode_bytes
+from zaitaku_cli.i18n import t
+from zaitaku_cli.readers.small_table import read_small_table
 
 __all__ = ["read_csv_rows"]
 
@@ -27,50 +25,12 @@ def read_csv_rows(
     where the row starts, header = 1) and `raw_row` (the row as read, for rejects). Blank lines
     are skipped.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", file=path) from exc
-    if not data.strip():
-        raise InputError("the file is empty", file=path)
-    if encoding is None:
-        text, encoding = decode_bytes(data, file=path)
-    else:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise InputError(
-                f"not valid {encoding} text", file=path, row=line, hint="check the encoding"
-            ) from exc
-    text = text.lstrip("\ufeff")
-    if delimiter is None:
-        first = text.split("\n", 1)[0]
-        delimiter = max(",\t;|", key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [h.strip() for h in next(reader)]
-    repeated = sorted({h for h in header if header.count(h) > 1})
-    if repeated:
-        raise InputError(
-            f"the header names {', '.join(repeated)} more than once",
-            file=path,
-            row=1,
-            column=repeated[0],
-            hint="keep one column of each name",
-        )
-    records: dict[str, list[str]] = {name: [] for name in header}
-    lines: list[int] = []
-    raws: list[str] = []
-    start = reader.line_num + 1
-    for fields in reader:
-        if any(f.strip() for f in fields):
-            for position, name in enumerate(header):
-                records[name].append(fields[position].strip() if position < len(fields) else "")
-            lines.append(start)
-            raws.append(delimiter.join(fields))
-        start = reader.line_num + 1
-    frame = pl.DataFrame(
-        {**records, "source_row": lines, "raw_row": raws},
-        schema={**dict.fromkeys(header, pl.String), "source_row": pl.Int64, "raw_row": pl.String},
+    table = read_small_table(
+        path,
+        is_header=lambda cells: True,  # the first line is the header
+        expected=t("a header line"),
+        delimiter=delimiter,
+        encoding=encoding,
     )
-    return header, frame, encoding
+    # a workbook (.xlsx) reads too: its "encoding" says so
+    return table.header, table.rows, table.encoding or "xlsx"

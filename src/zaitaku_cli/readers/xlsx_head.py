@@ -63,7 +63,7 @@ def read_xlsx_head(source: Path | IO[bytes], *, rows: int = 20) -> list[SheetHea
                             needed = max(needed, int(value))
             strings = _shared_strings(archive, shared_path, needed) if needed >= 0 else []
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, OSError) as exc:
-        raise InputError(f"not a readable .xlsx workbook ({exc})", file=name) from exc
+        raise InputError("not a readable .xlsx workbook ({reason})", file=name, reason=exc) from exc
     return [
         SheetHead(
             sheet_name, [[_text(kind, value, strings) for kind, value in row] for row in cells]

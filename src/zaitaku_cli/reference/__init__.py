@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from zaitaku_cli.errors import ConfigError
+
 DATA_DIR = Path(__file__).parent / "data"
 
 _FILES = {
@@ -40,6 +42,18 @@ def load_table(file_name: str) -> pl.DataFrame:
 
 def municipalities() -> pl.DataFrame:
     return load_table("municipalities.csv")
+
+
+def prefecture_name(pref_code: str) -> str:
+    """岩手県 for '03'; a code of no 都道府県 is the user's --pref, refused as such."""
+    rows = municipalities().filter(
+        (pl.col("pref_code") == pref_code) & (pl.col("kind") == "都道府県")
+    )
+    if rows.is_empty():
+        raise ConfigError(
+            "--pref {pref!r} is not a 都道府県コード: use 01–47 (e.g. 03)", pref=pref_code
+        )
+    return str(rows["name"][0])
 
 
 def secondary_areas() -> pl.DataFrame:

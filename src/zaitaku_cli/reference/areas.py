@@ -15,7 +15,9 @@ def area_members(pref_code: str, plan: str = "8th") -> list[dict[str, Any]]:
     rows = secondary_areas().filter((pl.col("plan") == plan) & (pl.col("pref_code") == pref_code))
     if rows.is_empty():
         raise ConfigError(
-            f"no 二次医療圏 for 都道府県コード {pref_code!r} in the {plan} plan: use 01–47"
+            "no 二次医療圏 for 都道府県コード {pref!r} in the {plan} plan: use 01–47",
+            pref=pref_code,
+            plan=plan,
         )
     areas: dict[tuple[str, str], list[dict[str, str]]] = {}
     for r in rows.iter_rows(named=True):

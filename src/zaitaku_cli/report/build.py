@@ -18,6 +18,7 @@ from zaitaku_cli.choices import LEVELS, PLANS, check_choice
 from zaitaku_cli.claims_aggregate import COVERAGE
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.export import atomic_path
+from zaitaku_cli.i18n import t
 from zaitaku_cli.report import charts
 from zaitaku_cli.report.data import load_report_data
 from zaitaku_cli.report.sections import LEVEL_JA, SECTION_BUILDERS, Section
@@ -77,6 +78,8 @@ def _sources(wh: Warehouse, pref_code: str) -> list[dict[str, Any]]:
                         "facilities": "届出受理医療機関名簿",
                         "facility_counts": "県の集計表",
                         "claims": "KDB レセプト抽出",
+                        "survey": "県の医療機関調査",
+                        "hubs": "連携拠点の一覧",
                     }.get(str(r["kind"]), str(r["kind"])),
                     "file": Path(str(r["file_name"])).name,
                     "as_of": r["as_of"].isoformat() if r["as_of"] else "",
@@ -110,7 +113,7 @@ def write_report(
     check_choice("--level", level, LEVELS)
     check_choice("--plan", plan, PLANS)
     if out.suffix.lower() not in {".html", ".htm"}:
-        raise ConfigError(f"--out {out}: the report is an HTML file, name it …/report.html")
+        raise ConfigError("--out {out}: the report is an HTML file, name it …/report.html", out=out)
     data, sections = build_sections(wh, pref_code=pref_code, level=level, plan=plan)
     generated = (now or datetime.now()).strftime("%Y年%-m月%-d日 %H:%M")
     as_of = data.facility_source[1]
@@ -159,5 +162,11 @@ def write_report(
     ]
     for s in sections:
         if s.unavailable:
-            result.warnings.append(f"section {s.title!r} not available: {s.unavailable}")
+            result.warnings.append(
+                t(
+                    "section {title!r} not available: {reason}",
+                    title=s.title,
+                    reason=s.unavailable,
+                )
+            )
     return result

@@ -49,7 +49,7 @@ def japanese_font() -> Path:
         )
     path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "ipaexg.ttf"
     if not path.is_file():
-        raise ReferenceDataError(f"the Japanese chart font is missing: {path}")
+        raise ReferenceDataError("the Japanese chart font is missing: {path}", path=path)
     return path
 
 

@@ -17,8 +17,9 @@ import polars as pl
 
 from zaitaku_cli.aggregate import build_facilities_by_area
 from zaitaku_cli.claims_aggregate import build_claims_by_area
-from zaitaku_cli.errors import ConfigError, SnapshotNotFound
-from zaitaku_cli.reference import municipalities
+from zaitaku_cli.errors import SnapshotNotFound
+from zaitaku_cli.i18n import N_, t
+from zaitaku_cli.reference import prefecture_name
 from zaitaku_cli.warehouse import Warehouse
 
 __all__ = [
@@ -72,15 +73,6 @@ class ReportData:
         return (row["source"], row["as_of"].isoformat() if row["as_of"] else None)
 
 
-def _pref_name(pref_code: str) -> str:
-    rows = municipalities().filter(
-        (pl.col("pref_code") == pref_code) & (pl.col("kind") == "都道府県")
-    )
-    if rows.is_empty():
-        raise ConfigError(f"--pref {pref_code!r} is not a 都道府県コード: use 01–47 (e.g. 03)")
-    return str(rows["name"][0])
-
-
 def _for_pref(frame: pl.DataFrame, pref_code: str) -> pl.DataFrame:
     # area codes of every level start with the prefecture code (05-北秋田 included)
     return frame.filter(pl.col("area_code").str.starts_with(pref_code))
@@ -132,7 +124,7 @@ def load_report_data(wh: Warehouse, *, pref_code: str, level: str, plan: str) ->
     Raises SnapshotNotFound when the warehouse holds neither a facility list nor claims of
     that prefecture: an empty report would look like a prefecture without home care.
     """
-    pref_name = _pref_name(pref_code)
+    pref_name = prefecture_name(pref_code)
     has_claims = bool(wh.fetch_all("select count(*) from claim_lines")[0][0])
     facilities_level = _facilities(wh, level=level, plan=plan, pref_code=pref_code)
     facilities_municipality = _facilities(wh, level="municipality", plan=plan, pref_code=pref_code)
@@ -157,9 +149,12 @@ def load_report_data(wh: Warehouse, *, pref_code: str, level: str, plan: str) ->
             )
     if facilities_level.is_empty() and claims[(level, "fiscal-year")] is None:
         raise SnapshotNotFound(
-            f"the warehouse {wh.path} holds no facility list, count table or claims of "
-            f"{pref_name} ({pref_code}): ingest them first (`zaitaku ingest facilities …`, "
-            "`zaitaku ingest claims …`)"
+            "the warehouse {path} holds no facility list, count table or claims of "
+            "{pref_name} ({pref}): ingest them first (`zaitaku ingest facilities …`, "
+            "`zaitaku ingest claims …`)",
+            path=wh.path,
+            pref_name=pref_name,
+            pref=pref_code,
         )
     data = ReportData(
         wh=wh,
@@ -179,15 +174,23 @@ def load_report_data(wh: Warehouse, *, pref_code: str, level: str, plan: str) ->
     )
     if facilities_level.is_empty():
         data.warnings.append(
-            f"no facility list or count table of {pref_name}: the report shows claims only"
+            t(
+                "no facility list or count table of {pref_name}: the report shows claims only",
+                pref_name=pref_name,
+            )
         )
     elif data.facility_source[0] == "count_table":
         data.warnings.append(
-            f"no bureau list of {pref_name}: facilities come from the prefecture's count table, "
-            "which may list only some municipalities"
+            t(
+                "no bureau list of {pref_name}: facilities come from the prefecture's count "
+                "table, which may list only some municipalities",
+                pref_name=pref_name,
+            )
         )
     if data.claims_level is None:
-        data.warnings.append(f"no claims of {pref_name}: the report shows facilities only")
+        data.warnings.append(
+            t("no claims of {pref_name}: the report shows facilities only", pref_name=pref_name)
+        )
     return data
 
 
@@ -216,17 +219,28 @@ def _builder(module: str, name: str, what: str) -> Any:
         if exc.name != f"zaitaku_cli.{module}":
             raise
         raise SectionUnavailable(
-            f"{what} is not part of this zaitaku yet (zaitaku_cli.{module}.{name})"
+            t(
+                "{what} is not part of this zaitaku yet ({builder})",
+                what=t(what),
+                builder=f"zaitaku_cli.{module}.{name}",
+            )
         ) from exc
     builder = getattr(found, name, None)
     if builder is None:
-        raise SectionUnavailable(f"{what}: zaitaku_cli.{module} has no {name}")
+        raise SectionUnavailable(
+            t(
+                "{what}: {module} has no {name}",
+                what=t(what),
+                module=f"zaitaku_cli.{module}",
+                name=name,
+            )
+        )
     return builder
 
 
 def rates_table(data: ReportData) -> pl.DataFrame:
     """rates_by_<municipality> of this prefecture (issue 8 §2), suppression as published."""
-    build = _builder("rates", "build_rates_by_area", "rates per population (rates_by_<level>)")
+    build = _builder("rates", "build_rates_by_area", N_("rates per population (rates_by_<level>)"))
     facilities = (
         data.facilities_municipality.to_arrow() if data.facilities_municipality.height else None
     )
@@ -249,9 +263,11 @@ class ProjectionData:
 
 def projection_table(data: ReportData, indicator: str = "houmon_shinryo") -> ProjectionData:
     """projection_by_<level> of this prefecture to 2050 (issue 8 §3)."""
-    build = _builder("projection", "build_projection", "the demand projection (zaitaku project)")
+    build = _builder(
+        "projection", "build_projection", N_("the demand projection (zaitaku project)")
+    )
     if data.claims_level is None:
-        raise SectionUnavailable("the demand projection needs claims, and there are none")
+        raise SectionUnavailable(t("the demand projection needs claims, and there are none"))
     result = build(
         data.wh,
         level=data.level,
@@ -271,10 +287,11 @@ def projection_table(data: ReportData, indicator: str = "houmon_shinryo") -> Pro
 
 
 def supply_table(data: ReportData) -> pl.DataFrame:
-    """supply_by_<level> of this prefecture (issue 8 §4)."""
-    build = _builder("supply", "build_supply_by_area", "supply against demand (zaitaku supply)")
-    result = build(data.wh, level=data.level, plan=data.plan)
+    """supply_by_<level> of this prefecture (issue 8 §4), as `zaitaku supply --pref` writes it."""
+    build = _builder("supply", "build_supply_by_area", N_("supply against demand (zaitaku supply)"))
+    result = build(data.wh, level=data.level, plan=data.plan, pref=data.pref_code)
     table = getattr(result, "table", result)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
+    data.warnings += [w for w in getattr(result, "warnings", []) if w not in data.warnings]
     return _for_pref(frame, data.pref_code)

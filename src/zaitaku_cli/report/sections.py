@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from zaitaku_cli.i18n import t
 from zaitaku_cli.reference import categories
 from zaitaku_cli.report import charts
 from zaitaku_cli.report.data import (
@@ -493,7 +494,9 @@ def rates_section(data: ReportData) -> Section:
         & (pl.col("denominator_kind") == "age75p")
     )
     if claims_rates.is_empty():
-        section.unavailable = "no rate of 訪問診療 per 1,000 aged 75+ (no claims or no population)"
+        section.unavailable = t(
+            "no rate of 訪問診療 per 1,000 aged 75+ (no claims or no population)"
+        )
         return section
     fy = str(claims_rates["period"].max())
     claims_rates = claims_rates.filter(pl.col("period") == fy)
@@ -565,7 +568,7 @@ def trends_section(data: ReportData) -> Section:
     )
     monthly = data.claims_monthly_pref
     if monthly is None:
-        section.unavailable = "no monthly claims of this prefecture"
+        section.unavailable = t("no monthly claims of this prefecture")
         return section
     months = sorted(monthly["period"].unique().to_list())
     x = [date(int(m[:4]), int(m[5:7]), 1) for m in months]
@@ -711,9 +714,9 @@ def projection_section(data: ReportData) -> Section:
             )
         )
     else:
-        section.unavailable = (
-            f"every base cell of {proj.base_period} is suppressed at this level: "
-            "try a coarser --level"
+        section.unavailable = t(
+            "every base cell of {base} is suppressed at this level: try a coarser --level",
+            base=proj.base_period,
         )
     section.blocks.append(
         TableView(
@@ -753,32 +756,68 @@ def supply_section(data: ReportData) -> Section:
     except SectionUnavailable as exc:
         section.unavailable = str(exc)
         return section
-    headers = [c for c in supply.columns if not c.endswith("_suppressed")]
+    if supply.is_empty():
+        section.unavailable = t("no area of this prefecture in supply_by_<level>")
+        return section
+    level_ja = LEVEL_JA.get(data.level, data.level)
+    years = sorted(y for y in supply["year"].unique().to_list() if y is not None)
+    shown = [y for y in (2030, 2040) if y in years] or years[:2]
+    period = next((p for p in supply["base_period"].to_list() if p), None) or "-"
+    rows = []
+    for (code, name), part in supply.group_by(["area_code", "area_name"], maintain_order=True):
+        first = part.row(0, named=True)
+        by_year = {r["year"]: r for r in part.iter_rows(named=True)}
+        cells = [
+            Cell(str(name)),
+            Cell.number(first["registered_shienshin"]),
+            Cell.number(first["registered_shienbyo"]),
+            Cell.number(first["billing_houmon_shinryo"]),
+            Cell.number(first["patients"], suppressed=first["patients_suppressed"]),
+        ]
+        for year in shown:
+            row = by_year.get(year, {})
+            withheld = bool(row.get("projected_patients_75plus_suppressed"))
+            cells.append(Cell.number(row.get("projected_patients_75plus"), suppressed=withheld))
+            cells.append(
+                Cell.number(
+                    row.get("projected_75plus_per_billing_facility"),
+                    suppressed=withheld,
+                    digits=1,
+                )
+            )
+        cells.append(Cell.number(first["stated_capacity"]))
+        uncovered = first["municipalities_without_hub_names"]
+        cells.append(Cell("" if uncovered is None else uncovered or "なし"))
+        rows.append((str(code), cells))
+    headers = [
+        level_ja,
+        "在支診",
+        "在支病",
+        f"訪問診療を算定した医療機関\n{period}",
+        f"訪問診療の患者数\n{period}",
+        *(h for y in shown for h in (f"75歳以上の見込み\n{y}", f"1 施設当たり\n{y}")),
+        "実施可能件数\n（調査）",
+        "連携拠点のない市町村",
+    ]
+    notes = [
+        "在支診・在支病は届出受理医療機関名簿の施設数（3 区分の計）。算定した医療機関は医療機関"
+        "所在地で数えた数（訪問診療を実施している診療所・病院数）。患者数は患者住所地。",
+        "「-」は秘匿（1〜9 人、またはそこから逆算できる値）。1 施設当たり = 75 歳以上の見込み ÷ "
+        "訪問診療を算定した医療機関数。",
+        "実施可能件数は県の調査への回答の合計（調査の聞き方のまま）で、空欄は調査の取り込みなし。"
+        "連携拠点のない市町村の空欄は拠点一覧の取り込みなし。",
+        "レセプトは国保・後期高齢者のみ（KDB）。",
+    ]
     section.blocks.append(
         TableView(
             "supply-table",
-            "供給と需要",
+            f"供給と需要（{level_ja}別）",
             headers,
-            [
-                (
-                    None,
-                    [[_generic_cell(r, c) for c in headers] for r in supply.iter_rows(named=True)],
-                )
-            ],
+            [(None, [cells for _code, cells in sorted(rows, key=lambda r: r[0])])],
+            notes,
         )
     )
     return section
-
-
-def _generic_cell(row: dict[str, Any], column: str) -> Cell:
-    value = row[column]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return Cell("" if value is None else str(value))
-    return Cell.number(
-        value,
-        suppressed=bool(row.get(f"{column}_suppressed")),
-        digits=0 if isinstance(value, int) else 1,
-    )
 
 
 SECTION_BUILDERS: tuple[Callable[[ReportData], Section], ...] = (
