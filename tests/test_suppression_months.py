@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from disclosure_attack import recovered
+from factories.hierarchies import two_plan_areas
 from zaitaku_cli.suppression import (
     Dimension,
     age_dimension,
@@ -25,25 +26,9 @@ from zaitaku_cli.suppression_months import protect_months
 
 @st.composite
 def tables(draw: st.DrawFn) -> tuple[np.ndarray, Dimension]:
-    n_leaves = draw(st.integers(2, 6))
-    plan_a = draw(st.lists(st.integers(0, 2), min_size=n_leaves, max_size=n_leaves))
-    plan_b = draw(st.lists(st.integers(0, 2), min_size=n_leaves, max_size=n_leaves))
-    groups = sorted({("a", g) for g in plan_a} | {("b", g) for g in plan_b})
-    n_nodes = n_leaves + len(groups) + 1
-    pref = n_nodes - 1
-    members = np.zeros((n_nodes, n_leaves), dtype=bool)
-    members[np.arange(n_leaves), np.arange(n_leaves)] = True
-    members[pref] = True
-    equations = [(pref, tuple(range(n_leaves)))]
-    for plan, plan_groups in (("a", plan_a), ("b", plan_b)):
-        areas = []
-        for g in sorted(set(plan_groups)):
-            node = n_leaves + groups.index((plan, g))
-            kids = tuple(i for i, x in enumerate(plan_groups) if x == g)
-            members[node, list(kids)] = True
-            equations.append((node, kids))
-            areas.append(node)
-        equations.append((pref, tuple(areas)))
+    area = draw(two_plan_areas(6))
+    members = area.members
+    n_nodes, n_leaves = members.shape
     # sparse activity: a leaf cell is active in a few months, with small or large counts
     active = st.one_of(st.just(0), st.just(0), st.integers(1, 12), st.integers(0, 40))
     leaf_values = np.array(
@@ -54,7 +39,6 @@ def tables(draw: st.DrawFn) -> tuple[np.ndarray, Dimension]:
     values[:, 1:, 1:] = np.einsum("nl,lgm->ngm", members.astype(np.int64), leaf_values)
     values[:, 0, :] = values[:, 1:, :].sum(axis=1)
     values[:, :, 0] = values[:, :, 1:].sum(axis=2)
-    area = Dimension(members=members, leaf_of=np.arange(n_leaves), equations=tuple(equations))
     return values, area
 
 

@@ -154,15 +154,7 @@ def hidden_cells(primary: pl.DataFrame, unit_areas: pl.DataFrame) -> pa.Table:
     # Blocks without a primary cell have nothing to protect: they are never looked at. The
     # others are cut out of one sorted frame as numpy slices (a polars frame per block costs
     # more than the solver on the small blocks that most are).
-    blocks = (
-        nodes.group_by(_BLOCK)
-        .agg(pl.col("is_primary").any().alias("any_primary"))
-        .filter(pl.col("any_primary"))
-        .sort(_BLOCK)
-        .with_row_index("block")
-        .with_columns(pl.col("block").cast(pl.Int64))
-        .drop("any_primary")
-    )
+    blocks = _numbered_blocks(nodes, _BLOCK)
     if blocks.is_empty():
         return HIDDEN_SCHEMA.empty_table()
     nodes = nodes.join(blocks, on=_BLOCK).sort("block", "node", "age_pos")
@@ -196,21 +188,7 @@ def hidden_cells(primary: pl.DataFrame, unit_areas: pl.DataFrame) -> pa.Table:
         },
         schema={"block": pl.Int64, "node": pl.Int64, "age_group_id": pl.Int64},
     )
-    out = (
-        hidden_nodes.join(blocks, on="block")
-        .join(keys, on="node")
-        .select(
-            pl.col("period_id").cast(pl.Int64),
-            pl.col("level_id").cast(pl.Int32),
-            pl.col("area_id").cast(pl.Int64),
-            pl.col("indicator_id").cast(pl.Int64),
-            pl.col("basis"),
-            pl.col("age_group_id").cast(pl.Int32),
-            pl.col("unit"),
-        )
-        .sort(["period_id", "level_id", "area_id", "indicator_id", "basis", "age_group_id", "unit"])
-    )
-    return out.to_arrow().cast(HIDDEN_SCHEMA)
+    return _hidden_rows(hidden_nodes.join(blocks, on="block").join(keys, on="node"))
 
 
 def hidden_month_cells(
@@ -279,15 +257,7 @@ def hidden_month_cells(
         .with_columns(pl.col("age_group_id").replace_strict(_AGE_POSITION).alias("age_pos"))
     )
     # a year with nothing hidden in it nor in its months has nothing to protect
-    blocks = (
-        cells.group_by(_YEAR_BLOCK)
-        .agg(pl.col("is_primary").any().alias("any_hidden"))
-        .filter(pl.col("any_hidden"))
-        .sort(_YEAR_BLOCK)
-        .with_row_index("block")
-        .with_columns(pl.col("block").cast(pl.Int64))
-        .drop("any_hidden")
-    )
+    blocks = _numbered_blocks(cells, _YEAR_BLOCK)
     if blocks.is_empty():
         return HIDDEN_SCHEMA.empty_table()
     # the months the files list: those with a cell (of any indicator, basis or unit); a month
@@ -348,19 +318,36 @@ def hidden_month_cells(
             "position": pl.Int64,
         },
     )
-    out = (
+    return _hidden_rows(
         hidden_nodes.join(blocks, on="block")
         .join(places, on=["year_period_id", "position"])
         .join(keys, on="node")
-        .select(
-            pl.col("period_id").cast(pl.Int64),
-            pl.col("level_id").cast(pl.Int32),
-            pl.col("area_id").cast(pl.Int64),
-            pl.col("indicator_id").cast(pl.Int64),
-            pl.col("basis"),
-            pl.col("age_group_id").cast(pl.Int32),
-            pl.col("unit"),
-        )
-        .sort(["period_id", "level_id", "area_id", "indicator_id", "basis", "age_group_id", "unit"])
     )
+
+
+def _numbered_blocks(cells: pl.DataFrame, block: list[str]) -> pl.DataFrame:
+    """The blocks (`block` columns) with a hidden cell to protect, numbered in order; the
+    others have nothing to protect and are never looked at."""
+    return (
+        cells.group_by(block)
+        .agg(pl.col("is_primary").any().alias("to_protect"))
+        .filter(pl.col("to_protect"))
+        .sort(block)
+        .with_row_index("block")
+        .with_columns(pl.col("block").cast(pl.Int64))
+        .drop("to_protect")
+    )
+
+
+def _hidden_rows(found: pl.DataFrame) -> pa.Table:
+    """Hidden cells keyed by period, level and area, as the marts join them (sorted)."""
+    out = found.select(
+        pl.col("period_id").cast(pl.Int64),
+        pl.col("level_id").cast(pl.Int32),
+        pl.col("area_id").cast(pl.Int64),
+        pl.col("indicator_id").cast(pl.Int64),
+        pl.col("basis"),
+        pl.col("age_group_id").cast(pl.Int32),
+        pl.col("unit"),
+    ).sort(["period_id", "level_id", "area_id", "indicator_id", "basis", "age_group_id", "unit"])
     return out.to_arrow().cast(HIDDEN_SCHEMA)
