@@ -8,29 +8,13 @@
 -- pair travels as a small integer kind_id and area_id alone names the level: hashing integers
 -- instead of texts, and de-duplicating only where units merge, cut this step, the largest of
 -- the cells (each entity row is repeated once per level), to a third.
--- Reads: int_claim_claim_values, int_claim_patient_values, int_claim_facility_values,
--- int_claim_unit_area_ids, int_claim_areas.
+-- Reads: int_claim_entities, int_claim_kinds, int_claim_unit_area_ids, int_claim_areas.
 
 with
 
 present as (
-    select
-        case when basis = 'residence' then 3 else 4 end as kind_id,
-        period_id, indicator_id, unit_id, age_group_id, entity_id
-    from int_claim_claim_values
-    where entity_id is not null
-    union all
-    select
-        case when basis = 'residence' then 1 else 2 end as kind_id,
-        period_id, indicator_id, unit_id, age_group_id, entity_id
-    from int_claim_patient_values
-    where entity_id is not null
-    union all
-    select
-        case when basis = 'residence' then 5 else 6 end as kind_id,
-        period_id, indicator_id, unit_id, age_group_id, entity_id
-    from int_claim_facility_values
-    where entity_id is not null
+    select kind_id, period_id, indicator_id, unit_id, age_group_id, entity_id
+    from int_claim_entities
 ),
 
 -- one read of the entity rows (Spark would compute a CTE read twice twice): an area of one
@@ -63,17 +47,8 @@ counted as (
 ),
 
 kinds as (
-    select 1 as kind_id, 'patients' as unit, 'residence' as basis
-    union all
-    select 2 as kind_id, 'patients' as unit, 'facility' as basis
-    union all
-    select 3 as kind_id, 'claims' as unit, 'residence' as basis
-    union all
-    select 4 as kind_id, 'claims' as unit, 'facility' as basis
-    union all
-    select 5 as kind_id, 'facilities' as unit, 'residence' as basis
-    union all
-    select 6 as kind_id, 'facilities' as unit, 'facility' as basis
+    select kind_id, unit, basis
+    from int_claim_kinds
 ),
 
 final as (

@@ -128,10 +128,13 @@ _CELL_STEPS = (
     "int_claim_patient_values",
     "int_claim_facility_places",
     "int_claim_facility_values",
+    "int_claim_kinds",
     "int_claim_distinct_by_age",
     "int_claim_distinct_totals",
     "int_claim_cells",
 )
+# Relations read straight into their consumers (views on DuckDB), made before the step named.
+_VIEWS = {"int_claim_grain": "int_claim_lines", "int_claim_distinct_by_age": "int_claim_entities"}
 _CELL_COLUMNS = [
     "period_id",
     "level_id",
@@ -158,6 +161,7 @@ _TRANSIENT = (
     "int_claim_patient_values",
     "int_claim_facility_places",
     "int_claim_facility_values",
+    "int_claim_kinds",
     "int_claim_distinct_by_age",
     "int_claim_distinct_totals",
 )
@@ -345,8 +349,8 @@ def _count_cells(engine: Engine, period: str, blocks: list[claims_cache.Block] |
         months = pa.table({"service_month": pa.array(wanted, type=pa.date32())})
     engine.register("int_claim_wanted_months", months)
     for step in _CELL_STEPS:
-        if step == "int_claim_grain":
-            engine.view("intermediate/int_claim_lines")
+        if step in _VIEWS:
+            engine.view(f"intermediate/{_VIEWS[step]}")
         engine.materialize(f"intermediate/{step}", {"period": period})
     for step in _TRANSIENT:
         engine.drop(step)

@@ -86,6 +86,8 @@ _SQL = (
     "intermediate/int_claim_patient_values",
     "intermediate/int_claim_facility_values",
     "intermediate/int_claim_facility_places",
+    "intermediate/int_claim_entities",
+    "intermediate/int_claim_kinds",
     "intermediate/int_claim_distinct_by_age",
     "intermediate/int_claim_distinct_totals",
     "intermediate/int_claim_cells",
