@@ -33,7 +33,7 @@ from zaitaku_cli.facility_activity import (
     suppress_listing,
 )
 from zaitaku_cli.i18n import join, t
-from zaitaku_cli.output_sets import log_export, output_set, set_manifest
+from zaitaku_cli.output_sets import output_set, set_manifest
 from zaitaku_cli.projection import ProjectionChoice, choose_base_period
 from zaitaku_cli.reference import categories, prefecture_name
 from zaitaku_cli.warehouse import Warehouse
@@ -443,6 +443,6 @@ def candidates(
             coverage=COVERAGE,
         )
         result.manifest = files.write_json(f"manifest_{choice.set_name}.json", manifest)
-        log_export(wh, "candidates", manifest)
+        wh.log_export("candidates", manifest)
     result.folder = out_dir / choice.set_name
     return result

@@ -12,7 +12,6 @@ census-based projection.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -602,9 +601,6 @@ def project(
             "warnings": projection.warnings,
         }
         result.manifest = files.write_json(choice.manifest_name, manifest)
-        wh.con.execute(
-            "insert into export_log values (current_localtimestamp(), $level, $manifest)",
-            {"level": level, "manifest": json.dumps(manifest, ensure_ascii=False, default=str)},
-        )
+        wh.log_export(level, manifest)
     result.folder = out_dir / choice.set_name
     return result

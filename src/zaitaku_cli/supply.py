@@ -26,7 +26,7 @@ from zaitaku_cli.claims_aggregate import COVERAGE, build_claims_by_area
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.facility_activity import prepare_facility_roster
 from zaitaku_cli.i18n import join, t
-from zaitaku_cli.output_sets import log_export, output_set, set_manifest
+from zaitaku_cli.output_sets import output_set, set_manifest
 from zaitaku_cli.projection import (
     DEFAULT_YEARS,
     ProjectionChoice,
@@ -424,6 +424,6 @@ def supply(
             result.outputs.append(files.write_workbook(f"{choice.set_name}.xlsx", manifest))
             manifest["outputs"] = list(files.entries)
         result.manifest = files.write_json(f"manifest_{choice.set_name}.json", manifest)
-        log_export(wh, level, manifest)
+        wh.log_export(level, manifest)
     result.folder = out_dir / choice.set_name
     return result
