@@ -165,7 +165,7 @@ def build_supply_by_area(
     years = check_years(years)
     warnings: list[str] = []
     facilities = build_facilities_by_area(wh, level=level, plan=plan)
-    has_claims = bool(wh.fetch_all("select count(*) from claim_lines")[0][0])
+    has_claims = bool(wh.count_rows("claim_lines"))
     if not facilities.num_rows and not has_claims:
         raise SnapshotNotFound(
             "the warehouse {path} holds no facility list, count table or claims yet: "
@@ -214,18 +214,13 @@ def build_supply_by_area(
             projection_table if projection_table is not None else _empty_projection()
         ),
     }
-    for name, table in inputs.items():
-        wh.con.register(name, table)
-    try:
+    with wh.inputs(**inputs):
         table = _frame(
             wh.arrow(
                 "marts/supply_by_area",
                 {"level": level, "base_period": base_period or "", "pref": pref},
             )
         )
-    finally:
-        for name in inputs:
-            wh.con.unregister(name)
 
     hubs = _hub_table(hub_links)
     table = _with_uncovered_names(table, hubs)
