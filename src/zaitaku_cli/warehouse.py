@@ -137,6 +137,8 @@ class Warehouse(WarehouseRecords):
         try:
             self.migrate()
             register_reference_tables(self.con)
+            # the code table in use: the packaged codes and those added to this warehouse
+            self.view("staging/ref_claim_codes")
         except duckdb.OutOfMemoryException as exc:
             self.close()
             raise self._out_of_memory(exc) from exc
