@@ -104,6 +104,12 @@ class Warehouse(WarehouseRecords):
     """One open DuckDB warehouse. Use as a context manager; every ingest is one transaction.
 
     It is also the DuckDB engine of zaitaku.engine.Engine (materialize, arrow, scalar, …).
+    Questions about the data are files of sql/, run by name: sql, rows, arrow, scalar,
+    materialize, view. Everything else is plumbing, and the only SQL written in Python:
+    relations of a run (inputs, register, has_relation, read, count_rows, table, drop,
+    drop_view), writes whose rows come from a file or from Arrow (insert, append, delete_rows,
+    delete_matching, ingests_matching, prune), transactions and migrations, and the records
+    (ingest, export and run logs, the HMAC key).
     """
 
     name = "duckdb"
