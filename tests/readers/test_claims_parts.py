@@ -302,7 +302,7 @@ def test_a_column_the_extract_lacks_is_a_typed_null(tmp_path: Path) -> None:
     import duckdb
 
     path = write_extract(tmp_path / "in.csv", [claim()])
-    parsed = parse_extract(layout_of(path), tmp_path, workers=1)
+    parsed = parse_extract(layout_of(path), tmp_path, secret=SECRET, workers=1)
     con = duckdb.connect()
     create_raw_view(con, layout_of(path), parsed)
     types = dict(
