@@ -6,23 +6,6 @@
 
 with
 
-lines as (
-    select
-        line_no,
-        service_month,
-        insurer_no,
-        person_id,
-        sex,
-        age,
-        residence_code5,
-        inout,
-        facility_code10,
-        act_code,
-        times,
-        is_valid
-    from stg_claim_lines
-),
-
 final as (
     select
         $ingest_id as ingest_id,
@@ -37,21 +20,11 @@ final as (
         facility_code10,
         act_code,
         times
-    from lines
+    from stg_claim_lines
     where is_valid
 )
 
 select
-    ingest_id,
-    source_row,
-    service_month,
-    insurer_no,
-    person_id,
-    sex,
-    age,
-    residence_code5,
-    inout,
-    facility_code10,
-    act_code,
-    times
+    ingest_id, source_row, service_month, insurer_no, person_id, sex, age, residence_code5,
+    inout, facility_code10, act_code, times
 from final

@@ -5,19 +5,6 @@
 
 with
 
-found as (
-    select
-        insurer_no,
-        service_month,
-        lines,
-        earlier_ingest_id,
-        earlier_file_name,
-        earlier_ingested_at,
-        earlier_lines,
-        overlap
-    from stg_claim_overlaps
-),
-
 final as (
     select
         insurer_no,
@@ -27,17 +14,12 @@ final as (
         earlier_file_name,
         earlier_ingested_at,
         earlier_lines
-    from found
+    from stg_claim_overlaps
     where overlap = 'same'
 )
 
 select
-    insurer_no,
-    service_month,
-    lines,
-    earlier_ingest_id,
-    earlier_file_name,
-    earlier_ingested_at,
+    insurer_no, service_month, lines, earlier_ingest_id, earlier_file_name, earlier_ingested_at,
     earlier_lines
 from final
 order by service_month, insurer_no nulls first, earlier_ingest_id

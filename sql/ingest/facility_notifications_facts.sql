@@ -5,23 +5,6 @@
 
 with
 
-staged as (
-    select
-        facility_code10,
-        pref_code,
-        label_raw,
-        category,
-        tier,
-        tier_group,
-        withdrawn,
-        is_known_label,
-        is_home_care_label,
-        already_present,
-        repeated_in_file,
-        code5
-    from stg_facility_notifications
-),
-
 final as (
     select
         facility_code10,
@@ -37,21 +20,10 @@ final as (
         repeated_in_file,
         code5,
         code5 is not null as located
-    from staged
+    from stg_facility_notifications
 )
 
 select
-    facility_code10,
-    pref_code,
-    label_raw,
-    category,
-    tier,
-    tier_group,
-    withdrawn,
-    is_known_label,
-    is_home_care_label,
-    already_present,
-    repeated_in_file,
-    code5,
-    located
+    facility_code10, pref_code, label_raw, category, tier, tier_group, withdrawn, is_known_label,
+    is_home_care_label, already_present, repeated_in_file, code5, located
 from final

@@ -5,14 +5,9 @@
 
 with
 
-codes as (
-    select code, kubun, name, indicator, seen_in, source
-    from ref_claim_codes
-),
-
 final as (
     select code, kubun, name, indicator, seen_in, source
-    from codes
+    from ref_claim_codes
 )
 
 select code, kubun, name, indicator, seen_in, source
