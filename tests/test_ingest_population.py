@@ -5,6 +5,7 @@ re-ingest, snapshots. Population files are real rows of the packaged table (fact
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -212,6 +213,30 @@ def test_enrolment_without_date_needs_as_of(warehouse: Warehouse, tmp_path: Path
     assert str(summary.as_of) == "2025-03-31"
     # no 制度 column: the figure is 国保 + 後期 together
     assert warehouse.fetch_all("select scheme from enrolment") == [("国保+後期",)]
+
+
+def test_older_enrolment_is_kept_but_not_used_and_the_same_date_replaces(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    def table(name: str, day: str, members: int) -> Path:
+        return enrolment_file(
+            tmp_path / name, [[day, "032018", "盛岡市", "国保", "under65", str(members)]]
+        )
+
+    assert ingest_enrolment(warehouse, table("new.csv", "2025-03-31", 10)).warnings == []
+    older = ingest_enrolment(warehouse, table("old.csv", "2024-03-31", 20))
+    assert older.warnings == [
+        "03: a newer table (as of 2025-03-31) is in use; this one (2024-03-31) is kept but not "
+        "used (the newest as-of wins)"
+    ]
+    # another file of the newest date: the 1 row of new.csv (ingest 1) goes, old.csv's stays
+    again = ingest_enrolment(warehouse, table("fixed.csv", "2025-03-31", 11))
+    assert again.warnings == [
+        "replaced 1 rows of the same prefectures as of 2025-03-31 loaded from new.csv (ingest 1)"
+    ]
+    assert warehouse.fetch_all(
+        "select ingest_id, as_of, members from enrolment order by ingest_id"
+    ) == [(2, date(2024, 3, 31), 20), (3, date(2025, 3, 31), 11)]
 
 
 def test_enrolment_errors(warehouse: Warehouse, tmp_path: Path) -> None:

@@ -141,3 +141,26 @@ def test_a_newer_population_table_wins_per_prefecture(warehouse: Warehouse, tmp_
     )
     assert str(dates["03"]) == "2026-01-01"  # the newer table
     assert str(dates["04"]) == "2025-01-01"  # 宮城 keeps the packaged one
+
+
+def test_metadata_names_the_snapshots_and_the_areas_not_projected_exactly(
+    warehouse: Warehouse, tmp_path: Path
+) -> None:
+    def metadata(level: str) -> dict[str, object]:
+        return build_population_by_area(warehouse, level=level).metadata
+
+    # base units of population.csv: 市 772 + 町 743 + 村 189 + 特別区 23 + 区 171 = 1,898
+    juki = {"as_of": "2025-01-01", "source": "soumu_juki_r7"}
+    assert metadata("municipality")["juki_snapshots"] == [{**juki, "units": 1898}]
+    # not exact: the 13 municipalities of 浜通り (projected as one group 07999), at ward level
+    # also 浜松 中央区 and 浜名区 (estimated), at secondary-area level 相双 and いわき
+    assert metadata("municipality")["projection_areas_not_exact"] == 13
+    assert metadata("ward")["projection_areas_not_exact"] == 15
+    assert metadata("secondary-area")["projection_areas_not_exact"] == 2
+    assert metadata("prefecture")["projection_areas_not_exact"] == 0
+    # a newer 岩手 table: its 33 municipalities come from it, 1,898 − 33 = 1,865 from the packaged
+    ingest_population(warehouse, population_file(tmp_path / "iwate.csv", as_of="2026-01-01"))
+    assert metadata("prefecture")["juki_snapshots"] == [
+        {**juki, "units": 1865},
+        {"as_of": "2026-01-01", "source": "soumu_juki_r7", "units": 33},
+    ]

@@ -432,3 +432,15 @@ def test_project_function_publishes_one_set(warehouse: Warehouse, tmp_path: Path
     manifest = json.loads((result.folder / "manifest_projection_municipality.json").read_text())
     assert manifest["base_population_year"] == 2025
     assert manifest["years"] == [2030, 2035, 2040, 2045, 2050]
+
+
+def test_patients_without_an_age_are_left_out_and_said(warehouse: Warehouse) -> None:
+    # FY2023 (one month): 12 patients aged 80 and 3 more without an age in 盛岡市; without
+    # suppression the 3 are a cell of their own (age group 'unknown'), in no age group's rate
+    add_lines(warehouse, repeat(Line("p", "2023-06", F, "03201"), 12, "x"))
+    add_lines(warehouse, repeat(Line("u", "2023-06", F, "03201", age=None), 3, "y"))
+    projection = build_projection(warehouse, level="prefecture", years=(2030,), suppress=False)
+    assert (
+        "3 patients of FY2023 have no age (age group 'unknown') and are in no group: the "
+        "projection leaves them out"
+    ) in projection.warnings

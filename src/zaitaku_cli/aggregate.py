@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from zaitaku_cli import __version__
@@ -21,7 +20,7 @@ from zaitaku_cli.output_sets import output_set
 from zaitaku_cli.population import build_population_by_area
 from zaitaku_cli.rates import RATES_SUPPRESS_FLAGS, build_rates_by_area
 from zaitaku_cli.reference import DATA_DIR
-from zaitaku_cli.warehouse import Warehouse, file_sha256
+from zaitaku_cli.warehouse import Warehouse, WarehouseRecords, file_sha256
 
 FACILITY_SOURCE_NOTE = (
     "地方厚生局 届出受理医療機関名簿（医科）/ 都道府県の集計表. "
@@ -106,18 +105,14 @@ def _reference_provenance() -> dict[str, str]:
     }
 
 
-def warehouse_state(con: duckdb.DuckDBPyConnection) -> str:
+def warehouse_state(records: WarehouseRecords) -> str:
     """A digest of everything an export is computed from: the ingested files, the codes added
     to the code table, the reference tables and zaitaku's version. Two exports with the same
     digest and choices are the same, so `zaitaku refresh` need not write the second."""
     # Every column of the log but the summary shown at ingest, so that whatever later marks a
     # file (replaced, removed) changes the digest too.
-    cur = con.execute("select * from ingest_log order by ingest_id")
-    names = [d[0] for d in cur.description]
-    ingests = [
-        {k: v for k, v in zip(names, row, strict=True) if k != "details"} for row in cur.fetchall()
-    ]
-    codes = con.execute("select code, indicator from claim_code_additions order by code").fetchall()
+    ingests = [{k: v for k, v in row.items() if k != "details"} for row in records.ingest_log()]
+    codes = records.code_additions()
     state = {
         "ingests": ingests,
         "code_additions": codes,
@@ -253,7 +248,7 @@ def aggregate(
             "engine": engine.name,
             "suppression": "ndb" if suppress else "off (internal use only: not for publication)",
             "csv_encoding": csv_encoding,
-            "warehouse_state": warehouse_state(wh.con),
+            "warehouse_state": warehouse_state(wh),
             "coverage": COVERAGE,
             "inputs": wh.ingests(),
             "reference_sha256": _reference_provenance(),
@@ -267,10 +262,7 @@ def aggregate(
             manifest["outputs"] = list(files.entries)
         result.manifest = files.write_json(choice.manifest_name, manifest)
         # Logged inside the block: a set that fails to publish is not recorded as exported.
-        wh.con.execute(
-            "insert into export_log values (current_localtimestamp(), $level, $manifest)",
-            {"level": level, "manifest": json.dumps(manifest, ensure_ascii=False, default=str)},
-        )
+        wh.log_export(level, manifest)
     result.folder = out_dir / choice.set_name
     result.warnings += _older_layout_warnings(out_dir, choice)
     return result

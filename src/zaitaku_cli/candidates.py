@@ -33,7 +33,7 @@ from zaitaku_cli.facility_activity import (
     suppress_listing,
 )
 from zaitaku_cli.i18n import join, t
-from zaitaku_cli.output_sets import log_export, output_set, set_manifest
+from zaitaku_cli.output_sets import output_set, set_manifest
 from zaitaku_cli.projection import ProjectionChoice, choose_base_period
 from zaitaku_cli.reference import categories, prefecture_name
 from zaitaku_cli.warehouse import Warehouse
@@ -145,14 +145,14 @@ class CandidatesResult:
     manifest: Path | None = None
 
 
-def _frame(wh: Warehouse, query: str, params: dict[str, Any]) -> pl.DataFrame:
-    frame = pl.from_arrow(wh.con.sql(query, params=params or None).to_arrow_table())
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame
 
 
 def _period(wh: Warehouse, base: str | None) -> tuple[str | None, list[str]]:
-    if not wh.fetch_all("select count(*) from claim_lines")[0][0]:
+    if not wh.count_rows("claim_lines"):
         return None, [
             t(
                 "no claim lines ingested: the listing shows no activity and no registered-but-"
@@ -173,7 +173,7 @@ def build_candidates(
     pref_name = prefecture_name(pref)
     period, warnings = _period(wh, base)
     prepare_facility_roster(wh, level="secondary-area", plan=plan, period=period)
-    roster = _frame(wh, "select * from facility_roster where pref_code = $pref", {"pref": pref})
+    roster = _frame(wh.read("facility_roster", where={"pref_code": pref}))
     if roster.is_empty():
         raise SnapshotNotFound(
             "no bureau list of {pref_name} ({pref}) is ingested: candidates are named from the "
@@ -181,7 +181,7 @@ def build_candidates(
             pref_name=pref_name,
             pref=pref,
         )
-    places = _frame(wh, "select * from facility_activity_places", {})
+    places = _frame(wh.read("facility_activity_places"))
     covered = bool(roster["claims_cover_pref"].any())
     if period is not None and not covered:
         warnings.append(
@@ -199,10 +199,11 @@ def build_candidates(
     names = dict(categories().select("category", "short_ja").iter_rows())
     wh.materialize("staging/stg_survey_responses")
     survey = _frame(
-        wh,
-        "select facility_code10, capacity, intention, as_of from stg_survey_responses "
-        "where pref_code = $pref",
-        {"pref": pref},
+        wh.read(
+            "stg_survey_responses",
+            ["facility_code10", "capacity", "intention", "as_of"],
+            where={"pref_code": pref},
+        )
     )
 
     listing = roster.filter(pl.col("category").is_in(CANDIDATE_CATEGORIES)).with_columns(
@@ -298,12 +299,7 @@ def _with_survey(listing: pl.DataFrame, survey: pl.DataFrame | None) -> pl.DataF
 
 def _areas(wh: Warehouse, pref: str, listing: pl.DataFrame) -> pl.DataFrame:
     """Every secondary area of the prefecture with its candidates counted and its status."""
-    grid = _frame(
-        wh,
-        "select distinct area_code, area_name from stg_area_units "
-        "where level = 'secondary-area' and in_grid and pref_code = $pref order by area_code",
-        {"pref": pref},
-    )
+    grid = _frame(wh.arrow("marts/candidate_areas", {"pref": pref}))
     counted = listing.filter(pl.col("counted"))
     per_area = listing.group_by("area_code").agg(
         pl.col("facility_code10").filter(pl.col("counted")).n_unique().alias("candidates"),
@@ -443,6 +439,6 @@ def candidates(
             coverage=COVERAGE,
         )
         result.manifest = files.write_json(f"manifest_{choice.set_name}.json", manifest)
-        log_export(wh, "candidates", manifest)
+        wh.log_export("candidates", manifest)
     result.folder = out_dir / choice.set_name
     return result

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.i18n import join, t
@@ -71,11 +72,7 @@ _BRANCH_ONE_IS_1_2 = frozenset({"C005", "B005"})
 # -- the table -----------------------------------------------------------------------------------
 def list_codes(wh: Warehouse) -> pl.DataFrame:
     """Every code ref_claim_codes maps: the packaged table plus additions, by indicator."""
-    return _frame(
-        wh,
-        "select code, kubun, name, indicator, seen_in, source from ref_claim_codes "
-        "order by indicator, kubun, code",
-    )
+    return _frame(wh.arrow("marts/claim_code_table"))
 
 
 def packaged_codes() -> pl.DataFrame:
@@ -89,8 +86,8 @@ def packaged_codes() -> pl.DataFrame:
     )
 
 
-def _frame(wh: Warehouse, query: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
-    frame = pl.from_arrow(wh.con.sql(query, params=params).to_arrow_table())
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -349,11 +346,11 @@ def apply_additions(wh: Warehouse, frame: pl.DataFrame) -> int:
             columns=join(sorted(missing)),
         )
     chosen = frame.filter(pl.col(column).is_not_null() & (pl.col(column) != ""))
-    packaged = {row[0] for row in wh.fetch_all("select code from ref_claim_codes_packaged")}
+    packaged = set(wh.read("ref_claim_codes_packaged", ["code"]).column("code").to_pylist())
     chosen = chosen.filter(~pl.col("code").is_in(packaged))
     if chosen.is_empty():
         return 0
-    indicators = {row[0] for row in wh.fetch_all("select distinct indicator from ref_claim_codes")}
+    indicators = {row[0] for row in wh.rows("checks/claim_indicators")}
     unknown = sorted(set(chosen[column].to_list()) - indicators)
     if unknown:
         raise InputError(
@@ -370,21 +367,10 @@ def apply_additions(wh: Warehouse, frame: pl.DataFrame) -> int:
         pl.col("master_file").map_elements(_seen_in, return_dtype=pl.String).alias("seen_in"),
         pl.format("{} sha256:{}", pl.col("master_file"), pl.col("master_sha256")).alias("source"),
     )
-    wh.con.register("claim_code_additions_in", rows.to_arrow())
-    try:
-        with wh.transaction() as con:
-            con.execute(
-                "delete from claim_code_additions "
-                "where code in (select code from claim_code_additions_in)"
-            )
-            con.execute(
-                "insert into claim_code_additions "
-                "(code, kubun, name, indicator, seen_in, source, added_at) "
-                "select code, kubun, name, indicator, seen_in, source, current_localtimestamp() "
-                "from claim_code_additions_in"
-            )
-    finally:
-        wh.con.unregister("claim_code_additions_in")
+    with wh.inputs(claim_code_additions_in=rows.to_arrow()), wh.transaction():
+        # a code added before is replaced
+        wh.delete_matching("claim_code_additions", "claim_code_additions_in", ["code"])
+        wh.insert("claim_code_additions", "ingest/claim_code_additions_new")
     return rows.height
 
 
@@ -399,11 +385,8 @@ def unknown_codes_in_claims(wh: Warehouse, master: pl.DataFrame | None = None) -
     last_month; most-billed first.
     """
     wh.materialize("staging/stg_claim_codes_unmapped")
-    unmapped = _frame(
-        wh,
-        "select code, lines, times, facilities, first_month, last_month, home_care_prefix "
-        "from stg_claim_codes_unmapped",
-    )
+    columns = ["code", "lines", "times", "facilities", "first_month", "last_month"]
+    unmapped = _frame(wh.read("stg_claim_codes_unmapped", [*columns, "home_care_prefix"]))
     if master is None:
         found = unmapped.filter(pl.col("home_care_prefix")).with_columns(
             kubun=pl.lit(None, dtype=pl.String), name=pl.lit(None, dtype=pl.String)

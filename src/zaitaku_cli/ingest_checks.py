@@ -24,6 +24,7 @@ __all__ = [
     "RowCheck",
     "insert_rejects",
     "refuse_file",
+    "replace_rows",
     "row_rejects",
     "still_loaded",
     "table_date",
@@ -42,7 +43,9 @@ REJECT_SCHEMA = {
 }
 
 # the tables whose rows say that an ingest is still loaded (names, never values, in the SQL)
-_ROW_TABLES = frozenset({"population_tables", "enrolment", "survey_responses", "hub_areas"})
+_ROW_TABLES = frozenset(
+    {"facility_counts", "population_tables", "enrolment", "survey_responses", "hub_areas"}
+)
 
 
 @dataclass(frozen=True)
@@ -75,18 +78,7 @@ def still_loaded(wh: Warehouse, sha: str, kind: str, table: str) -> tuple[Any, .
     """The latest ingest of this exact file whose rows are still loaded (a refused or replaced
     one does not count: loading it again is how an analyst reverts to it)."""
     assert table in _ROW_TABLES
-    rows = wh.fetch_all(
-        f"""
-        select l.ingest_id, l.as_of, l.pref_codes, l.file_name
-        from ingest_log as l
-        where l.sha256 = $sha and l.kind = $kind
-            and exists (select 1 from {table} as t where t.ingest_id = l.ingest_id)
-        order by l.ingest_id desc
-        limit 1
-        """,
-        {"sha": sha, "kind": kind},
-    )
-    return rows[0] if rows else None
+    return wh.still_loaded(sha, kind, table)
 
 
 def unchanged_summary(kind: str, path: Path, sha: str, previous: tuple[Any, ...]) -> IngestSummary:
@@ -124,15 +116,22 @@ def insert_rejects(
         "value",
         "raw_row",
     ).to_arrow()
-    wh.con.register("incoming_rejects", incoming)
-    try:
-        wh.con.execute(
-            "insert into rejects (ingest_id, kind, file_name, row_number, column_name, "
-            "reason, value, raw_row) select ingest_id, kind, file_name, row_number, "
-            "column_name, reason, value, raw_row from incoming_rejects"
-        )
-    finally:
-        wh.con.unregister("incoming_rejects")
+    wh.append("rejects", incoming)
+
+
+def replace_rows(
+    wh: Warehouse, table: str, keys: pl.DataFrame, *, distinct: str | None = None
+) -> list[tuple[int, str, int]]:
+    """Delete the rows of `table` that a new file replaces, those equal to a row of `keys` on
+    its columns (null equal to null), inside the caller's transaction. Return what each earlier
+    ingest lost, in ingest order: (ingest id, file name, rows, or distinct values of the column
+    `distinct`), for the warnings and the ingest log."""
+    on = keys.columns
+    with wh.inputs(replaced_keys=keys.unique().to_arrow()):
+        replaced = wh.ingests_matching(table, "replaced_keys", on, distinct=distinct)
+        if replaced:
+            wh.delete_matching(table, "replaced_keys", on)
+    return replaced
 
 
 def refuse_file(

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
+import polars as pl
 import pyarrow as pa
 
 from zaitaku_cli.errors import (
@@ -30,6 +30,7 @@ from zaitaku_cli.errors import (
     WarehouseError,
 )
 from zaitaku_cli.i18n import N_, and_more, join, stored, t
+from zaitaku_cli.ingest_checks import REJECT_SCHEMA, insert_rejects
 from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.claims_extract import (
     ClaimsMapping,
@@ -42,7 +43,7 @@ from zaitaku_cli.readers.claims_parts import ParsedExtract, create_raw_view, par
 from zaitaku_cli.readers.wareki import ERAS
 from zaitaku_cli.scratch import scratch_dir
 from zaitaku_cli.summary import IngestSummary
-from zaitaku_cli.warehouse import IngestRecord, Warehouse, file_sha256
+from zaitaku_cli.warehouse import Warehouse, file_sha256
 
 __all__ = [
     "KIND",
@@ -73,8 +74,8 @@ _TEMP_TABLES = (
     "stg_claim_persons",
     "claims_line_shifts",
     "stg_claim_overlaps",
+    "claim_pairs_replaced",
 )
-_REGISTERED = ("claim_value_map", "claims_headers")
 _OWN_ERAS = "ref_eras"
 
 
@@ -139,7 +140,9 @@ def ingest_claim_extract(
     progress = progress or NoProgress()
     mapping = mapping or ClaimsMapping()
     sha = file_sha256(path)
-    previous = _intact_ingest(wh, sha)
+    # A file whose lines were replaced (in part) by another file loads again (with --replace,
+    # that is how an analyst reverts to it), so the sha256 alone is not enough.
+    previous = wh.intact_ingest(sha, KIND)
     if previous is not None:
         summary = IngestSummary(
             kind=KIND,
@@ -162,52 +165,28 @@ def ingest_claim_extract(
         return summary
 
     layout = read_layout(path, mapping, encoding=encoding)
-    own_eras = not _relation_exists(wh, _OWN_ERAS)
     # The Parquet parts sit beside the warehouse, where DuckDB spills too: /tmp may be small.
     # They hold person keys (hashed by the workers, never the raw number) and the rest of the
     # file's text: removed on every exit, or by the next run after a SIGKILL.
     with scratch_dir(wh.path.parent, "claims") as workdir:
         try:
             parsed = parse_extract(layout, Path(workdir), secret=wh.hmac_key(), progress=progress)
-            _register_inputs(wh, layout, mapping)
-            create_raw_view(wh.con, layout, parsed, view="claims_raw_lines")
-            # what the staging SQL reads: every line, until _stage_rejects narrows it
-            wh.con.execute(
-                "create or replace temp view raw_claim_lines as select * from claims_raw_lines"
-            )
-            with wh.transaction():
-                return _check_and_load(
-                    wh,
-                    path,
-                    sha,
-                    layout,
-                    parsed,
-                    _Rules(max_reject_rate, replace=replace, allow_empty=allow_empty),
-                    progress,
-                )
+            with wh.inputs(**_inputs(wh, layout, mapping)):
+                create_raw_view(wh.con, layout, parsed, view="claims_raw_lines")
+                # what the staging SQL reads: every line, until _stage_rejects narrows it
+                wh.view("ingest/raw_claim_lines")
+                with wh.transaction():
+                    return _check_and_load(
+                        wh,
+                        path,
+                        sha,
+                        layout,
+                        parsed,
+                        _Rules(max_reject_rate, replace=replace, allow_empty=allow_empty),
+                        progress,
+                    )
         finally:
-            _drop_temporaries(wh, own_eras=own_eras)
-
-
-def _intact_ingest(wh: Warehouse, sha: str) -> IngestRecord | None:
-    """The latest ingest of this exact file whose lines are all still in: not removed, and no
-    pair of it replaced since. A file whose lines were replaced (in part) by another file loads
-    again (with --replace, that is how an analyst reverts to it), so the sha256 alone is not
-    enough."""
-    row = wh.fetch_all(
-        """
-        select ingest_id, kind, file_name, sha256, as_of, rows_loaded, ingested_at
-        from ingest_log as l
-        where sha256 = $sha and kind = $kind and removed_at is null
-            and not exists (
-                select 1 from claim_replacements as r where r.replaced_ingest_id = l.ingest_id
-            )
-        order by ingest_id desc
-        limit 1
-        """,
-        {"sha": sha, "kind": KIND},
-    )
-    return IngestRecord(*row[0]) if row else None
+            _drop_temporaries(wh)
 
 
 @dataclass(frozen=True)
@@ -219,68 +198,54 @@ class _Rules:
     allow_empty: bool = False
 
 
-def _register_inputs(wh: Warehouse, layout: ExtractLayout, mapping: ClaimsMapping) -> None:
+def _inputs(wh: Warehouse, layout: ExtractLayout, mapping: ClaimsMapping) -> dict[str, pa.Table]:
+    """The Arrow tables the staging SQL reads besides the lines: the mapping file's value
+    codes, the file's headers and, unless the reference tables have them, the eras."""
     value_rows = [
         (key, raw, code) for key, table in mapping.values.items() for raw, code in table.items()
     ]
-    wh.con.register(
-        "claim_value_map",
-        pa.table(
+    inputs = {
+        "claim_value_map": pa.table(
             {
                 "column_key": pa.array([r[0] for r in value_rows], pa.string()),
                 "from_value": pa.array([r[1] for r in value_rows], pa.string()),
                 "to_value": pa.array([r[2] for r in value_rows], pa.string()),
             }
         ),
-    )
+    }
     headers = {key: layout.header_of(key) for key in canonical_columns()}
     headers["age_or_birth_date"] = headers["age"] or headers["birth_date"]
     present = {k: h for k, h in headers.items() if h is not None}
-    wh.con.register(
-        "claims_headers",
-        pa.table(
-            {
-                "column_key": pa.array(list(present), pa.string()),
-                "header": pa.array(list(present.values()), pa.string()),
-            }
-        ),
+    inputs["claims_headers"] = pa.table(
+        {
+            "column_key": pa.array(list(present), pa.string()),
+            "header": pa.array(list(present.values()), pa.string()),
+        }
     )
-    if _relation_exists(wh, _OWN_ERAS):
+    if wh.has_relation(_OWN_ERAS):
         # Registered by the reference module one day: use that one, and leave it in place.
-        return
+        return inputs
     # KDB writes the era as a digit: 1 明治 … 5 令和, the order of ERAS. An era ends the day
     # before the next one starts; the current one has no end.
     ends: list[date | None] = [nxt.starts - timedelta(days=1) for nxt in ERAS[1:]]
-    wh.con.register(
-        _OWN_ERAS,
-        pa.table(
-            {
-                "era_code": pa.array([i + 1 for i in range(len(ERAS))], pa.int32()),
-                "era_name": pa.array([e.name for e in ERAS], pa.string()),
-                "era_letter": pa.array([e.letter for e in ERAS], pa.string()),
-                "first_year": pa.array([e.first_year for e in ERAS], pa.int32()),
-                "starts": pa.array([e.starts for e in ERAS], pa.date32()),
-                "ends": pa.array([*ends, None], pa.date32()),
-            }
-        ),
+    inputs[_OWN_ERAS] = pa.table(
+        {
+            "era_code": pa.array([i + 1 for i in range(len(ERAS))], pa.int32()),
+            "era_name": pa.array([e.name for e in ERAS], pa.string()),
+            "era_letter": pa.array([e.letter for e in ERAS], pa.string()),
+            "first_year": pa.array([e.first_year for e in ERAS], pa.int32()),
+            "starts": pa.array([e.starts for e in ERAS], pa.date32()),
+            "ends": pa.array([*ends, None], pa.date32()),
+        }
     )
+    return inputs
 
 
-def _relation_exists(wh: Warehouse, name: str) -> bool:
-    try:
-        wh.fetch_all(f"select 1 from {name} limit 0")
-    except duckdb.CatalogException:
-        return False
-    return True
-
-
-def _drop_temporaries(wh: Warehouse, *, own_eras: bool) -> None:
+def _drop_temporaries(wh: Warehouse) -> None:
     for view in _TEMP_VIEWS:
-        wh.con.execute(f"drop view if exists {view}")
+        wh.drop_view(view)
     for table in _TEMP_TABLES:
-        wh.con.execute(f"drop table if exists {table}")
-    for name in _REGISTERED + ((_OWN_ERAS,) if own_eras else ()):
-        wh.con.unregister(name)
+        wh.drop(table)
 
 
 def _check_and_load(
@@ -314,30 +279,15 @@ def _check_and_load(
         rows_rejected=0,
         details={},
     )
-    loaded = wh.fetch_all(
-        """
-        insert into claim_lines (ingest_id, source_row, service_month, insurer_no, person_id,
-            sex, age, residence_code5, inout, facility_code10, act_code, times)
-        select $ingest_id, line_no, service_month, insurer_no, person_id,
-            sex, age, residence_code5, inout, facility_code10, act_code, times
-        from stg_claim_lines
-        where is_valid
-        """,
-        {"ingest_id": ingest_id},
-    )[0][0]
-    checked = wh.fetch_all("select count(*) from raw_claim_lines where not is_blank")[0][0]
-    failed = int(checked) - int(loaded)
+    loaded = wh.insert("claim_lines", "ingest/claim_lines_valid", {"ingest_id": ingest_id})
+    checked = int(wh.scalar("ingest/claims_checked_lines"))
+    failed = checked - loaded
     # the persons new to the warehouse, of the lines kept: when every line was kept, that is
     # every person of the file (numbered by stg_claim_persons)
-    wh.con.execute(
-        "insert into persons (person_key, person_id) "
-        "select person_key, person_id from stg_claim_persons where is_new"
-        + (
-            " and person_id in (select person_id from claim_lines where ingest_id = $ingest_id)"
-            if failed
-            else ""
-        ),
-        {"ingest_id": ingest_id} if failed else {},
+    wh.insert(
+        "persons",
+        "ingest/claim_persons_new_kept" if failed else "ingest/claim_persons_new",
+        {"ingest_id": ingest_id},
     )
     _stage_rejects(wh, ingest_id, failed=failed)
     progress.finish()
@@ -346,15 +296,10 @@ def _check_and_load(
     # Lines that are no row of their own: an unclosed quote merged them into an earlier,
     # malformed row. They cannot be shown one by one, but they are counted.
     merged = parsed.merged_lines
-    rows_read = int(checked) + len(malformed) + merged
-    rows_rejected = int(checked) - int(loaded) + len(malformed) + merged
+    rows_read = checked + len(malformed) + merged
+    rows_rejected = checked - loaded + len(malformed) + merged
 
-    reasons: dict[str, int] = dict(
-        wh.fetch_all(
-            "select reason, count(*) from stg_claim_rejects group by reason "
-            "order by count(*) desc, reason"
-        )
-    )
+    reasons: dict[str, int] = dict(wh.rows("ingest/claim_reject_reasons"))
     if malformed:
         reasons[WRONG_FIELDS] = reasons.get(WRONG_FIELDS, 0) + len(malformed)
     if merged:
@@ -388,21 +333,10 @@ def _check_and_load(
         )
 
     grain_warnings, replaced = _apply_grain(wh, path, ingest_id, replace=rules.replace)
-    months = dict(
-        wh.fetch_all(
-            "select strftime(service_month, '%Y-%m'), sum(lines) from claim_pairs "
-            "where ingest_id = $id group by service_month order by service_month",
-            {"id": ingest_id},
-        )
-    )
-    months = {m: int(n) for m, n in months.items()}
-    pref_codes = [
-        r[0]
-        for r in wh.fetch_all(
-            "select distinct substr(residence_code5, 1, 2) from claim_lines where ingest_id = $id",
-            {"id": ingest_id},
-        )
-    ]
+    of_ingest = {"ingest_id": ingest_id}
+    month_rows = wh.rows("ingest/claim_months_of_ingest", of_ingest)
+    months = {str(m): int(n) for m, n, _ in month_rows}
+    pref_codes = [r[0] for r in wh.rows("ingest/claim_prefectures_of_ingest", of_ingest)]
     warnings = grain_warnings + _warnings(layout, parsed)
     if merged:
         warnings.append(
@@ -429,9 +363,7 @@ def _check_and_load(
         "ignored_columns": layout.ignored,
         "blank_lines": parsed.decoded.blank_lines,
         "service_months": months,
-        "insurer_months": wh.fetch_all(
-            "select count(*) from claim_pairs where ingest_id = $id", {"id": ingest_id}
-        )[0][0],
+        "insurer_months": sum(int(pairs) for _, _, pairs in month_rows),
         "replaced": replaced,
         "unmapped_codes": _unmapped_codes(wh, ingest_id),
     }
@@ -443,13 +375,9 @@ def _check_and_load(
         pref_codes=pref_codes,
         details={**details, "reject_reasons": reasons},
     )
-    wh.con.execute(
-        """
-        insert into rejects (ingest_id, kind, file_name, row_number, column_name, reason, value,
-            raw_row)
-        select $ingest_id, $kind, $file_name, line_no, column_name, reason, value, raw_row
-        from stg_claim_rejects
-        """,
+    wh.insert(
+        "rejects",
+        "ingest/claim_rejects_of_ingest",
         {"ingest_id": ingest_id, "kind": KIND, "file_name": path.name},
     )
     if merged:
@@ -462,19 +390,22 @@ def _check_and_load(
             }
         )
     if malformed:
-        wh.con.register("claims_malformed_rejects", pa.Table.from_pylist(malformed))
-        try:
-            wh.con.execute(
-                """
-                insert into rejects (ingest_id, kind, file_name, row_number, column_name,
-                    reason, value, raw_row)
-                select $ingest_id, $kind, $file_name, row, null, reason, value, raw_row
-                from claims_malformed_rejects
-                """,
-                {"ingest_id": ingest_id, "kind": KIND, "file_name": path.name},
-            )
-        finally:
-            wh.con.unregister("claims_malformed_rejects")
+        insert_rejects(
+            wh,
+            ingest_id,
+            KIND,
+            path,
+            pl.DataFrame(
+                {
+                    "row_number": [m["row"] for m in malformed],
+                    "column_name": [None] * len(malformed),
+                    "reason": [m["reason"] for m in malformed],
+                    "value": [m["value"] for m in malformed],
+                    "raw_row": [m["raw_row"] for m in malformed],
+                },
+                schema=REJECT_SCHEMA,
+            ),
+        )
 
     return IngestSummary(
         kind=KIND,
@@ -499,21 +430,8 @@ def _stage_rejects(wh: Warehouse, ingest_id: int, *, failed: int) -> None:
     failing lines — the non-blank lines of the file that are not in claim_lines, none when
     every line was loaded — so that stg_claim_lines checks only those.
     """
-    wh.con.execute(
-        """
-        create or replace temp table claims_failed_lines as
-        select line_no
-        from claims_raw_lines
-        where $failed > 0
-            and not is_blank
-            and line_no not in (select source_row from claim_lines where ingest_id = $ingest_id)
-        """,
-        {"ingest_id": ingest_id, "failed": failed},
-    )
-    wh.con.execute(
-        "create or replace temp view raw_claim_lines as select * from claims_raw_lines "
-        "where line_no in (select line_no from claims_failed_lines)"
-    )
+    wh.materialize("ingest/claims_failed_lines", {"ingest_id": ingest_id, "failed": failed})
+    wh.view("ingest/raw_claim_lines_failed", relation="raw_claim_lines")
     wh.materialize("staging/stg_claim_rejects")
 
 
@@ -537,16 +455,7 @@ def _examples(
     wh: Warehouse, path: Path, layout: ExtractLayout, malformed: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The first rejects in file order: by line, then by column as the file has them."""
-    rows = wh.fetch_all(
-        """
-        select line_no, column_key, column_name, value, reason
-        from stg_claim_rejects
-        where line_no in (
-            select distinct line_no from stg_claim_rejects order by line_no limit $n
-        )
-        """,
-        {"n": EXAMPLES},
-    )
+    rows = wh.rows("ingest/claim_reject_examples", {"n": EXAMPLES})
     order = {key: i for i, key in enumerate(layout.keys) if key is not None}
     found = [
         (
@@ -585,16 +494,8 @@ def _example(e: dict[str, Any]) -> str:
 
 def _unmapped_codes(wh: Warehouse, ingest_id: int) -> list[dict[str, Any]]:
     """114… (在宅医療) codes of the file that the code table lacks, most frequent first."""
-    rows = wh.fetch_all(
-        """
-        select l.act_code, count(*) as lines
-        from claim_lines as l
-        left join ref_claim_codes as c on c.code = l.act_code
-        where l.ingest_id = $ingest_id and c.code is null and l.act_code like $prefix
-        group by l.act_code
-        order by lines desc, l.act_code
-        limit $top
-        """,
+    rows = wh.rows(
+        "ingest/claim_codes_unmapped_of_ingest",
         {"ingest_id": ingest_id, "prefix": HOME_CARE_PREFIX + "%", "top": UNMAPPED_TOP},
     )
     return [{"code": code, "lines": int(n)} for code, n in rows]
@@ -609,29 +510,12 @@ def _apply_grain(
     Works on distinct pairs (claim_pairs, a few rows per insurer and month), never per line:
     the only pass over the lines is the group-by of this file's own, fresh lines.
     """
-    wh.con.execute(
-        """
-        insert into claim_pairs (ingest_id, insurer_no, service_month, lines)
-        select $ingest_id, insurer_no, service_month, count(*)
-        from claim_lines
-        where ingest_id = $ingest_id
-        group by insurer_no, service_month
-        """,
-        {"ingest_id": ingest_id},
-    )
+    wh.insert("claim_pairs", "ingest/claim_pairs_of_ingest", {"ingest_id": ingest_id})
     wh.materialize("staging/stg_claim_overlaps", {"ingest_id": ingest_id})
-    same = wh.fetch_all(
-        """
-        select insurer_no, service_month, lines, earlier_ingest_id, earlier_file_name,
-            earlier_ingested_at, earlier_lines
-        from stg_claim_overlaps
-        where overlap = 'same'
-        order by service_month, insurer_no nulls first, earlier_ingest_id
-        """
-    )
+    same = wh.rows("ingest/claim_overlaps_same")
     if same and not replace:
         raise _overlap_error(path, same)
-    replaced = _supersede(wh, ingest_id) if same else []
+    replaced = _supersede(wh, ingest_id, same) if same else []
     warnings = [
         t(
             "replaced {lines:,} claim lines of {pairs} (保険者番号, 診療年月) pair(s) "
@@ -643,14 +527,7 @@ def _apply_grain(
         )
         for r in replaced
     ]
-    unknown = wh.fetch_all(
-        """
-        select distinct strftime(service_month, '%Y-%m'), earlier_file_name, earlier_ingest_id
-        from stg_claim_overlaps
-        where overlap = 'insurer_unknown'
-        order by 1, 3
-        """
-    )
+    unknown = wh.rows("ingest/claim_overlaps_insurer_unknown")
     if unknown:
         months = sorted({m for m, _, _ in unknown})
         files = sorted({(i, f) for _, f, i in unknown})
@@ -677,12 +554,11 @@ def _first(items: list[str], n: int) -> str:
     return and_more(join(items[:n]), len(items) - n)
 
 
-def _overlap_error(path: Path, same: list[tuple[Any, ...]]) -> ClaimsOverlap:
-    """Name the pairs (first few and how many) and the earlier files, and what to do."""
-    pairs: dict[tuple[str | None, date], int] = {}
+def _earlier_files(same: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The earlier files holding the pairs of claim_overlaps_same, in ingest order, with how
+    many of those pairs and of their lines each holds (a few rows: one per pair)."""
     earlier: dict[int, dict[str, Any]] = {}
-    for insurer, month, lines, old_id, old_file, old_at, old_lines in same:
-        pairs[(insurer, month)] = int(lines)
+    for _insurer, _month, _lines, old_id, old_file, old_at, old_lines in same:
         entry = earlier.setdefault(
             int(old_id),
             {"ingest_id": int(old_id), "file_name": old_file, "ingested_at": old_at,
@@ -690,6 +566,13 @@ def _overlap_error(path: Path, same: list[tuple[Any, ...]]) -> ClaimsOverlap:
         )  # fmt: skip
         entry["pairs"] += 1
         entry["lines"] += int(old_lines)
+    return [earlier[i] for i in sorted(earlier)]
+
+
+def _overlap_error(path: Path, same: list[tuple[Any, ...]]) -> ClaimsOverlap:
+    """Name the pairs (first few and how many) and the earlier files, and what to do."""
+    pairs = {(insurer, month): int(lines) for insurer, month, lines, *_ in same}
+    earlier = _earlier_files(same)
     labels = [_pair_label(i, m) for i, m in pairs]
     files = [
         t(
@@ -698,9 +581,9 @@ def _overlap_error(path: Path, same: list[tuple[Any, ...]]) -> ClaimsOverlap:
             ingest_id=e["ingest_id"],
             when=_when(e["ingested_at"]),
         )
-        for e in sorted(earlier.values(), key=lambda e: e["ingest_id"])
+        for e in earlier
     ]
-    ids = sorted(earlier)
+    ids = [e["ingest_id"] for e in earlier]
     n = len(pairs)
     return ClaimsOverlap(
         "1 (保険者番号, 診療年月) pair already loaded from another file: {labels}; loaded from "
@@ -723,10 +606,7 @@ def _overlap_error(path: Path, same: list[tuple[Any, ...]]) -> ClaimsOverlap:
             {"insurer_no": i, "service_month": f"{m:%Y-%m}", "lines": n}
             for (i, m), n in pairs.items()
         ],
-        earlier=[
-            {**e, "ingested_at": _when(e["ingested_at"])}
-            for e in sorted(earlier.values(), key=lambda e: e["ingest_id"])
-        ],
+        earlier=[{**e, "ingested_at": _when(e["ingested_at"])} for e in earlier],
     )
 
 
@@ -734,63 +614,28 @@ def _when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M}"
 
 
-def _supersede(wh: Warehouse, ingest_id: int) -> list[dict[str, Any]]:
+def _supersede(wh: Warehouse, ingest_id: int, same: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
     """Delete the earlier files' lines of the pairs this file brings again, and record it."""
-    expected = wh.fetch_all(
-        "select coalesce(sum(earlier_lines), 0) from stg_claim_overlaps where overlap = 'same'"
-    )[0][0]
-    deleted = wh.fetch_all(
-        """
-        delete from claim_lines as l
-        using stg_claim_overlaps as o
-        where o.overlap = 'same'
-            and l.ingest_id = o.earlier_ingest_id
-            and l.service_month = o.service_month
-            and l.insurer_no is not distinct from o.insurer_no
-        """
-    )[0][0]
-    if int(deleted) != int(expected):
+    earlier = _earlier_files(same)
+    expected = sum(e["lines"] for e in earlier)
+    replaced = wh.materialize("ingest/claim_pairs_replaced")
+    keys = ["ingest_id", "service_month", "insurer_no"]
+    deleted = wh.delete_matching("claim_lines", replaced, keys)
+    if deleted != expected:
         # claim_pairs out of step with claim_lines: a bug, and the rollback keeps both as were
         raise WarehouseError(
             "replacing found {deleted:,} claim lines where claim_pairs says {expected:,}: "
             "nothing was changed; please report this",
-            deleted=int(deleted),
-            expected=int(expected),
+            deleted=deleted,
+            expected=expected,
         )
-    wh.con.execute(
-        """
-        delete from claim_pairs as p
-        using stg_claim_overlaps as o
-        where o.overlap = 'same'
-            and p.ingest_id = o.earlier_ingest_id
-            and p.service_month = o.service_month
-            and p.insurer_no is not distinct from o.insurer_no
-        """
-    )
-    wh.con.execute(
-        """
-        insert into claim_replacements (ingest_id, replaced_ingest_id, insurer_no,
-            service_month, lines, replaced_at)
-        select $ingest_id, earlier_ingest_id, insurer_no, service_month, earlier_lines,
-            current_localtimestamp()
-        from stg_claim_overlaps
-        where overlap = 'same'
-        """,
-        {"ingest_id": ingest_id},
-    )
-    rows = wh.fetch_all(
-        """
-        select earlier_ingest_id, earlier_file_name, count(*), sum(earlier_lines)
-        from stg_claim_overlaps
-        where overlap = 'same'
-        group by earlier_ingest_id, earlier_file_name
-        order by earlier_ingest_id
-        """
-    )
+    wh.delete_matching("claim_pairs", replaced, keys)
+    wh.insert("claim_replacements", "ingest/claim_replacements_of_ingest", {"ingest_id": ingest_id})
     return [
-        {"ingest_id": int(i), "file_name": f, "pairs": int(p), "lines": int(n)}
-        for i, f, p, n in rows
-    ]
+        {"ingest_id": e["ingest_id"], "file_name": e["file_name"], "pairs": e["pairs"],
+         "lines": e["lines"]}
+        for e in earlier
+    ]  # fmt: skip
 
 
 def _warnings(layout: ExtractLayout, parsed: ParsedExtract) -> list[str]:

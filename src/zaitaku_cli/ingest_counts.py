@@ -15,6 +15,7 @@ import polars as pl
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.geo import resolve_names
 from zaitaku_cli.i18n import and_more, join, stored, t
+from zaitaku_cli.ingest_checks import replace_rows, still_loaded
 from zaitaku_cli.readers.count_table import CountTable, read_count_table
 from zaitaku_cli.readers.labels import normalize_label
 from zaitaku_cli.reference import juri_kigo, municipalities
@@ -53,7 +54,9 @@ def ingest_count_table(
     """
     pref_name = _pref_name(pref_code)
     sha = file_sha256(path)
-    loaded = _still_loaded(wh, sha)
+    # A file whose rows were since replaced by another file for the same snapshot is loaded
+    # again (that is how an analyst reverts to it), so the ingest log alone is not enough.
+    loaded = still_loaded(wh, sha, KIND, "facility_counts")
     if loaded is not None:
         ingest_id, loaded_as_of, loaded_pref, file_name = loaded
         summary = IngestSummary(
@@ -127,7 +130,12 @@ def ingest_count_table(
     }
 
     with wh.transaction():
-        replaced = _replace_snapshot(wh, pref_code, effective_as_of)
+        # the same snapshot (prefecture, as-of date; none = no date) from earlier files
+        snapshot = pl.DataFrame(
+            {"pref_code": [pref_code], "as_of": [effective_as_of]},
+            schema={"pref_code": pl.String, "as_of": pl.Date},
+        )
+        replaced = replace_rows(wh, "facility_counts", snapshot)
         for ingest_id, file_name, n in replaced:
             warnings.append(
                 t(
@@ -153,15 +161,7 @@ def ingest_count_table(
             details={**details, "replaced_ingests": [r[0] for r in replaced]},
         )
         arrow = rows.select(pl.lit(ingest_id, dtype=pl.Int32).alias("ingest_id"), pl.all())
-        arrow = arrow.select(_COLUMNS).to_arrow()
-        wh.con.register("incoming_facility_counts", arrow)
-        try:
-            wh.con.execute(
-                f"insert into facility_counts ({', '.join(_COLUMNS)}) "
-                f"select {', '.join(_COLUMNS)} from incoming_facility_counts"
-            )
-        finally:
-            wh.con.unregister("incoming_facility_counts")
+        wh.append("facility_counts", arrow.select(_COLUMNS).to_arrow())
 
     return IngestSummary(
         kind=KIND,
@@ -363,51 +363,3 @@ def map_labels(
         category=pl.col("label_raw").replace_strict(categories, return_dtype=pl.Utf8),
     )
     return labelled.filter(pl.col("category").is_not_null()), skipped
-
-
-# -- warehouse ----------------------------------------------------------------------------------
-
-
-def _still_loaded(wh: Warehouse, sha: str) -> tuple[int, date | None, str, str] | None:
-    """The latest ingest of this exact file whose rows are still in facility_counts.
-
-    A file whose rows were since replaced by another file for the same snapshot is loaded again
-    (that is how an analyst reverts to it), so the ingest log alone is not enough.
-    """
-    rows = wh.fetch_all(
-        """
-        select l.ingest_id, l.as_of, l.pref_codes, l.file_name
-        from ingest_log as l
-        where l.sha256 = $sha and l.kind = $kind
-            and exists (select 1 from facility_counts as c where c.ingest_id = l.ingest_id)
-        order by l.ingest_id desc
-        limit 1
-        """,
-        {"sha": sha, "kind": KIND},
-    )
-    return (rows[0][0], rows[0][1], rows[0][2], rows[0][3]) if rows else None
-
-
-def _replace_snapshot(
-    wh: Warehouse, pref_code: str, as_of: date | None
-) -> list[tuple[int, str, int]]:
-    """Delete the rows of (pref, as_of) from earlier files; return their (ingest_id, file, rows)."""
-    params = {"pref": pref_code, "as_of": as_of}
-    replaced = wh.fetch_all(
-        """
-        select c.ingest_id, l.file_name, count(*) as n
-        from facility_counts as c
-        inner join ingest_log as l on l.ingest_id = c.ingest_id
-        where c.pref_code = $pref and c.as_of is not distinct from $as_of
-        group by c.ingest_id, l.file_name
-        order by c.ingest_id
-        """,
-        params,
-    )
-    if replaced:
-        wh.con.execute(
-            "delete from facility_counts "
-            "where pref_code = $pref and as_of is not distinct from $as_of",
-            params,
-        )
-    return [(int(i), str(f), int(n)) for i, f, n in replaced]

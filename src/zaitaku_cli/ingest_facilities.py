@@ -129,7 +129,7 @@ def ingest_facility_list(
     try:
         # One transaction from the sha256 check to the last insert: a failure anywhere leaves
         # the warehouse as it was, and the check cannot race with the load.
-        with wh.transaction() as con:
+        with wh.transaction():
             previous = wh.find_ingest(sha, KIND)
             if previous is not None:
                 return _unchanged(path, sha, previous, as_of)
@@ -144,7 +144,7 @@ def ingest_facility_list(
                 # early (the 200,000-row benchmark has to stay under 1 GB).
                 bureau.frame = bureau.frame.clear()
                 progress.advance()
-                return _load(wh, con, path, sha, bureau, prepared, progress)
+                return _load(wh, path, sha, bureau, prepared, progress)
             finally:
                 progress.finish()
     except duckdb.Error as exc:
@@ -457,7 +457,6 @@ _STAGED_COLUMNS = ["source_file", *(c for c in TABLE_COLUMNS if c not in _SET_BY
 
 def _load(
     wh: Warehouse,
-    con: duckdb.DuckDBPyConnection,
     path: Path,
     sha: str,
     bureau: BureauList,
@@ -466,21 +465,12 @@ def _load(
 ) -> IngestSummary:
     as_of = bureau.as_of
     assert as_of is not None  # read_bureau_list requires one
-    con.register("bureau_rows", prepared.rows.select(_STAGED_COLUMNS).to_arrow())
-    try:
+    with wh.inputs(bureau_rows=prepared.rows.select(_STAGED_COLUMNS).to_arrow()):
         staged = wh.materialize("staging/stg_facility_notifications", {"as_of": as_of})
-    finally:
-        con.unregister("bureau_rows")
     progress.advance()
 
     # The figures the analyst sees come from a narrow copy of the staged rows.
-    facts = pl.from_arrow(
-        con.sql(
-            "select facility_code10, pref_code, label_raw, category, tier, tier_group, "
-            "withdrawn, is_known_label, is_home_care_label, already_present, repeated_in_file, "
-            f"code5, code5 is not null as located from {staged}"
-        ).to_arrow_table()
-    )
+    facts = pl.from_arrow(wh.arrow("ingest/facility_notifications_facts"))
     assert isinstance(facts, pl.DataFrame)
     summary = _summarise(path, sha, bureau, prepared, facts)
 
@@ -495,29 +485,17 @@ def _load(
         rows_rejected=summary.rows_rejected,
         details=summary.details,
     )
-    columns = ", ".join(TABLE_COLUMNS)
-    selected = ", ".join(
-        "$ingest_id" if c == "ingest_id" else "$as_of" if c == "as_of" else c for c in TABLE_COLUMNS
-    )
-    inserted = con.execute(
-        f"insert into facility_notifications ({columns}) select {selected} from {staged} "
-        "where code5 is not null and not already_present and not repeated_in_file",
+    inserted = wh.insert(
+        "facility_notifications",
+        "ingest/facility_notifications_new",
         {"ingest_id": ingest_id, "as_of": as_of},
-    ).fetchall()[0][0]
-    con.register(
-        "bureau_rejects", prepared.rejects.with_columns(pl.lit(ingest_id).alias("ingest_id"))
     )
-    try:
-        con.execute(
-            "insert into rejects (ingest_id, kind, file_name, row_number, column_name, reason, "
-            "value, raw_row) select ingest_id, kind, file_name, row_number, column_name, reason, "
-            "value, raw_row from bureau_rejects"
-        ).fetchall()
-    finally:
-        con.unregister("bureau_rejects")
-    con.execute(f"drop table {staged}")
-    wh.update_ingest(ingest_id, rows_loaded=int(inserted), rows_rejected=prepared.rejects.height)
-    summary.rows_loaded = int(inserted)
+    wh.append(
+        "rejects", prepared.rejects.with_columns(pl.lit(ingest_id).alias("ingest_id")).to_arrow()
+    )
+    wh.drop(staged)
+    wh.update_ingest(ingest_id, rows_loaded=inserted, rows_rejected=prepared.rejects.height)
+    summary.rows_loaded = inserted
     summary.details["ingest_id"] = ingest_id
     progress.advance()
     return summary

@@ -22,6 +22,7 @@ from zaitaku_cli.i18n import N_, join, polars_format, t
 from zaitaku_cli.ingest_checks import (
     RowCheck,
     refuse_file,
+    replace_rows,
     row_rejects,
     still_loaded,
     table_date,
@@ -262,13 +263,13 @@ def _load(
     details: dict[str, Any],
 ) -> list[str]:
     with wh.transaction():
-        replaced = wh.fetch_all(
-            "select h.ingest_id, l.file_name, count(distinct h.hub_name) from hub_areas as h "
-            "inner join ingest_log as l on l.ingest_id = h.ingest_id where h.pref_code = $pref "
-            "group by h.ingest_id, l.file_name order by h.ingest_id",
-            {"pref": pref},
+        # a new list replaces the prefecture's list: its hubs counted per earlier file
+        replaced = replace_rows(
+            wh,
+            "hub_areas",
+            pl.DataFrame({"pref_code": [pref]}, schema={"pref_code": pl.String}),
+            distinct="hub_name",
         )
-        wh.con.execute("delete from hub_areas where pref_code = $pref", {"pref": pref})
         ingest_id = wh.new_ingest(
             kind=KIND_HUBS,
             path=path,
@@ -280,16 +281,10 @@ def _load(
             rows_rejected=0,
             details={**details, "replaced_ingests": [r[0] for r in replaced]},
         )
-        wh.con.register("incoming_hubs", rows.to_arrow())
-        try:
-            names = ", ".join(rows.columns)
-            wh.con.execute(
-                f"insert into hub_areas (ingest_id, {names}) "
-                f"select $id, {names} from incoming_hubs",
-                {"id": ingest_id},
-            )
-        finally:
-            wh.con.unregister("incoming_hubs")
+        wh.append(
+            "hub_areas",
+            rows.select(pl.lit(ingest_id, dtype=pl.Int32).alias("ingest_id"), pl.all()).to_arrow(),
+        )
     return [
         t(
             "replaced the hub list of prefecture {pref} loaded from {file} (ingest {ingest_id}, "

@@ -24,6 +24,7 @@ from zaitaku_cli.ingest_checks import (
     SHOW,
     RowCheck,
     refuse_file,
+    replace_rows,
     row_rejects,
     still_loaded,
     unchanged_summary,
@@ -582,23 +583,11 @@ def _load(
     assert table in {"population_tables", "enrolment"}
     warnings: list[str] = []
     with wh.transaction():
-        params = {"prefs": prefs, "as_of": as_of}
-        replaced = wh.fetch_all(
-            f"""
-            select t.ingest_id, l.file_name, count(*)
-            from {table} as t
-            inner join ingest_log as l on l.ingest_id = t.ingest_id
-            where list_contains($prefs, t.pref_code) and t.as_of = $as_of
-            group by t.ingest_id, l.file_name
-            order by t.ingest_id
-            """,
-            params,
+        snapshot = pl.DataFrame(
+            {"pref_code": prefs, "as_of": [as_of] * len(prefs)},
+            schema={"pref_code": pl.String, "as_of": pl.Date},
         )
-        if replaced:
-            wh.con.execute(
-                f"delete from {table} where list_contains($prefs, pref_code) and as_of = $as_of",
-                params,
-            )
+        replaced = replace_rows(wh, table, snapshot)
         for ingest_id, file_name, n in replaced:
             warnings.append(
                 t(
@@ -622,12 +611,7 @@ def _load(
             details={**details, "replaced_ingests": [r[0] for r in replaced]},
         )
         incoming = rows.select(pl.lit(ingest_id, dtype=pl.Int32).alias("ingest_id"), pl.all())
-        wh.con.register("incoming_rows", incoming.to_arrow())
-        try:
-            names = ", ".join(incoming.columns)
-            wh.con.execute(f"insert into {table} ({names}) select {names} from incoming_rows")
-        finally:
-            wh.con.unregister("incoming_rows")
+        wh.append(table, incoming.to_arrow())
     return warnings
 
 
@@ -635,17 +619,9 @@ def _unused_warnings(wh: Warehouse, kind: str, prefs: list[str], as_of: date) ->
     """Prefectures for which a newer table than this one is in use (the newest as_of wins)."""
     if kind == KIND_POPULATION:
         wh.materialize("staging/stg_population_units")
-        query = (
-            "select distinct pref_code, as_of from stg_population_units "
-            "where list_contains($prefs, pref_code) and as_of > $as_of order by pref_code"
-        )
+        in_use = wh.rows("ingest/population_snapshots_in_use")
     else:
-        query = (
-            "select pref_code, max(as_of) from enrolment "
-            "where list_contains($prefs, pref_code) and as_of > $as_of "
-            "group by pref_code order by pref_code"
-        )
-    rows = wh.fetch_all(query, {"prefs": prefs, "as_of": as_of})
+        in_use = wh.rows("ingest/enrolment_snapshots_latest")
     return [
         t(
             "{pref}: a newer table (as of {newer}) is in use; this one ({as_of}) is kept but "
@@ -654,5 +630,6 @@ def _unused_warnings(wh: Warehouse, kind: str, prefs: list[str], as_of: date) ->
             newer=newer_as_of,
             as_of=as_of,
         )
-        for pref, newer_as_of in rows
+        for pref, newer_as_of in in_use
+        if pref in prefs and newer_as_of > as_of
     ]

@@ -26,6 +26,7 @@ from zaitaku_cli.ingest_checks import (
     RowCheck,
     insert_rejects,
     refuse_file,
+    replace_rows,
     row_rejects,
     still_loaded,
     table_date,
@@ -336,48 +337,23 @@ def _load(
     the same survey date from earlier files are replaced (said in the warnings)."""
     warnings: list[str] = []
     with wh.transaction():
-        wh.con.register("incoming_survey", rows.to_arrow())
-        try:
-            replaced = wh.fetch_all(
-                """
-                select s.ingest_id, l.file_name, count(*)
-                from survey_responses as s
-                inner join ingest_log as l on l.ingest_id = s.ingest_id
-                inner join incoming_survey as i
-                    on i.facility_code10 = s.facility_code10 and i.as_of = s.as_of
-                group by s.ingest_id, l.file_name
-                order by s.ingest_id
-                """
-            )
-            wh.con.execute(
-                """
-                delete from survey_responses
-                where exists (
-                    select 1 from incoming_survey as i
-                    where i.facility_code10 = survey_responses.facility_code10
-                        and i.as_of = survey_responses.as_of
-                )
-                """
-            )
-            ingest_id = wh.new_ingest(
-                kind=KIND_SURVEY,
-                path=path,
-                sha256=sha,
-                as_of=day,
-                pref_codes=prefs,
-                rows_read=rows_read,
-                rows_loaded=rows.height,
-                rows_rejected=rejects["row_number"].n_unique(),
-                details={**details, "replaced_ingests": [r[0] for r in replaced]},
-            )
-            names = ", ".join(rows.columns)
-            wh.con.execute(
-                f"insert into survey_responses (ingest_id, {names}) "
-                f"select $id, {names} from incoming_survey",
-                {"id": ingest_id},
-            )
-        finally:
-            wh.con.unregister("incoming_survey")
+        # the same facilities' answers of the same survey date, from earlier files
+        replaced = replace_rows(wh, "survey_responses", rows.select("facility_code10", "as_of"))
+        ingest_id = wh.new_ingest(
+            kind=KIND_SURVEY,
+            path=path,
+            sha256=sha,
+            as_of=day,
+            pref_codes=prefs,
+            rows_read=rows_read,
+            rows_loaded=rows.height,
+            rows_rejected=rejects["row_number"].n_unique(),
+            details={**details, "replaced_ingests": [r[0] for r in replaced]},
+        )
+        wh.append(
+            "survey_responses",
+            rows.select(pl.lit(ingest_id, dtype=pl.Int32).alias("ingest_id"), pl.all()).to_arrow(),
+        )
         if rejects.height:
             insert_rejects(wh, ingest_id, KIND_SURVEY, path, rejects.cast(REJECT_SCHEMA))  # type: ignore[arg-type]
     for old_id, file_name, n in replaced:
@@ -396,12 +372,6 @@ def _load(
 
 def _newer_surveys(wh: Warehouse, prefs: list[str], day: date) -> list[str]:
     """Prefectures whose survey in use is a newer one (the newest 調査時点 wins)."""
-    rows = wh.fetch_all(
-        "select pref_code, max(as_of) from survey_responses "
-        "where list_contains($prefs, pref_code) and as_of > $day "
-        "group by pref_code order by pref_code",
-        {"prefs": prefs, "day": day},
-    )
     return [
         t(
             "{pref}: a newer survey (as of {newer}) is in use; this one ({day}) is kept but not "
@@ -410,5 +380,6 @@ def _newer_surveys(wh: Warehouse, prefs: list[str], day: date) -> list[str]:
             newer=newer,
             day=day,
         )
-        for pref, newer in rows
+        for pref, newer in wh.rows("ingest/survey_snapshots_latest")
+        if pref in prefs and newer > day
     ]

@@ -270,12 +270,3 @@ def set_manifest(
         "outputs": list(files.entries),
         "warnings": warnings,
     }
-
-
-def log_export(wh: Warehouse, level: str, manifest: Mapping[str, Any]) -> None:
-    """Record a published set in the warehouse (inside the set's block: a set that fails to
-    publish is not recorded as exported)."""
-    wh.con.execute(
-        "insert into export_log values (current_localtimestamp(), $level, $manifest)",
-        {"level": level, "manifest": json.dumps(manifest, ensure_ascii=False, default=str)},
-    )

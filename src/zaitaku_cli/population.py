@@ -93,13 +93,8 @@ def build_population_by_area(
     if pref_codes is not None:
         prefs = pc.utf8_slice_codeunits(table["area_code"], 0, 2)
         table = table.filter(pc.is_in(prefs, value_set=pa.array(sorted(pref_codes), pa.string())))
-    snapshots = wh.fetch_all(
-        "select as_of, source, count(*) from stg_population_units "
-        "group by as_of, source order by as_of"
-    )
-    not_exact = wh.fetch_all(
-        "select count(distinct area_code) from stg_projection_by_area where status <> 'exact'"
-    )[0][0]
+    snapshots = wh.rows("checks/population_snapshots")
+    not_exact = wh.scalar("checks/projection_areas_not_exact")
     metadata: dict[str, Any] = {
         "source": POPULATION_NOTE,
         "level": level,

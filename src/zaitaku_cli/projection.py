@@ -12,7 +12,6 @@ census-based projection.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,15 +181,7 @@ def check_years(years: tuple[int, ...]) -> tuple[int, ...]:
 
 def _fiscal_year_months(wh: Warehouse) -> dict[str, int]:
     """Service months present in the claim lines, per fiscal year (FY2023 → 12)."""
-    rows = wh.fetch_all(
-        """
-        select m.fy_label, count(*) as months
-        from (select distinct service_month from claim_lines) as l
-        inner join ref_months as m on m.month_start = l.service_month
-        group by m.fy_label
-        order by m.fy_label
-        """
-    )
+    rows = wh.rows("checks/claim_fiscal_year_months")
     return {str(label): int(months) for label, months in rows}
 
 
@@ -235,7 +226,7 @@ def choose_base_period(wh: Warehouse, requested: str | None) -> tuple[str, int, 
 
 
 def _indicators(wh: Warehouse) -> list[str]:
-    return [str(r[0]) for r in wh.fetch_all("select distinct indicator from ref_claim_codes")]
+    return [str(r[0]) for r in wh.rows("checks/claim_indicators")]
 
 
 def _scenario_table(
@@ -380,15 +371,10 @@ def build_projection(
         )
     prepare_population(wh, level=level, plan=plan)
 
-    wh.con.register("projection_claims_input", claims.table)
-    try:
+    with wh.inputs(projection_claims_input=claims.table):
         areas = {
             str(code): str(name)
-            for code, name in wh.fetch_all(
-                "select distinct area_code, area_name from projection_claims_input "
-                "where basis = 'residence' and period = $period order by area_code",
-                {"period": base_period},
-            )
+            for code, name in wh.rows("checks/projection_base_areas", {"period": base_period})
         }
         scenario_table = pa.schema(
             [
@@ -402,33 +388,23 @@ def build_projection(
                 scenario, areas=areas, years=years, level=level
             )
             warnings += scenario_warnings
-        wh.con.register(
-            "projection_years_input", pa.table({"year": pa.array(years, type=pa.int32())})
-        )
-        wh.con.register("projection_scenario_input", scenario_table)
-        table = wh.arrow(
-            "marts/projection_by_area",
-            {
-                "level": level,
-                "indicator": indicator,
-                "base_period": base_period,
-                "base_year": base_year,
-                "with_scenario": scenario is not None,
-            },
-        )
-        unknown_age = wh.fetch_all(
-            "select coalesce(sum(patients), 0) from projection_claims_input "
-            "where indicator = $indicator and period = $period and basis = 'residence' "
-            "and age_group = 'unknown'",
-            {"indicator": indicator, "period": base_period},
-        )[0][0]
-    finally:
-        for name in (
-            "projection_claims_input",
-            "projection_years_input",
-            "projection_scenario_input",
+        with wh.inputs(
+            projection_years_input=pa.table({"year": pa.array(years, type=pa.int32())}),
+            projection_scenario_input=scenario_table,
         ):
-            wh.con.unregister(name)
+            table = wh.arrow(
+                "marts/projection_by_area",
+                {
+                    "level": level,
+                    "indicator": indicator,
+                    "base_period": base_period,
+                    "base_year": base_year,
+                    "with_scenario": scenario is not None,
+                },
+            )
+        unknown_age = wh.scalar(
+            "checks/projection_unknown_age", {"indicator": indicator, "period": base_period}
+        )
 
     table = _with_flags(table, claims.table, indicator=indicator, base_period=base_period)
     if unknown_age:
@@ -602,9 +578,6 @@ def project(
             "warnings": projection.warnings,
         }
         result.manifest = files.write_json(choice.manifest_name, manifest)
-        wh.con.execute(
-            "insert into export_log values (current_localtimestamp(), $level, $manifest)",
-            {"level": level, "manifest": json.dumps(manifest, ensure_ascii=False, default=str)},
-        )
+        wh.log_export(level, manifest)
     result.folder = out_dir / choice.set_name
     return result

@@ -112,17 +112,13 @@ def build_rates_by_area(
     """
     if not population_prepared:
         prepare_population(wh, level=level, plan=plan)
-    wh.con.register("rates_claims_input", _input(claims, _CLAIMS_SCHEMA))
-    wh.con.register("rates_facilities_input", _input(facilities, _FACILITIES_SCHEMA))
-    try:
+    with wh.inputs(
+        rates_claims_input=_input(claims, _CLAIMS_SCHEMA),
+        rates_facilities_input=_input(facilities, _FACILITIES_SCHEMA),
+    ):
         table = wh.arrow("marts/rates_by_area", {"level": level})
-    finally:
-        wh.con.unregister("rates_claims_input")
-        wh.con.unregister("rates_facilities_input")
 
-    enrolment = wh.fetch_all(
-        "select count(*), count(members) from stg_enrolment_by_area where age_group <> 'total'"
-    )[0]
+    enrolment = wh.rows("checks/enrolment_coverage")[0]
     warnings: list[str] = []
     if claims is not None and claims.num_rows and not enrolment[0]:
         warnings.append(

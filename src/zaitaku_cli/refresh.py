@@ -39,7 +39,7 @@ from zaitaku_cli.readers.detect import DETECTORS, UnrecognisedInput, detect_kind
 from zaitaku_cli.run_history import recorded_run
 from zaitaku_cli.run_lock import RunLock, read_holder
 from zaitaku_cli.summary import IngestSummary
-from zaitaku_cli.warehouse import Warehouse, connect_read_only, file_sha256
+from zaitaku_cli.warehouse import Warehouse, WarehouseRecords, connect_read_only, file_sha256
 
 __all__ = ["ExportOutcome", "FileOutcome", "RefreshResult", "list_inputs", "refresh"]
 
@@ -185,17 +185,14 @@ def _files(folder: Path, ignore: tuple[str, ...]) -> list[Path]:
     )
 
 
-def _ingested(con: Any) -> dict[str, tuple[str, str, int, bool]]:
+def _ingested(records: WarehouseRecords) -> dict[str, tuple[str, str, int, bool]]:
     """sha256 → (kind, file name, ingest id, taken out) of every file in the ingest log.
 
     A file taken back out (`zaitaku remove`, where the log has removed_at) is not loaded again
     by a refresh either: it was removed on purpose while it may still sit in the input folder.
     """
-    cur = con.execute("select * from ingest_log order by ingest_id")
-    names = [d[0] for d in cur.description]
     known: dict[str, tuple[str, str, int, bool]] = {}
-    for values in cur.fetchall():
-        row = dict(zip(names, values, strict=True))
+    for row in records.ingest_log():
         removed = row.get("removed_at") is not None
         known.setdefault(
             row["sha256"],
@@ -352,7 +349,7 @@ def _run(
     progress: Progress,
     log: Log,
 ) -> None:
-    result.files = _plan(inputs, _ingested(wh.con), settings, log)
+    result.files = _plan(inputs, _ingested(wh), settings, log)
     refused = [f for f in result.files if f.status == "refused"]
     if refused:
         for f in result.files:
@@ -424,8 +421,8 @@ def _run(
         )
 
     ingested = result.count("ingested")
-    state = warehouse_state(wh.con)
-    has_data = bool(wh.fetch_all("select count(*) from ingest_log")[0][0])
+    state = warehouse_state(wh)
+    has_data = bool(wh.count_rows("ingest_log"))
     choices = _choices(settings)
     for index, choice in enumerate(choices):
         folder = settings.out_dir / choice.set_name
@@ -482,13 +479,13 @@ def _dry_run(
     state = None
     kinds: set[str] = set()
     if settings.warehouse.exists():
-        con = connect_read_only(settings.warehouse)
+        records = connect_read_only(settings.warehouse)
         try:
-            known = _ingested(con)
-            state = warehouse_state(con)
+            known = _ingested(records)
+            state = warehouse_state(records)
             kinds = {kind for kind, _, _, removed in known.values() if not removed}
         finally:
-            con.close()
+            records.close()
     result.files = _plan(inputs, known, settings, log)
     for f in result.files:
         if f.status == "to_ingest":

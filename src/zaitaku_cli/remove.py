@@ -8,7 +8,7 @@ happened. A removed file that is ingested again loads again.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -77,9 +77,6 @@ class LoggedIngest:
         )
 
 
-_COLUMNS = "ingest_id, kind, file_name, file_path, ingested_at, removed_at, details"
-
-
 def _when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M}"
 
@@ -92,22 +89,25 @@ def find_ingests(wh: Warehouse, target: str) -> list[LoggedIngest]:
     it was ingested from or its file name.
     """
     path = Path(target)
-    queries: list[tuple[str, dict[str, Any]]] = []
+    rules: list[tuple[str, set[Any]]] = []
     if path.is_file():
-        queries.append(("sha256 = $v", {"v": file_sha256(path)}))
-        queries.append(("file_path in ($v, $w)", {"v": target, "w": str(path.resolve())}))
-        queries.append(("file_name = $v", {"v": path.name}))
+        rules.append(("sha256", {file_sha256(path)}))
+        rules.append(("file_path", {target, str(path.resolve())}))
+        rules.append(("file_name", {path.name}))
     elif target.isdigit():
-        queries.append(("ingest_id = $v", {"v": int(target)}))
+        rules.append(("ingest_id", {int(target)}))
     else:
-        queries.append(("file_path = $v", {"v": target}))
-        queries.append(("file_name = $v", {"v": path.name}))
-    for where, params in queries:
-        rows = wh.fetch_all(
-            f"select {_COLUMNS} from ingest_log where {where} order by ingest_id", params
-        )
-        if rows:
-            return [LoggedIngest(*r) for r in rows]
+        rules.append(("file_path", {target}))
+        rules.append(("file_name", {path.name}))
+    log = wh.ingest_log()  # a row per file ever ingested: read once, matched here
+    for column, values in rules:
+        found = [
+            LoggedIngest(**{f.name: row[f.name] for f in fields(LoggedIngest)})
+            for row in log
+            if row[column] in values
+        ]
+        if found:
+            return found
     return []
 
 
@@ -161,18 +161,16 @@ def remove_ingest(wh: Warehouse, target: str, *, dry_run: bool = False) -> Remov
 
 
 def _count(wh: Warehouse, ingest: LoggedIngest) -> Removal:
-    params = {"id": ingest.ingest_id}
+    of_ingest = {"ingest_id": ingest.ingest_id}
     removal = Removal(
         ingest_id=ingest.ingest_id,
         kind=ingest.kind,
         file_name=ingest.file_name,
         ingested_at=ingest.ingested_at,
         status="would remove",
-        rows=_scalar(
-            wh, f"select count(*) from {ROW_TABLES[ingest.kind]} where ingest_id = $id", params
-        ),
-        rejects=_scalar(wh, "select count(*) from rejects where ingest_id = $id", params),
-        claim_pairs=_scalar(wh, "select count(*) from claim_pairs where ingest_id = $id", params),
+        rows=wh.count_rows(ROW_TABLES[ingest.kind], of_ingest),
+        rejects=wh.count_rows("rejects", of_ingest),
+        claim_pairs=wh.count_rows("claim_pairs", of_ingest),
     )
     removal.warnings = _not_restored(wh, ingest)
     return removal
@@ -180,43 +178,26 @@ def _count(wh: Warehouse, ingest: LoggedIngest) -> Removal:
 
 def _remove(wh: Warehouse, ingest: LoggedIngest) -> Removal:
     removal = _count(wh, ingest)
-    params = {"id": ingest.ingest_id}
-    deleted = _scalar(wh, f"delete from {ROW_TABLES[ingest.kind]} where ingest_id = $id", params)
-    wh.con.execute("delete from rejects where ingest_id = $id", params)
+    of_ingest = {"ingest_id": ingest.ingest_id}
+    deleted = wh.delete_rows(ROW_TABLES[ingest.kind], of_ingest)
+    wh.delete_rows("rejects", of_ingest)
     if ingest.kind == "claims":
-        wh.con.execute("delete from claim_pairs where ingest_id = $id", params)
+        wh.delete_rows("claim_pairs", of_ingest)
         # persons holds one HMAC per person; prune those no claim line refers to any more, so
         # that a file taken out (maybe because it should never have been loaded) leaves no
         # trace of its persons. One pass over claim_lines.person_id: cheap next to the delete.
         # A person id freed here may be given again later: no stored line refers to it.
-        removal.persons_pruned = _scalar(
-            wh,
-            "delete from persons "
-            "where person_id not in (select distinct person_id from claim_lines)",
-        )
-    wh.mark_removed(ingest.ingest_id, rows=deleted)
+        removal.persons_pruned = wh.prune("persons", "person_id", referenced_by="claim_lines")
+    removal.removed_at = wh.mark_removed(ingest.ingest_id, rows=deleted)
     removal.rows = deleted
     removal.status = "removed"
-    removal.removed_at = wh.fetch_all(
-        "select removed_at from ingest_log where ingest_id = $id", params
-    )[0][0]
     return removal
 
 
 def _not_restored(wh: Warehouse, ingest: LoggedIngest) -> list[str]:
     """Rows this file had replaced stay gone when it is removed: say how to bring them back."""
     if ingest.kind == "claims":
-        rows = wh.fetch_all(
-            """
-            select l.file_name, r.replaced_ingest_id, count(*), sum(r.lines)
-            from claim_replacements as r
-            inner join ingest_log as l on l.ingest_id = r.replaced_ingest_id
-            where r.ingest_id = $id
-            group by l.file_name, r.replaced_ingest_id
-            order by r.replaced_ingest_id
-            """,
-            {"id": ingest.ingest_id},
-        )
+        rows = wh.rows("ingest/claims_replaced_by_ingest", {"ingest_id": ingest.ingest_id})
         return [
             t(
                 "{file} had replaced {lines:,} claim lines of {pairs} (保険者番号, 診療年月) "
@@ -251,7 +232,3 @@ def _not_restored(wh: Warehouse, ingest: LoggedIngest) -> list[str]:
             )
             return [t(message, file=ingest.file_name, ids=join(replaced))]
     return []
-
-
-def _scalar(wh: Warehouse, query: str, params: dict[str, Any] | None = None) -> int:
-    return int(wh.fetch_all(query, params or {})[0][0])

@@ -21,7 +21,7 @@ import duckdb
 
 from zaitaku_cli.errors import ZaitakuError
 from zaitaku_cli.run_lock import LockHolder
-from zaitaku_cli.warehouse import Warehouse
+from zaitaku_cli.warehouse import Warehouse, WarehouseRecords
 
 __all__ = ["Run", "recent_runs", "recorded_run"]
 
@@ -49,30 +49,16 @@ class Run:
 
 def _mark_killed(wh: Warehouse) -> None:
     host = socket.gethostname()
-    rows = wh.fetch_all(
-        "select run_id, pid from run_history where status = 'running' and host = $host",
-        {"host": host},
-    )
-    for run_id, pid in rows:
+    for run_id, pid in wh.running_runs(host):
         holder = LockHolder(pid=pid, host=host, started="", command="", token="")
         if not holder.is_alive():
-            wh.con.execute(
-                "update run_history set status = 'killed' where run_id = $id", {"id": run_id}
-            )
+            wh.mark_run_killed(run_id)
 
 
 def start_run(wh: Warehouse, command: str) -> Run:
     _mark_killed(wh)
-    row = wh.fetch_all(
-        """
-        insert into run_history (command, started_at, status, host, pid, files, outputs,
-            warnings)
-        values ($command, current_localtimestamp(), 'running', $host, $pid, '[]', '[]', '[]')
-        returning run_id
-        """,
-        {"command": command, "host": socket.gethostname(), "pid": os.getpid()},
-    )
-    return Run(command=command, run_id=int(row[0][0]))
+    run_id = wh.record_run_start(command, host=socket.gethostname(), pid=os.getpid())
+    return Run(command=command, run_id=run_id)
 
 
 def finish_run(
@@ -81,23 +67,15 @@ def finish_run(
     def dump(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)
 
-    wh.con.execute(
-        """
-        update run_history set ended_at = current_localtimestamp(), status = $status,
-            exit_code = $code, files = $files, outputs = $outputs, warnings = $warnings,
-            error = $error, seconds = $seconds
-        where run_id = $id
-        """,
-        {
-            "status": status,
-            "code": exit_code,
-            "files": dump(run.files),
-            "outputs": dump(run.outputs),
-            "warnings": dump(run.warnings),
-            "error": error,
-            "seconds": round(time.perf_counter() - run.started, 3),
-            "id": run.run_id,
-        },
+    wh.record_run_end(
+        run.run_id,
+        status=status,
+        exit_code=exit_code,
+        files=dump(run.files),
+        outputs=dump(run.outputs),
+        warnings=dump(run.warnings),
+        error=error,
+        seconds=round(time.perf_counter() - run.started, 3),
     )
 
 
@@ -127,23 +105,10 @@ def _finish_quietly(wh: Warehouse, run: Run, **how: Any) -> None:
         finish_run(wh, run, **how)
 
 
-def recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict[str, Any]]:
+def recent_runs(records: WarehouseRecords, limit: int = 20) -> list[dict[str, Any]]:
     """The last `limit` runs, newest first, with files/outputs/warnings decoded."""
-    has_table = con.execute(
-        "select count(*) from information_schema.tables where table_name = 'run_history'"
-    ).fetchall()[0][0]
-    if not has_table:
-        return []
-    cur = con.execute(
-        "select run_id, command, started_at, ended_at, status, exit_code, host, pid, files, "
-        "outputs, warnings, error, seconds from run_history order by run_id desc limit $n",
-        {"n": limit},
-    )
-    cols = [d[0] for d in cur.description]
-    runs = []
-    for values in cur.fetchall():
-        run = dict(zip(cols, values, strict=True))
+    runs = records.recent_runs(limit)
+    for run in runs:
         for key in ("files", "outputs", "warnings"):
             run[key] = json.loads(run[key])
-        runs.append(run)
     return runs

@@ -26,7 +26,7 @@ from zaitaku_cli.claims_aggregate import COVERAGE, build_claims_by_area
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.facility_activity import prepare_facility_roster
 from zaitaku_cli.i18n import join, t
-from zaitaku_cli.output_sets import log_export, output_set, set_manifest
+from zaitaku_cli.output_sets import output_set, set_manifest
 from zaitaku_cli.projection import (
     DEFAULT_YEARS,
     ProjectionChoice,
@@ -165,7 +165,7 @@ def build_supply_by_area(
     years = check_years(years)
     warnings: list[str] = []
     facilities = build_facilities_by_area(wh, level=level, plan=plan)
-    has_claims = bool(wh.fetch_all("select count(*) from claim_lines")[0][0])
+    has_claims = bool(wh.count_rows("claim_lines"))
     if not facilities.num_rows and not has_claims:
         raise SnapshotNotFound(
             "the warehouse {path} holds no facility list, count table or claims yet: "
@@ -214,18 +214,13 @@ def build_supply_by_area(
             projection_table if projection_table is not None else _empty_projection()
         ),
     }
-    for name, table in inputs.items():
-        wh.con.register(name, table)
-    try:
+    with wh.inputs(**inputs):
         table = _frame(
             wh.arrow(
                 "marts/supply_by_area",
                 {"level": level, "base_period": base_period or "", "pref": pref},
             )
         )
-    finally:
-        for name in inputs:
-            wh.con.unregister(name)
 
     hubs = _hub_table(hub_links)
     table = _with_uncovered_names(table, hubs)
@@ -424,6 +419,6 @@ def supply(
             result.outputs.append(files.write_workbook(f"{choice.set_name}.xlsx", manifest))
             manifest["outputs"] = list(files.entries)
         result.manifest = files.write_json(f"manifest_{choice.set_name}.json", manifest)
-        log_export(wh, level, manifest)
+        wh.log_export(level, manifest)
     result.folder = out_dir / choice.set_name
     return result

@@ -28,6 +28,12 @@ SAMPLE = {
     "base_year": 2025,
     "with_scenario": False,
     "ingest_id": 1,
+    "failed": 3,
+    "n": 5,
+    "kind": "claims",
+    "file_name": "KDB抽出_202304.csv",
+    "prefix": "114%",
+    "top": 20,
     "hmac_ipad": b"\x36" * 64,
     "hmac_opad": b"\x5c" * 64,
 }

@@ -19,6 +19,8 @@ def staging_connection() -> duckdb.DuckDBPyConnection:
     for _, migration in migration_files():
         con.execute(migration.read_text(encoding="utf-8"))
     register_reference_tables(con)
+    ref_codes = load_sql("staging/ref_claim_codes")
+    con.execute(f"create temp view ref_claim_codes as {ref_codes}")
     ends: list[date | None] = [nxt.starts - timedelta(days=1) for nxt in ERAS[1:]]
     con.register(
         "ref_eras",

@@ -220,11 +220,11 @@ def runs_cmd(
             path=path,
             holder=holder.describe(),
         )
-    con = connect_read_only(path)
+    records = connect_read_only(path)
     try:
-        runs = recent_runs(con, limit)
+        runs = recent_runs(records, limit)
     finally:
-        con.close()
+        records.close()
     if as_json:
         out.json(runs)
         return

@@ -377,7 +377,7 @@ class SparkEngine:
             raise EngineError(
                 "{table} holds person keys or secrets: it never leaves the warehouse", table=table
             )
-        relation = self.wh.con.sql(f"select * from {_quoted(table)}")
+        relation = self.wh.table(table)
         private = PRIVATE_COLUMNS & {c.lower() for c in relation.columns}
         if private:
             raise EngineError(
@@ -388,7 +388,7 @@ class SparkEngine:
         local = self.store.local_tables / table
         local.parent.mkdir(parents=True, exist_ok=True)
         partitions = PARTITIONS.get(table)
-        if partitions and not self.wh.con.sql(f"select 1 from {_quoted(table)} limit 1").fetchall():
+        if partitions and not relation.limit(1).fetchall():
             partitions = None  # no row, no partition folder: one file, so the schema is there
         if partitions:
             relation.write_parquet(str(local), partition_by=partitions)
@@ -480,10 +480,6 @@ def duckdb_typed(table: pa.Table) -> pa.Table:
             kind = pa.binary()
         fields.append(pa.field(f.name, kind, nullable=True))
     return table.cast(pa.schema(fields))
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _first_line(exc: BaseException) -> str:

@@ -106,17 +106,11 @@ def months() -> pl.DataFrame:
 
 
 def register_reference_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Expose the packaged tables to SQL by name on this connection (no copy into the file)."""
+    """Expose the packaged tables to SQL by name on this connection (no copy into the file).
+
+    The code table in use, ref_claim_codes, extends the packaged one with the codes added in
+    the warehouse: a view the warehouse defines from sql/staging/ref_claim_codes.sql.
+    """
     for name, file_name in _FILES.items():
         con.register(name, load_table(file_name).to_arrow())
     con.register("ref_months", months().to_arrow())
-    # Codes added from a newer 診療行為マスター live in the warehouse and extend the packaged table.
-    con.execute(
-        """
-        create or replace temp view ref_claim_codes as
-        select code, kubun, name, indicator, seen_in, source from ref_claim_codes_packaged
-        union all
-        select code, kubun, name, indicator, seen_in, source from claim_code_additions
-        where code not in (select code from ref_claim_codes_packaged)
-        """
-    )

@@ -125,7 +125,7 @@ def load_report_data(wh: Warehouse, *, pref_code: str, level: str, plan: str) ->
     that prefecture: an empty report would look like a prefecture without home care.
     """
     pref_name = prefecture_name(pref_code)
-    has_claims = bool(wh.fetch_all("select count(*) from claim_lines")[0][0])
+    has_claims = bool(wh.count_rows("claim_lines"))
     facilities_level = _facilities(wh, level=level, plan=plan, pref_code=pref_code)
     facilities_municipality = _facilities(wh, level="municipality", plan=plan, pref_code=pref_code)
     facilities_pref = (
