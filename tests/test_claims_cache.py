@@ -380,6 +380,7 @@ def test_a_read_only_connection_reads_but_never_writes(
     wh.path = loaded
     wh.con = duckdb.connect(str(loaded), read_only=True)
     register_reference_tables(wh.con)
+    wh.view("staging/ref_claim_codes")  # as Warehouse() defines it when it opens
     try:
         result = build_claims_by_area(wh, level="municipality", suppress=False)
     finally:

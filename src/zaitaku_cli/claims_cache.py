@@ -34,6 +34,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -96,38 +97,8 @@ _SQL = (
 )
 _REFERENCE_FILES = ("municipalities.csv", "secondary_areas.csv")
 
-# What every block depends on, read whole (small tables).
-_GLOBAL_QUERIES = {
-    "codes": "select code, indicator from ref_claim_codes order by code, indicator",
-    "months": "select month_start, month_label, fy_label from ref_months order by month_start",
-}
-
-# Per service month: its lines and a digest of what the cells read of them, the facility's
-# place included. hash() is DuckDB's; the sum of 64-bit hashes is kept exactly (hugeint). Lines
-# of a month outside ref_months are not counted by the cells and belong to no block.
-_MONTHS_QUERY = """
-select
-    m.fy_label,
-    m.month_label,
-    l.service_month,
-    count(*) as lines,
-    sum(hash(l.person_id, l.age, l.residence_code5, l.facility_code10, l.act_code, l.times,
-        f.code5)) as content
-from claim_lines as l
-inner join ref_months as m on m.month_start = l.service_month
-left join stg_claim_facility_locations as f on f.facility_code10 = l.facility_code10
-group by m.fy_label, m.month_label, l.service_month
-order by l.service_month
-"""
-
-# The periods of the int_claim_periods of this connection that lie in each fiscal year.
-_PERIOD_YEARS = """
-select distinct p.period_id, m.fy_label as fiscal_year
-from int_claim_periods as p
-inner join ref_months as m on m.month_start = p.service_month
-"""
-
-_CELL_COLUMNS = "period_id, level_id, area_id, indicator_id, basis, age_group_id, unit"
+# What every block depends on, read whole (small tables): sql/cache/.
+_GLOBAL_QUERIES = ("cache/claim_cache_codes", "cache/claim_cache_months")
 
 
 @dataclass(frozen=True)
@@ -144,16 +115,7 @@ class Block:
 def connection_state(wh: Warehouse) -> tuple[Any, ...]:
     """What the cells depend on, cheaply: a change of claim lines, bureau lists or codes
     changes it. For what one connection has already computed, not for the stored blocks."""
-    return (
-        *wh.fetch_all(
-            "select count(*), coalesce(sum(ingest_id), 0), coalesce(sum(source_row), 0) "
-            "from claim_lines"
-        )[0],
-        *wh.fetch_all("select count(*), coalesce(sum(ingest_id), 0) from facility_notifications")[
-            0
-        ],
-        *wh.fetch_all("select count(*) from claim_code_additions")[0],
-    )
+    return tuple(wh.rows("cache/claim_cache_state")[0])
 
 
 def blocks(wh: Warehouse, period: str) -> dict[str, Block]:
@@ -163,7 +125,7 @@ def blocks(wh: Warehouse, period: str) -> dict[str, Block]:
     state = connection_state(wh)
     memo = getattr(wh, "_claims_cache_months", None)
     if memo is None or memo[0] != state:
-        memo = (state, wh.fetch_all(_MONTHS_QUERY))
+        memo = (state, wh.rows("cache/claim_month_digests"))
         wh._claims_cache_months = memo  # type: ignore[attr-defined]
     by_year: dict[str, list[tuple[Any, ...]]] = {}
     for fiscal_year, label, month, lines, content in memo[1]:
@@ -189,51 +151,39 @@ def stored(wh: Warehouse, current: dict[str, Block], min_facilities: int | None)
     """fiscal year → True when its block's cells and the pattern of `min_facilities` are
     stored (None: no suppression, the cells are enough), False when only its cells are;
     fiscal years whose cells are not stored are absent."""
-    keys = {b.key: fy for fy, b in current.items()}
-    if not keys:
+    fiscal_year = {b.key: fy for fy, b in current.items()}
+    if not fiscal_year:
         return {}
-    rows = wh.fetch_all(
-        "select b.block_key, p.block_key is not null "
-        "from claim_cell_blocks as b "
-        "left join claim_cell_patterns as p "
-        "on p.block_key = b.block_key and p.min_facilities = $min_facilities "
-        "where list_contains($keys, b.block_key)",
-        {"keys": list(keys), "min_facilities": -1 if min_facilities is None else min_facilities},
-    )
-    return {keys[key]: bool(has) or min_facilities is None for key, has in rows}
+    with wh.inputs(claim_cache_keys=_keys(fiscal_year)):
+        rows = wh.rows(
+            "cache/claim_cell_blocks_stored",
+            {"min_facilities": -1 if min_facilities is None else min_facilities},
+        )
+    return {fiscal_year[key]: bool(has) or min_facilities is None for key, has in rows}
 
 
 def restore_cells(wh: Warehouse, keys: Iterable[str]) -> None:
     """The temp table int_claim_cells from the stored cells of these blocks."""
-    wh.con.execute(
-        f"create or replace temp table int_claim_cells as select {_CELL_COLUMNS}, value "
-        "from claim_cell_values where list_contains($keys, block_key)",
-        {"keys": list(keys)},
-    )
+    with wh.inputs(claim_cache_keys=_keys(keys)):
+        wh.materialize("cache/claim_cells_cached", table="int_claim_cells")
 
 
 def append_cells(wh: Warehouse, keys: Iterable[str]) -> None:
     """The stored cells of these blocks added to int_claim_cells computed by this run."""
-    wh.con.execute(
-        f"insert into int_claim_cells by name select {_CELL_COLUMNS}, value "
-        "from claim_cell_values where list_contains($keys, block_key)",
-        {"keys": list(keys)},
-    )
+    with wh.inputs(claim_cache_keys=_keys(keys)):
+        wh.insert("int_claim_cells", "cache/claim_cells_cached")
 
 
 def restore_hidden(wh: Warehouse, keys: Iterable[str], min_facilities: int) -> pa.Table:
     """The stored hidden cells of these blocks for `min_facilities` (claims_hidden rows)."""
-    return wh.con.sql(
-        f"select {_CELL_COLUMNS} from claim_cell_hidden "
-        "where list_contains($keys, block_key) and min_facilities = $min_facilities",
-        params={"keys": list(keys), "min_facilities": min_facilities},
-    ).to_arrow_table()
+    with wh.inputs(claim_cache_keys=_keys(keys)):
+        return wh.arrow("cache/claim_hidden_cached", {"min_facilities": min_facilities})
 
 
 def period_ids(wh: Warehouse, fiscal_years: Iterable[str]) -> list[int]:
     """The period ids of this connection's int_claim_periods that lie in these fiscal years."""
     wanted = set(fiscal_years)
-    return sorted(int(p) for p, fy in wh.fetch_all(_PERIOD_YEARS) if fy in wanted)
+    return sorted(int(p) for p, fy in wh.rows("cache/claim_period_years") if fy in wanted)
 
 
 def store(
@@ -250,88 +200,127 @@ def store(
     and the pattern (claims_hidden) of `min_facilities` of the fiscal years `patterns`, in
     one transaction that first drops the stored blocks of `period` not in `current`. Nothing
     is written on a read-only connection (returns False)."""
-    if _read_only(wh):
+    if wh.scalar("cache/warehouse_read_only"):
         return False
-    cells, patterns = list(cells), list(patterns)
-    periods = {fy: period_ids(wh, [fy]) for fy in {*cells, *patterns}}
-    with wh.transaction() as con:
-        stale = {
-            "period": period,
-            "current": [b.key for b in current.values()],
-        }
+    cells = list(cells)
+    patterns = list(patterns) if min_facilities is not None else []
+    with wh.inputs(claim_cache_keys=_keys(b.key for b in current.values())):
+        stale = wh.arrow("cache/claim_cell_blocks_stale", {"period": period})
+    fresh = _keys(current[fy].key for fy in cells)
+    years = dict(wh.rows("cache/claim_period_years"))
+    with wh.transaction(), wh.inputs(claims_cache_stale=stale, claims_cache_fresh=fresh):
         for table in ("claim_cell_values", "claim_cell_patterns", "claim_cell_hidden"):
-            con.execute(
-                f"delete from {table} where block_key in (select block_key "
-                "from claim_cell_blocks where period = $period "
-                "and not list_contains($current, block_key))",
-                stale,
-            )
-        con.execute(
-            "delete from claim_cell_blocks where period = $period "
-            "and not list_contains($current, block_key)",
-            stale,
+            wh.delete_matching(table, "claims_cache_stale", ["block_key"])
+            wh.delete_matching(table, "claims_cache_fresh", ["block_key"])
+        wh.delete_matching("claim_cell_blocks", "claims_cache_stale", ["block_key"])
+        wh.delete_matching("claim_cell_blocks", "claims_cache_fresh", ["block_key"])
+        with wh.inputs(claim_cache_periods=_periods(current, cells, years)):
+            wh.insert("claim_cell_values", "cache/claim_cell_values_new")
+        wh.append(
+            "claim_cell_blocks",
+            pa.Table.from_pylist(
+                [
+                    _block_row(
+                        current[fy],
+                        cells=wh.count_rows("claim_cell_values", {"block_key": current[fy].key}),
+                        seconds=seconds,
+                    )
+                    for fy in cells
+                ],
+                schema=_BLOCK_SCHEMA,
+            ),
         )
-        for fy in cells:
-            block = current[fy]
-            for table in ("claim_cell_values", "claim_cell_blocks"):
-                con.execute(f"delete from {table} where block_key = $key", {"key": block.key})
-            con.execute(
-                f"insert into claim_cell_values select $key, {_CELL_COLUMNS}, value "
-                "from int_claim_cells where list_contains($periods, period_id)",
-                {"key": block.key, "periods": periods[fy]},
+        for fy in patterns:
+            wh.delete_rows(
+                "claim_cell_hidden",
+                {"block_key": current[fy].key, "min_facilities": min_facilities},
             )
-            count = con.execute(
-                "select count(*) from claim_cell_values where block_key = $key",
-                {"key": block.key},
-            ).fetchall()[0][0]
-            con.execute(
-                "insert into claim_cell_blocks values ($key, $period, $fy, $cells, $seconds, "
-                "current_localtimestamp(), $version, $parts)",
-                _block_row(block, cells=int(count), seconds=seconds),
+            wh.delete_rows(
+                "claim_cell_patterns",
+                {"block_key": current[fy].key, "min_facilities": min_facilities},
             )
-        for fy in patterns if min_facilities is not None else ():
-            params = {"key": current[fy].key, "min_facilities": min_facilities}
-            for table in ("claim_cell_hidden", "claim_cell_patterns"):
-                con.execute(
-                    f"delete from {table} "
-                    "where block_key = $key and min_facilities = $min_facilities",
-                    params,
-                )
-            con.execute(
-                f"insert into claim_cell_hidden select $key, $min_facilities, {_CELL_COLUMNS} "
-                "from claims_hidden where list_contains($periods, period_id)",
-                {**params, "periods": periods[fy]},
+        with wh.inputs(claim_cache_periods=_periods(current, patterns, years)):
+            wh.insert(
+                "claim_cell_hidden",
+                "cache/claim_cell_hidden_new",
+                {"min_facilities": min_facilities},
             )
-            con.execute(
-                "insert into claim_cell_patterns select $key, $min_facilities, count(*), "
-                "current_localtimestamp() from claim_cell_hidden "
-                "where block_key = $key and min_facilities = $min_facilities",
-                params,
-            )
+        made = datetime.now()
+        wh.append(
+            "claim_cell_patterns",
+            pa.Table.from_pylist(
+                [
+                    {
+                        "block_key": current[fy].key,
+                        "min_facilities": min_facilities,
+                        "hidden": wh.count_rows(
+                            "claim_cell_hidden",
+                            {"block_key": current[fy].key, "min_facilities": min_facilities},
+                        ),
+                        "created_at": made,
+                    }
+                    for fy in patterns
+                ],
+                schema=_PATTERN_SCHEMA,
+            ),
+        )
     return True
+
+
+def _keys(keys: Iterable[str]) -> pa.Table:
+    return pa.table({"block_key": pa.array(list(keys), type=pa.string())})
+
+
+def _periods(current: dict[str, Block], fiscal_years: list[str], years: dict[Any, Any]) -> pa.Table:
+    """(block_key, period_id) of the blocks of `fiscal_years`, from the periods' years."""
+    rows = [
+        (current[fy].key, int(period)) for period, fy in sorted(years.items()) if fy in fiscal_years
+    ]
+    return pa.table(
+        {
+            "block_key": pa.array([k for k, _ in rows], type=pa.string()),
+            "period_id": pa.array([p for _, p in rows], type=pa.int64()),
+        }
+    )
+
+
+_BLOCK_SCHEMA = pa.schema(
+    [
+        ("block_key", pa.string()),
+        ("period", pa.string()),
+        ("fiscal_year", pa.string()),
+        ("cells", pa.int64()),
+        ("seconds", pa.float64()),
+        ("created_at", pa.timestamp("us")),
+        ("zaitaku_version", pa.string()),
+        ("parts", pa.string()),
+    ]
+)
+_PATTERN_SCHEMA = pa.schema(
+    [
+        ("block_key", pa.string()),
+        ("min_facilities", pa.int32()),
+        ("hidden", pa.int64()),
+        ("created_at", pa.timestamp("us")),
+    ]
+)
 
 
 def _block_row(block: Block, *, cells: int, seconds: float) -> dict[str, Any]:
     return {
-        "key": block.key,
+        "block_key": block.key,
         "period": block.period,
-        "fy": block.fiscal_year,
+        "fiscal_year": block.fiscal_year,
         "cells": cells,
         "seconds": seconds,
-        "version": __version__,
+        "created_at": datetime.now(),
+        "zaitaku_version": __version__,
         "parts": block.parts,
     }
 
 
-def _read_only(wh: Warehouse) -> bool:
-    rows = wh.fetch_all(
-        "select readonly from duckdb_databases() where database_name = current_database()"
-    )
-    return bool(rows and rows[0][0])
-
-
 def _global_digest(wh: Warehouse) -> str:
-    parts = {name: _digest(wh.fetch_all(query)) for name, query in _GLOBAL_QUERIES.items()}
+    parts = {name: _digest(wh.rows(name)) for name in _GLOBAL_QUERIES}
     parts["reference"] = _digest([_reference_sha256(name) for name in _REFERENCE_FILES])
     parts["rules"] = _rules_digest()
     return _digest(sorted(parts.items()))
