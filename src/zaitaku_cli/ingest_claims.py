@@ -9,7 +9,7 @@ whose compact person_id is what claim_lines stores.
 The grain: claim lines belong to (保険者番号, 診療年月). A file bringing pairs that another file
 still holds is refused (ClaimsOverlap) unless `replace`, which deletes the other files' lines of
 exactly those pairs in the same transaction and records it in claim_replacements. A rejected line
-keeps no value of the file, only the shape of its fields (see readers/claims_parts.py `shape`).
+keeps no value of the file, only the shape of its fields (see readers/claims_parsing.py `shape`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from zaitaku_cli.claims_raw_view import create_raw_view
 from zaitaku_cli.errors import (
     ClaimsOverlap,
     EmptyExtract,
@@ -38,7 +39,7 @@ from zaitaku_cli.readers.claims_extract import (
     read_layout,
     read_mapping,
 )
-from zaitaku_cli.readers.claims_parts import ParsedExtract, create_raw_view, parse_extract
+from zaitaku_cli.readers.claims_parsing import ParsedExtract, parse_extract
 from zaitaku_cli.readers.wareki import ERAS
 from zaitaku_cli.scratch import scratch_dir
 from zaitaku_cli.summary import IngestSummary
