@@ -15,7 +15,7 @@ keeps no value of the file, only the shape of its fields (see readers/claims_par
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from zaitaku_cli.readers.claims_extract import (
     read_mapping,
 )
 from zaitaku_cli.readers.claims_parsing import ParsedExtract, parse_extract
-from zaitaku_cli.readers.wareki import ERAS
+from zaitaku_cli.readers.wareki import era_table
 from zaitaku_cli.scratch import scratch_dir
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import IngestRecord, Warehouse, file_sha256
@@ -67,10 +67,8 @@ _TEMP_VIEWS = ("stg_claim_lines", "raw_claim_lines", "claims_raw_lines")
 _TEMP_TABLES = (
     "stg_claim_rejects",
     "claims_failed_lines",
-    "stg_claim_births",
+    "stg_claim_dates",
     "stg_claim_municipalities",
-    "stg_claim_months",
-    "stg_claim_eras",
     "stg_claim_persons",
     "claims_line_shifts",
     "stg_claim_overlaps",
@@ -249,22 +247,7 @@ def _register_inputs(wh: Warehouse, layout: ExtractLayout, mapping: ClaimsMappin
     if _relation_exists(wh, _OWN_ERAS):
         # Registered by the reference module one day: use that one, and leave it in place.
         return
-    # KDB writes the era as a digit: 1 明治 … 5 令和, the order of ERAS. An era ends the day
-    # before the next one starts; the current one has no end.
-    ends: list[date | None] = [nxt.starts - timedelta(days=1) for nxt in ERAS[1:]]
-    wh.con.register(
-        _OWN_ERAS,
-        pa.table(
-            {
-                "era_code": pa.array([i + 1 for i in range(len(ERAS))], pa.int32()),
-                "era_name": pa.array([e.name for e in ERAS], pa.string()),
-                "era_letter": pa.array([e.letter for e in ERAS], pa.string()),
-                "first_year": pa.array([e.first_year for e in ERAS], pa.int32()),
-                "starts": pa.array([e.starts for e in ERAS], pa.date32()),
-                "ends": pa.array([*ends, None], pa.date32()),
-            }
-        ),
-    )
+    wh.con.register(_OWN_ERAS, era_table())
 
 
 def _relation_exists(wh: Warehouse, name: str) -> bool:
@@ -301,7 +284,7 @@ def _check_and_load(
     """
     progress.start(t("{file}: checking and loading lines", file=path.name))
     wh.materialize("staging/stg_claim_persons")
-    for distinct_values in ("eras", "months", "municipalities", "births"):
+    for distinct_values in ("dates", "municipalities"):
         wh.materialize(f"staging/stg_claim_{distinct_values}")
     wh.view("staging/stg_claim_lines")
     ingest_id = wh.new_ingest(
