@@ -20,6 +20,7 @@ __all__ = [
     "ERAS",
     "ERA_FIRST_YEAR",
     "Era",
+    "era_of",
     "era_table",
     "era_year",
     "find_as_of",
@@ -50,6 +51,15 @@ ERA_FIRST_YEAR: dict[str, int] = {
     **{era.name: era.first_year for era in ERAS},
     **{era.letter: era.first_year for era in ERAS},
 }
+
+
+def era_of(day: date) -> tuple[Era, int]:
+    """The era of `day` and the year of the era it falls in (1 = 元年), e.g. (令和, 7) for
+    2025-10-01; days before 明治 are not 和暦 dates zaitaku writes."""
+    era = next((e for e in reversed(ERAS) if day >= e.starts), None)
+    if era is None:
+        raise ValueError(f"{day} is before 明治")
+    return era, day.year - era.first_year + 1
 
 
 def era_table() -> pa.Table:
