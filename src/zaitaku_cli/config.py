@@ -22,6 +22,7 @@ from typing import Any
 from zaitaku_cli.choices import LEVELS, PERIODS, PLANS
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.i18n import N_, join, t
+from zaitaku_cli.pref_codes import is_pref_code
 
 DEFAULT_WAREHOUSE = Path("data/zaitaku.duckdb")
 DEFAULT_OUT_DIR = Path("data/processed")
@@ -400,9 +401,7 @@ def resolve_refresh_settings(
     pref = counts.get("pref")
     if pref is not None:
         pref = f"{pref:02d}" if isinstance(pref, int) and not isinstance(pref, bool) else pref
-        if not (
-            isinstance(pref, str) and pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47
-        ):
+        if not is_pref_code(pref):
             raise ConfigError(
                 "{file}: [refresh.facility-counts] pref must be a 都道府県コード 01–47",
                 file=config_file,

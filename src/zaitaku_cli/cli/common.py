@@ -25,6 +25,7 @@ from zaitaku_cli.config import Settings, resolve_settings
 from zaitaku_cli.console import Output, RunLog, use_log
 from zaitaku_cli.errors import EXIT_BUSY, ConfigError, WarehouseError, ZaitakuError
 from zaitaku_cli.i18n import N_, t
+from zaitaku_cli.pref_codes import pref_code
 from zaitaku_cli.run_history import Run, recorded_run
 from zaitaku_cli.run_lock import RunLock
 from zaitaku_cli.summary import IngestSummary
@@ -214,12 +215,12 @@ def parse_pref(value: str | None) -> str | None:
     """'3' or '03' → '03'; anything else is a usage error (exit 2)."""
     if value is None:
         return None
-    text = value.strip()
-    if not (text.isdigit() and 1 <= int(text) <= 47):
+    code = pref_code(value)
+    if code is None:
         raise typer.BadParameter(
             t("{value!r} is not a 都道府県コード 01–47", value=value), param_hint="--pref"
         )
-    return text.zfill(2)
+    return code
 
 
 def open_warehouse(path: Path | None, *, must_exist: bool = False) -> Warehouse:
