@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from zaitaku_cli.choices import PLANS, check_choice
+from zaitaku_cli.choices import DEFAULT_PLAN, PLANS, check_choice
 from zaitaku_cli.claims_aggregate import COVERAGE
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.facility_activity import (
@@ -110,7 +110,7 @@ class CandidatesChoice:
     """The set name of one candidates export: `candidates_03`, `candidates_03_base2023_7th`."""
 
     pref: str
-    plan: str = "8th"
+    plan: str = DEFAULT_PLAN
     base: str | None = None
 
     @property
@@ -164,7 +164,7 @@ def _period(wh: Warehouse, base: str | None) -> tuple[str | None, list[str]]:
 
 
 def build_candidates(
-    wh: Warehouse, *, pref: str, plan: str = "8th", base: str | None = None
+    wh: Warehouse, *, pref: str, plan: str = DEFAULT_PLAN, base: str | None = None
 ) -> Candidates:
     """The candidates, their areas and the registered-but-inactive facilities of prefecture
     `pref` per 二次医療圏 of `plan`, activity of fiscal year `base` (default: the latest with
@@ -407,7 +407,7 @@ def candidates(
     *,
     pref: str,
     out_dir: Path,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     base: str | None = None,
     csv_encoding: str = "utf-8-sig",
 ) -> CandidatesResult:

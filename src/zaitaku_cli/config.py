@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zaitaku_cli.choices import LEVELS, PERIODS, PLANS
+from zaitaku_cli.choices import DEFAULT_PERIOD, DEFAULT_PLAN, LEVELS, PERIODS, PLANS
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.i18n import N_, join, t
 from zaitaku_cli.pref_codes import is_pref_code
@@ -435,12 +435,14 @@ def resolve_refresh_settings(
         levels=_choices(
             config_file, "refresh.export", "levels", export.get("levels", list(LEVELS)), LEVELS
         ),
-        plans=_choices(config_file, "refresh.export", "plans", export.get("plans", ["8th"]), PLANS),
+        plans=_choices(
+            config_file, "refresh.export", "plans", export.get("plans", [DEFAULT_PLAN]), PLANS
+        ),
         periods=_choices(
             config_file,
             "refresh.export",
             "periods",
-            export.get("periods", ["fiscal-year"]),
+            export.get("periods", [DEFAULT_PERIOD]),
             PERIODS,
         ),
         suppress=suppress,

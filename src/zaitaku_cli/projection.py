@@ -21,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 
 from zaitaku_cli import __version__
-from zaitaku_cli.choices import ExportChoice, level_key
+from zaitaku_cli.choices import DEFAULT_PLAN, ExportChoice, level_key
 from zaitaku_cli.claims_aggregate import COVERAGE, ClaimsAggregate, build_claims_by_area
 from zaitaku_cli.errors import ConfigError, InputError, SnapshotNotFound
 from zaitaku_cli.i18n import N_, and_more, join, t
@@ -87,7 +87,7 @@ class ProjectionChoice:
     years: tuple[int, ...] = DEFAULT_YEARS
     base: str | None = None
     scenario: bool = False
-    plan: str = "8th"
+    plan: str = DEFAULT_PLAN
     suppress: bool = True
 
     @property
@@ -342,7 +342,7 @@ def build_projection(
     indicator: str = DEFAULT_INDICATOR,
     years: tuple[int, ...] = DEFAULT_YEARS,
     base: str | None = None,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     suppress: bool = True,
     scenario: Path | None = None,
     claims: ClaimsAggregate | None = None,
@@ -541,7 +541,7 @@ def project(
     indicator: str = DEFAULT_INDICATOR,
     years: tuple[int, ...] = DEFAULT_YEARS,
     base: str | None = None,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     suppress: bool = True,
     scenario: Path | None = None,
     csv_encoding: str = "utf-8-sig",

@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from zaitaku_cli.choices import DEFAULT_PLAN
 from zaitaku_cli.claims_aggregate import COVERAGE
 from zaitaku_cli.i18n import t
 from zaitaku_cli.population import prepare_population
@@ -98,7 +99,7 @@ def build_rates_by_area(
     wh: Warehouse,
     *,
     level: str,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     facilities: pa.Table | None = None,
     claims: pa.Table | None = None,
 ) -> RatesTable:

@@ -29,6 +29,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import XlsxWriterException
 from xlsxwriter.worksheet import Worksheet
 
+from zaitaku_cli.choices import PERIOD_JA, PLAN_JA
 from zaitaku_cli.errors import ZaitakuError
 from zaitaku_cli.export import SUPPRESSED_MARK
 from zaitaku_cli.labels import (
@@ -584,9 +585,9 @@ def _fit_row(ws: Worksheet, r: int, text: str) -> None:
 
 def _about_value(key: str, value: Any) -> str:
     if key == "plan":
-        return {"8th": "第8次医療計画", "7th": "第7次医療計画"}.get(str(value), str(value))
+        return PLAN_JA.get(str(value), str(value))
     if key == "period":
-        return {"fiscal-year": "年度（4月〜翌3月）", "month": "月"}.get(str(value), str(value))
+        return PERIOD_JA.get(str(value), str(value))
     if key == "as_of" and str(value) == "latest per prefecture":
         return "都道府県ごとに最新の名簿"
     return str(value)

@@ -8,14 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
+from zaitaku_cli.choices import DEFAULT_PERIOD_OPTION, DEFAULT_PLAN_OPTION, Level, Period, Plan
 from zaitaku_cli.cli.common import (
     MAX_TABLE_ROWS,
     CsvEncoding,
     JsonOpt,
-    Level,
     LogOpt,
-    Period,
-    Plan,
     QuietOpt,
     WarehouseOpt,
     handles_errors,
@@ -58,7 +56,7 @@ def aggregate_cmd(
     ],
     plan: Annotated[
         Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")
-    ] = Plan.eighth,
+    ] = DEFAULT_PLAN_OPTION,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -69,7 +67,7 @@ def aggregate_cmd(
     ] = None,
     period: Annotated[
         Period, typer.Option("--period", help="Claims period: fiscal-year (FY2023) or month.")
-    ] = Period.fiscal_year,
+    ] = DEFAULT_PERIOD_OPTION,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Output folder. Default data/processed.", show_default=False),

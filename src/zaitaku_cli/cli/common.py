@@ -55,23 +55,6 @@ EXIT_CODES_HELP = (
 )
 
 
-class Level(StrEnum):
-    municipality = "municipality"
-    ward = "ward"
-    secondary_area = "secondary-area"
-    prefecture = "prefecture"
-
-
-class Plan(StrEnum):
-    eighth = "8th"
-    seventh = "7th"
-
-
-class Period(StrEnum):
-    fiscal_year = "fiscal-year"
-    month = "month"
-
-
 class CsvEncoding(StrEnum):
     utf8_bom = "utf-8-sig"
     utf8 = "utf-8"

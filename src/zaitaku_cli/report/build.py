@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from zaitaku_cli import __version__
-from zaitaku_cli.choices import LEVELS, PLANS, check_choice
+from zaitaku_cli.choices import DEFAULT_PLAN, LEVELS, PLAN_JA, PLANS, check_choice
 from zaitaku_cli.claims_aggregate import COVERAGE
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.export import atomic_path
 from zaitaku_cli.i18n import t
 from zaitaku_cli.report import charts
 from zaitaku_cli.report.data import load_report_data
-from zaitaku_cli.report.sections import LEVEL_JA, SECTION_BUILDERS, Section
+from zaitaku_cli.report.sections import SECTION_BUILDERS, Section, level_name_ja
 from zaitaku_cli.warehouse import Warehouse
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -103,7 +103,7 @@ def write_report(
     pref_code: str,
     out: Path,
     level: str = "secondary-area",
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     png_dir: Path | None = None,
     now: datetime | None = None,
 ) -> ReportResult:
@@ -125,8 +125,8 @@ def write_report(
             title=f"{data.pref_name} 在宅医療の需給の状況",
             pref_name=data.pref_name,
             pref_code=data.pref_code,
-            level_ja=LEVEL_JA[level],
-            plan_ja="第8次医療計画" if plan == "8th" else "第7次医療計画",
+            level_ja=level_name_ja(level),
+            plan_ja=PLAN_JA[plan],
             sections=sections,
             coverage=COVERAGE,
             coverage_ja=COVERAGE_JA,
