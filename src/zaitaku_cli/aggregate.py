@@ -20,10 +20,11 @@ from zaitaku_cli.choices import (
     ExportChoice,
     check_choice,
 )
-from zaitaku_cli.claims_aggregate import COVERAGE, SUPPRESS_FLAGS, ClaimsAggregate
+from zaitaku_cli.claims_aggregate import ClaimsAggregate
 from zaitaku_cli.engine import Engine
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.i18n import join, t
+from zaitaku_cli.output_metadata import COVERAGE, SUPPRESS_FLAGS
 from zaitaku_cli.output_sets import output_set
 from zaitaku_cli.population import build_population_by_area
 from zaitaku_cli.rates import RATES_SUPPRESS_FLAGS, build_rates_by_area

@@ -25,7 +25,6 @@ import polars as pl
 import pyarrow as pa
 
 from zaitaku_cli.choices import DEFAULT_PLAN, PLANS, check_choice
-from zaitaku_cli.claims_aggregate import COVERAGE
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.facility_activity import (
     LISTING_SUPPRESS_FLAGS,
@@ -33,6 +32,7 @@ from zaitaku_cli.facility_activity import (
     suppress_listing,
 )
 from zaitaku_cli.i18n import join, t
+from zaitaku_cli.output_metadata import COVERAGE
 from zaitaku_cli.output_sets import log_export, output_set, set_manifest
 from zaitaku_cli.projection import ProjectionChoice, choose_base_period
 from zaitaku_cli.reference import categories, prefecture_name

@@ -22,9 +22,10 @@ import pyarrow as pa
 
 from zaitaku_cli import __version__
 from zaitaku_cli.choices import DEFAULT_PLAN, ExportChoice, level_key
-from zaitaku_cli.claims_aggregate import COVERAGE, ClaimsAggregate, build_claims_by_area
+from zaitaku_cli.claims_aggregate import ClaimsAggregate, build_claims_by_area
 from zaitaku_cli.errors import ConfigError, InputError, SnapshotNotFound
 from zaitaku_cli.i18n import N_, and_more, join, t
+from zaitaku_cli.output_metadata import COVERAGE
 from zaitaku_cli.output_sets import output_set
 from zaitaku_cli.population import PROJECTION_SOURCE, PROJECTION_YEARS, prepare_population
 from zaitaku_cli.readers.scenario import read_scenario

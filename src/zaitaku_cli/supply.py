@@ -22,10 +22,11 @@ import pyarrow as pa
 
 from zaitaku_cli.aggregate import build_facilities_by_area
 from zaitaku_cli.choices import DEFAULT_PLAN, ExportChoice, level_key
-from zaitaku_cli.claims_aggregate import COVERAGE, build_claims_by_area
+from zaitaku_cli.claims_aggregate import build_claims_by_area
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.facility_activity import prepare_facility_roster
 from zaitaku_cli.i18n import join, t
+from zaitaku_cli.output_metadata import COVERAGE
 from zaitaku_cli.output_sets import log_export, output_set, set_manifest
 from zaitaku_cli.projection import (
     DEFAULT_YEARS,

@@ -23,6 +23,7 @@ from zaitaku_cli.cli.common import (
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
 from zaitaku_cli.i18n import t
+from zaitaku_cli.output_metadata import CLAIM_UNITS
 
 
 class EngineChoice(StrEnum):
@@ -300,7 +301,7 @@ def claims_overview(table: Any, level: str) -> Any:
     rows = [
         (
             f"{r['area_code']} {r['area_name']}",
-            *("-" if r[f"{u}_suppressed"] else r[u] for u in ("patients", "claims", "count")),
+            *("-" if r[f"{u}_suppressed"] else r[u] for u in CLAIM_UNITS),
             r["facilities"],
         )
         for r in head.iter_rows(named=True)
