@@ -10,16 +10,17 @@ from datetime import date
 from enum import StrEnum
 
 from zaitaku_cli.errors import ConfigError
-from zaitaku_cli.i18n import join
+from zaitaku_cli.i18n import N_, join
 
 
 class Level(StrEnum):
-    """Area level (--by): the Japanese names are labels.csv's area_level."""
+    """Area level (--by): the Japanese names are labels.csv's area_level; N_ puts the codes in
+    the message catalogue, as titles name them (t(level))."""
 
-    municipality = "municipality"
-    ward = "ward"
-    secondary_area = "secondary-area"
-    prefecture = "prefecture"
+    municipality = N_("municipality")
+    ward = N_("ward")
+    secondary_area = N_("secondary-area")
+    prefecture = N_("prefecture")
 
 
 class ReportLevel(StrEnum):
@@ -51,8 +52,10 @@ PERIODS: tuple[str, ...] = tuple(period.value for period in Period)
 # The defaults, as the CLI's options take them and as text for the core functions.
 DEFAULT_PLAN_OPTION = Plan.eighth
 DEFAULT_PERIOD_OPTION = Period.fiscal_year
+DEFAULT_REPORT_LEVEL_OPTION = ReportLevel.secondary_area
 DEFAULT_PLAN: str = DEFAULT_PLAN_OPTION.value
 DEFAULT_PERIOD: str = DEFAULT_PERIOD_OPTION.value
+DEFAULT_REPORT_LEVEL: str = DEFAULT_REPORT_LEVEL_OPTION.value
 
 PLAN_JA = {Plan.eighth.value: "第8次医療計画", Plan.seventh.value: "第7次医療計画"}
 PERIOD_JA = {Period.fiscal_year.value: "年度（4月〜翌3月）", Period.month.value: "月"}

@@ -20,6 +20,7 @@ from typing import Annotated, Any, TypeVar
 import duckdb
 import typer
 
+from zaitaku_cli.choices import LEVELS
 from zaitaku_cli.cli import interrupts
 from zaitaku_cli.config import Settings, resolve_settings
 from zaitaku_cli.console import Output, RunLog, use_log
@@ -35,14 +36,7 @@ from zaitaku_cli.warehouse import Warehouse
 MAX_TABLE_ROWS = 60
 
 # Levels and sources as titles name them, t(level): the codes stay as they are in the files.
-SHOWN_CODES = (
-    N_("municipality"),
-    N_("ward"),
-    N_("secondary-area"),
-    N_("prefecture"),
-    N_("bureau_list"),
-    N_("count_table"),
-)
+SHOWN_CODES = (*LEVELS, N_("bureau_list"), N_("count_table"))
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (also 'unchanged' re-ingests, and a refresh with nothing new); "

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from zaitaku_cli.choices import DEFAULT_PLAN_OPTION, Plan, ReportLevel
+from zaitaku_cli.choices import DEFAULT_PLAN_OPTION, DEFAULT_REPORT_LEVEL_OPTION, Plan, ReportLevel
 from zaitaku_cli.cli.common import (
     JsonOpt,
     QuietOpt,
@@ -37,7 +37,7 @@ def report_cmd(
             "secondary-area (二次医療圏), municipality or prefecture. Tables and bar charts "
             "per municipality are always included.",
         ),
-    ] = ReportLevel.secondary_area,
+    ] = DEFAULT_REPORT_LEVEL_OPTION,
     plan: Annotated[
         Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")
     ] = DEFAULT_PLAN_OPTION,

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from zaitaku_cli import __version__
-from zaitaku_cli.choices import DEFAULT_PLAN, LEVELS, PLAN_JA, PLANS, check_choice
+from zaitaku_cli.choices import (
+    DEFAULT_PLAN,
+    DEFAULT_REPORT_LEVEL,
+    LEVELS,
+    PLAN_JA,
+    PLANS,
+    check_choice,
+)
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.export import atomic_path
 from zaitaku_cli.i18n import t
@@ -94,7 +101,7 @@ def write_report(
     *,
     pref_code: str,
     out: Path,
-    level: str = "secondary-area",
+    level: str = DEFAULT_REPORT_LEVEL,
     plan: str = DEFAULT_PLAN,
     png_dir: Path | None = None,
     now: datetime | None = None,
