@@ -3,8 +3,8 @@
 (a) ours: `ingest_claim_extracts` + `build_claims_by_area(level='municipality')` (all indicators,
     both bases, age groups and total, zero grid, suppression) in a fresh warehouse;
 (b) the baseline of the target: ONE hand-written DuckDB query computing the same indicators
-    straight from the same file (sql/baseline_same_indicators.sql), transcoded to UTF-8 by the
-    same `prepare_utf8` the ingest uses (decode time included in both);
+    straight from the same file (sql/baseline_same_indicators.sql), transcoded to UTF-8 the way
+    the ingest decodes (utf8_copy.py: one process per CPU; decode time included in both);
 (b') a floor, for reference: one query computing only the residence basis, all ages
     (sql/baseline_residence_total.sql) — an eighth of the cells, without facilities;
 (c) pandas, the straightforward way (read_csv of the CP932 file, groupby nunique/sum, the same
@@ -118,14 +118,14 @@ from pathlib import Path
 
 import duckdb
 
-from zaitaku_cli.readers.claims_extract import read_layout, read_mapping
-from zaitaku_cli.readers.claims_parts import prepare_utf8
 from zaitaku_cli.reference import DATA_DIR
 
-source, workdir, query, dump = (Path(a) for a in sys.argv[1:5])
+source, workdir, query, dump, here = (Path(a) for a in sys.argv[1:6])
+sys.path.insert(0, str(here))
+from utf8_copy import utf8_parts
+
 start = time.perf_counter()
-layout = read_layout(source, read_mapping(None))
-prepared = prepare_utf8(layout, workdir)
+paths = utf8_parts(source, workdir)
 decode_s = time.perf_counter() - start
 con = duckdb.connect()
 # The warehouse's memory bound, so that both sides work under the same limit.
@@ -137,7 +137,7 @@ text = query.read_text(encoding="utf-8")
 params = {
     "codes": str(DATA_DIR / "claim_codes.csv"),
     "municipalities": str(DATA_DIR / "municipalities.csv"),
-    "paths": [str(p) for p in prepared.paths],
+    "paths": [str(p) for p in paths],
 }
 rel = con.sql(text, params={k: v for k, v in params.items() if "$" + k in text})
 rel.write_parquet(str(dump))
@@ -256,7 +256,7 @@ def compare(ours: Path, baseline: Path) -> tuple[int, int, int]:
 
 def baseline(path: Path, query: str, dump: Path) -> tuple[float, float, dict[str, Any]]:
     with tempfile.TemporaryDirectory(dir=OUT) as workdir:
-        return run(BASELINE, str(path), workdir, str(HERE / "sql" / query), str(dump))
+        return run(BASELINE, str(path), workdir, str(HERE / "sql" / query), str(dump), str(HERE))
 
 
 def main(argv: list[str] | None = None) -> int:

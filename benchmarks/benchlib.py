@@ -30,10 +30,10 @@ class Phases:
     def __init__(self):
         self.times, self.current, self.started = {}, None, 0.0
 
-    def start(self, description, total=None):
+    def start(self, description, total=None, *, unit="steps"):
         self.current, self.started = description.split(": ", 1)[-1], time.perf_counter()
 
-    def advance(self, amount=1):
+    def advance(self, amount=1, *, lines=0):
         pass
 
     def finish(self):

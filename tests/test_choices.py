@@ -46,3 +46,16 @@ def test_all_combinations_have_distinct_names() -> None:
 def test_an_unknown_choice_names_the_option() -> None:
     with pytest.raises(ConfigError, match="--by must be one of municipality, ward"):
         ExportChoice(level="city")
+
+
+def test_every_choice_has_its_japanese_name() -> None:
+    # levels are named in labels.csv (area_level), plans and periods in choices itself
+    from zaitaku_cli.choices import LEVELS, PERIOD_JA, PERIODS, PLAN_JA, PLANS, ReportLevel
+    from zaitaku_cli.labels import value_label
+
+    assert [value_label("area_level", level) for level in LEVELS] == [
+        "市区町村", "市区町村（政令市は区）", "二次医療圏", "都道府県",
+    ]  # fmt: skip
+    assert [PLAN_JA[p] for p in PLANS] == ["第8次医療計画", "第7次医療計画"]
+    assert [PERIOD_JA[p] for p in PERIODS] == ["年度（4月〜翌3月）", "月"]
+    assert set(ReportLevel) < set(LEVELS)

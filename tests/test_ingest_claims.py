@@ -742,9 +742,9 @@ def test_line_numbers_hold_across_parallel_parts(
     warehouse: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Large files are decoded in parts by several processes; force three parts on a small one.
-    from zaitaku_cli.readers import claims_parts
+    from zaitaku_cli.readers import worker_pool
 
-    monkeypatch.setattr(claims_parts, "_workers_for", lambda size: 3)
+    monkeypatch.setattr(worker_pool, "workers_for", lambda size: 3)
     rows: list[dict[str, str] | str] = [claim(被保険者番号=f"P{i}") for i in range(90)]
     rows[9] = claim(性別="3")  # line 11
     rows[44] = ""  # line 46: blank

@@ -17,10 +17,10 @@ import pyarrow as pa
 import pytest
 
 from factories.claim_lines import Line, add_lines, locate_facility, repeat
-from zaitaku_cli import workbook
+from zaitaku_cli import output_metadata, workbook
 from zaitaku_cli.aggregate import aggregate
-from zaitaku_cli.claims_aggregate import COVERAGE
 from zaitaku_cli.cli import app
+from zaitaku_cli.output_metadata import COVERAGE
 from zaitaku_cli.warehouse import Warehouse
 from zaitaku_cli.workbook import SheetSource, write_workbook
 
@@ -320,9 +320,9 @@ def test_wide_sheet_keeps_each_source_and_its_latest_list(tmp_path: Path) -> Non
 def test_about_sheet_states_coverage_suppression_and_inputs(book: Path) -> None:
     sheet = cells(book)["説明"]
     texts = [v for kind, v in sheet.values() if kind == "s"]
-    assert any("国保・後期高齢者医療のみ" in t for t in texts)  # type: ignore[operator]
+    assert output_metadata.COVERAGE_NOTE_JA in texts
     assert COVERAGE in texts
-    assert workbook.SUPPRESSION_RULE_JA in texts
+    assert output_metadata.SUPPRESSION_RULE_JA in texts
     assert "1 billing facility is in no bureau list" in texts
     header = next(r for r, (_k, v) in sheet.items() if v == "ファイル")
     line = int(header[1:]) + 1
@@ -345,7 +345,7 @@ def test_unsuppressed_set_says_internal_use(tmp_path: Path) -> None:
         {**MANIFEST, "suppression": "off (internal use only: not for publication)"},
     )
     texts = [v for _k, v in cells(path)["説明"].values()]
-    assert workbook.SUPPRESSION_OFF_JA in texts
+    assert output_metadata.SUPPRESSION_OFF_JA in texts
 
 
 def test_a_new_output_joins_the_workbook_without_code(tmp_path: Path) -> None:

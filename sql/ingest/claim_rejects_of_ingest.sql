@@ -1,6 +1,6 @@
 -- claim_rejects_of_ingest: the rejected lines of the claims extract being ingested as the table
 -- `rejects` keeps them under ingest $ingest_id: line, column, reason and the shape of the value
--- (never the value itself: see readers/claims_parts.py).
+-- (never the value itself: see readers/claims_parsing.py and claims_raw_view.py).
 -- Grain: one row per (line, column) reject.
 -- Reads: stg_claim_rejects. Parameters: $ingest_id, $kind, $file_name.
 

@@ -4,7 +4,7 @@
 -- Reads raw_claim_lines (the file's text under canonical column names, set up by
 -- ingest_claims over the reader's Parquet parts), claim_value_map (the mapping file's
 -- [values.*]) and the checked distinct values of the file: stg_claim_persons (persons,
--- numbered), stg_claim_months, stg_claim_municipalities and stg_claim_births.
+-- numbered), stg_claim_dates (months and birth dates) and stg_claim_municipalities.
 -- Every failed check is listed in `problems` (null = the line is valid).
 -- person_id (output) is the person's number from stg_claim_persons (which numbers each person
 -- key as in the warehouse table `persons`); inside the CTEs below person_id is the person key
@@ -105,12 +105,12 @@ checked as (
         c.facility_reason,
         c.act_reason,
         c.times_reason,
-        m.month_start,
-        m.month_column,
+        m.value as month_start,
+        m.failed_column as month_column,
         m.reason as month_reason,
         mu.code5 as residence_code5,
         mu.reason as residence_reason,
-        b.born,
+        b.value as born,
         b.reason as birth_reason,
         c.birth_date
     from column_checks as c
@@ -118,9 +118,11 @@ checked as (
         on sex_map.column_key = 'sex' and sex_map.from_value = c.sex_text
     left join value_map as inout_map
         on inout_map.column_key = 'inout' and inout_map.from_value = c.inout_text
-    left join stg_claim_months as m on m.service_month = c.service_month and m.era_raw = c.era_raw
+    left join stg_claim_dates as m
+        on m.kind = 'month' and m.text = c.service_month and m.era_raw = c.era_raw
     left join stg_claim_municipalities as mu on mu.municipality_code = c.municipality_code
-    left join stg_claim_births as b on b.birth_date = c.birth_date
+    left join stg_claim_dates as b
+        on b.kind = 'birth' and b.text = c.birth_date and b.era_raw = ''
     left join stg_claim_persons as p on p.person_key = c.person_id
 ),
 

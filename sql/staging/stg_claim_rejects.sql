@@ -4,7 +4,7 @@
 -- entries joined by ␞ = chr(31), chr(30)), raw_claim_lines (each field's shape, the row's shape)
 -- and claims_headers (the file's header of each canonical column).
 -- No value of the file is kept, only shapes (digits '#', ASCII letters 'a', other characters
--- '*': see readers/claims_parts.py `shape`): a value in the wrong column may be someone's
+-- '*': see readers/claims_parsing.py `shape`): a value in the wrong column may be someone's
 -- 被保険者番号, and no text can be proved not to be one. value is the failing field's shape;
 -- raw_row the row's fields shaped, 被保険者番号 as '*' (neither the key, nor its HMAC, nor its
 -- shape). An empty field's shape is '' (a missing value stays visible as such).

@@ -11,11 +11,19 @@ from pathlib import Path
 import pyarrow as pa
 
 from zaitaku_cli import __version__
-from zaitaku_cli.choices import LEVELS, PLANS, ExportChoice, check_choice
-from zaitaku_cli.claims_aggregate import COVERAGE, SUPPRESS_FLAGS, ClaimsAggregate
+from zaitaku_cli.choices import (
+    DEFAULT_PERIOD,
+    DEFAULT_PLAN,
+    LEVELS,
+    PLANS,
+    ExportChoice,
+    check_choice,
+)
+from zaitaku_cli.claims_aggregate import ClaimsAggregate
 from zaitaku_cli.engine import Engine
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.i18n import join, t
+from zaitaku_cli.output_metadata import COVERAGE, SUPPRESS_FLAGS
 from zaitaku_cli.output_sets import output_set
 from zaitaku_cli.population import build_population_by_area
 from zaitaku_cli.rates import RATES_SUPPRESS_FLAGS, build_rates_by_area
@@ -52,7 +60,7 @@ def available_snapshots(engine: Engine) -> list[date]:
 
 
 def build_facilities_by_area(
-    engine: Engine, *, level: str, plan: str = "8th", as_of: date | None = None
+    engine: Engine, *, level: str, plan: str = DEFAULT_PLAN, as_of: date | None = None
 ) -> pa.Table:
     """Facilities per area × category × list date, from bureau lists and count tables."""
     check_choice("--by", level, LEVELS)
@@ -127,9 +135,9 @@ def aggregate(
     *,
     level: str,
     out_dir: Path,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     as_of: date | None = None,
-    period: str = "fiscal-year",
+    period: str = DEFAULT_PERIOD,
     csv_encoding: str = "utf-8-sig",
     suppress: bool = True,
     xlsx: bool = False,

@@ -24,8 +24,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
-from zaitaku_cli.choices import PLANS, check_choice
-from zaitaku_cli.claims_aggregate import COVERAGE
+from zaitaku_cli.choices import DEFAULT_PLAN, PLANS, check_choice
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.facility_activity import (
     LISTING_SUPPRESS_FLAGS,
@@ -33,6 +32,7 @@ from zaitaku_cli.facility_activity import (
     suppress_listing,
 )
 from zaitaku_cli.i18n import join, t
+from zaitaku_cli.output_metadata import COVERAGE
 from zaitaku_cli.output_sets import output_set, set_manifest
 from zaitaku_cli.projection import ProjectionChoice, choose_base_period
 from zaitaku_cli.reference import categories, prefecture_name
@@ -110,7 +110,7 @@ class CandidatesChoice:
     """The set name of one candidates export: `candidates_03`, `candidates_03_base2023_7th`."""
 
     pref: str
-    plan: str = "8th"
+    plan: str = DEFAULT_PLAN
     base: str | None = None
 
     @property
@@ -164,7 +164,7 @@ def _period(wh: Warehouse, base: str | None) -> tuple[str | None, list[str]]:
 
 
 def build_candidates(
-    wh: Warehouse, *, pref: str, plan: str = "8th", base: str | None = None
+    wh: Warehouse, *, pref: str, plan: str = DEFAULT_PLAN, base: str | None = None
 ) -> Candidates:
     """The candidates, their areas and the registered-but-inactive facilities of prefecture
     `pref` per 二次医療圏 of `plan`, activity of fiscal year `base` (default: the latest with
@@ -403,7 +403,7 @@ def candidates(
     *,
     pref: str,
     out_dir: Path,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     base: str | None = None,
     csv_encoding: str = "utf-8-sig",
 ) -> CandidatesResult:

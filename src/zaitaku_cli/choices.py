@@ -1,20 +1,64 @@
 """The choices an output is made of — area level, plan, period, snapshot, suppression — their
-checks, and the name each combination gets, so that no two different exports share a path."""
+checks, their Japanese names, and the name each combination gets, so that no two different
+exports share a path. The one place that lists the levels, plans and periods: the CLI's choices
+(the enums) and every check derive from here."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from zaitaku_cli.errors import ConfigError
-from zaitaku_cli.i18n import join
+from zaitaku_cli.i18n import N_, join
 
-LEVELS = ("municipality", "ward", "secondary-area", "prefecture")
-PLANS = ("8th", "7th")
-PERIODS = ("fiscal-year", "month")
 
-DEFAULT_PLAN = "8th"
-DEFAULT_PERIOD = "fiscal-year"
+class Level(StrEnum):
+    """Area level (--by): the Japanese names are labels.csv's area_level; N_ puts the codes in
+    the message catalogue, as titles name them (t(level))."""
+
+    municipality = N_("municipality")
+    ward = N_("ward")
+    secondary_area = N_("secondary-area")
+    prefecture = N_("prefecture")
+
+
+class ReportLevel(StrEnum):
+    """The levels a report is made at (--level of zaitaku report)."""
+
+    secondary_area = Level.secondary_area.value
+    municipality = Level.municipality.value
+    prefecture = Level.prefecture.value
+
+
+class Plan(StrEnum):
+    """Medical plan (医療計画) whose 二次医療圏 an output uses (--plan)."""
+
+    eighth = "8th"
+    seventh = "7th"
+
+
+class Period(StrEnum):
+    """Period of the claims figures (--period)."""
+
+    fiscal_year = "fiscal-year"
+    month = "month"
+
+
+LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
+PLANS: tuple[str, ...] = tuple(plan.value for plan in Plan)
+PERIODS: tuple[str, ...] = tuple(period.value for period in Period)
+
+# The defaults, as the CLI's options take them and as text for the core functions.
+DEFAULT_PLAN_OPTION = Plan.eighth
+DEFAULT_PERIOD_OPTION = Period.fiscal_year
+DEFAULT_REPORT_LEVEL_OPTION = ReportLevel.secondary_area
+DEFAULT_PLAN: str = DEFAULT_PLAN_OPTION.value
+DEFAULT_PERIOD: str = DEFAULT_PERIOD_OPTION.value
+DEFAULT_REPORT_LEVEL: str = DEFAULT_REPORT_LEVEL_OPTION.value
+
+PLAN_JA = {Plan.eighth.value: "第8次医療計画", Plan.seventh.value: "第7次医療計画"}
+PERIOD_JA = {Period.fiscal_year.value: "年度（4月〜翌3月）", Period.month.value: "月"}
 
 
 def check_choice(option: str, value: str, choices: tuple[str, ...]) -> None:

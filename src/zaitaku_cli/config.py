@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zaitaku_cli.choices import LEVELS, PERIODS, PLANS
+from zaitaku_cli.choices import DEFAULT_PERIOD, DEFAULT_PLAN, LEVELS, PERIODS, PLANS
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.i18n import N_, join, t
+from zaitaku_cli.pref_codes import is_pref_code
 
 DEFAULT_WAREHOUSE = Path("data/zaitaku.duckdb")
 DEFAULT_OUT_DIR = Path("data/processed")
@@ -400,9 +401,7 @@ def resolve_refresh_settings(
     pref = counts.get("pref")
     if pref is not None:
         pref = f"{pref:02d}" if isinstance(pref, int) and not isinstance(pref, bool) else pref
-        if not (
-            isinstance(pref, str) and pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47
-        ):
+        if not is_pref_code(pref):
             raise ConfigError(
                 "{file}: [refresh.facility-counts] pref must be a 都道府県コード 01–47",
                 file=config_file,
@@ -436,12 +435,14 @@ def resolve_refresh_settings(
         levels=_choices(
             config_file, "refresh.export", "levels", export.get("levels", list(LEVELS)), LEVELS
         ),
-        plans=_choices(config_file, "refresh.export", "plans", export.get("plans", ["8th"]), PLANS),
+        plans=_choices(
+            config_file, "refresh.export", "plans", export.get("plans", [DEFAULT_PLAN]), PLANS
+        ),
         periods=_choices(
             config_file,
             "refresh.export",
             "periods",
-            export.get("periods", ["fiscal-year"]),
+            export.get("periods", [DEFAULT_PERIOD]),
             PERIODS,
         ),
         suppress=suppress,

@@ -9,19 +9,20 @@ whose compact person_id is what claim_lines stores.
 The grain: claim lines belong to (保険者番号, 診療年月). A file bringing pairs that another file
 still holds is refused (ClaimsOverlap) unless `replace`, which deletes the other files' lines of
 exactly those pairs in the same transaction and records it in claim_replacements. A rejected line
-keeps no value of the file, only the shape of its fields (see readers/claims_parts.py `shape`).
+keeps no value of the file, only the shape of its fields (see readers/claims_parsing.py `shape`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
+from zaitaku_cli.claims_raw_view import create_raw_view
 from zaitaku_cli.errors import (
     ClaimsOverlap,
     EmptyExtract,
@@ -39,8 +40,8 @@ from zaitaku_cli.readers.claims_extract import (
     read_layout,
     read_mapping,
 )
-from zaitaku_cli.readers.claims_parts import ParsedExtract, create_raw_view, parse_extract
-from zaitaku_cli.readers.wareki import ERAS
+from zaitaku_cli.readers.claims_parsing import ParsedExtract, parse_extract
+from zaitaku_cli.readers.wareki import era_table
 from zaitaku_cli.scratch import scratch_dir
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse, file_sha256
@@ -67,10 +68,8 @@ _TEMP_VIEWS = ("stg_claim_lines", "raw_claim_lines", "claims_raw_lines")
 _TEMP_TABLES = (
     "stg_claim_rejects",
     "claims_failed_lines",
-    "stg_claim_births",
+    "stg_claim_dates",
     "stg_claim_municipalities",
-    "stg_claim_months",
-    "stg_claim_eras",
     "stg_claim_persons",
     "claims_line_shifts",
     "stg_claim_overlaps",
@@ -225,19 +224,7 @@ def _inputs(wh: Warehouse, layout: ExtractLayout, mapping: ClaimsMapping) -> dic
     if wh.has_relation(_OWN_ERAS):
         # Registered by the reference module one day: use that one, and leave it in place.
         return inputs
-    # KDB writes the era as a digit: 1 明治 … 5 令和, the order of ERAS. An era ends the day
-    # before the next one starts; the current one has no end.
-    ends: list[date | None] = [nxt.starts - timedelta(days=1) for nxt in ERAS[1:]]
-    inputs[_OWN_ERAS] = pa.table(
-        {
-            "era_code": pa.array([i + 1 for i in range(len(ERAS))], pa.int32()),
-            "era_name": pa.array([e.name for e in ERAS], pa.string()),
-            "era_letter": pa.array([e.letter for e in ERAS], pa.string()),
-            "first_year": pa.array([e.first_year for e in ERAS], pa.int32()),
-            "starts": pa.array([e.starts for e in ERAS], pa.date32()),
-            "ends": pa.array([*ends, None], pa.date32()),
-        }
-    )
+    inputs[_OWN_ERAS] = era_table()
     return inputs
 
 
@@ -265,7 +252,7 @@ def _check_and_load(
     """
     progress.start(t("{file}: checking and loading lines", file=path.name))
     wh.materialize("staging/stg_claim_persons")
-    for distinct_values in ("eras", "months", "municipalities", "births"):
+    for distinct_values in ("dates", "municipalities"):
         wh.materialize(f"staging/stg_claim_{distinct_values}")
     wh.view("staging/stg_claim_lines")
     ingest_id = wh.new_ingest(

@@ -22,6 +22,7 @@ import polars as pl
 from zaitaku_cli.errors import InputError, WarehouseError
 from zaitaku_cli.geo import resolve_addresses
 from zaitaku_cli.i18n import N_, join, stored, t
+from zaitaku_cli.pref_codes import PREF_CODES
 from zaitaku_cli.progress import NoProgress, Progress
 from zaitaku_cli.readers.bureau_list import (
     BureauList,
@@ -42,7 +43,6 @@ __all__ = ["KIND", "ingest_facility_list", "ingest_facility_lists"]
 KIND = "facilities"
 MEDICAL_KUBUN = "医科"
 EXAMPLES = 5
-PREF_CODES = [f"{i:02d}" for i in range(1, 48)]
 
 # The notification key within one file: 備考 duplicates repeat all of it verbatim.
 COLLAPSE_KEY = ["pref_code", "facility_no", "label_raw", "juri_no", "start_date_raw"]

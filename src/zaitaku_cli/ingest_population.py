@@ -29,6 +29,7 @@ from zaitaku_cli.ingest_checks import (
     still_loaded,
     unchanged_summary,
 )
+from zaitaku_cli.pref_codes import pref_of_expr
 from zaitaku_cli.readers.enrolment import read_enrolment, read_enrolment_mapping
 from zaitaku_cli.readers.population_table import population_columns, read_population_table
 from zaitaku_cli.reference import municipalities
@@ -282,7 +283,7 @@ def ingest_population(wh: Warehouse, path: Path) -> IngestSummary:
     columns = population_columns()
     units = _current_units()
     rows = table.rows.join(units, on="code5", how="left", maintain_order="left").with_columns(
-        pl.col("code5").str.slice(0, 2).alias("pref_code"),
+        pref_of_expr("code5").alias("pref_code"),
         pl.col("source_row").min().over("code5").alias("first_row"),
     )
     # Row checks first: a row that is wrong in itself would also make its prefecture's sum
@@ -494,7 +495,7 @@ def ingest_enrolment(
         )
         .join(_current_units(), on="code5", how="left", maintain_order="left")
         .with_columns(
-            pl.col("code5").str.slice(0, 2).alias("pref_code"),
+            pref_of_expr("code5").alias("pref_code"),
             pl.concat_str("code5", "scheme", "age_group", separator="|").alias("key"),
         )
         .with_columns(pl.col("source_row").min().over("key").alias("first_row"))

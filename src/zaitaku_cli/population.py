@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from zaitaku_cli.choices import LEVELS, PLANS, check_choice
+from zaitaku_cli.choices import DEFAULT_PLAN, LEVELS, PLANS, check_choice
 from zaitaku_cli.warehouse import Warehouse
 
 __all__ = [
@@ -61,7 +61,7 @@ class PopulationTable:
     warnings: list[str] = field(default_factory=list)
 
 
-def prepare_population(wh: Warehouse, *, level: str, plan: str = "8th") -> None:
+def prepare_population(wh: Warehouse, *, level: str, plan: str = DEFAULT_PLAN) -> None:
     """Materialise the population relations of `level` (and the area units of `plan`).
 
     Later SQL of the same run reads stg_population_by_area, stg_projection_by_area and
@@ -80,7 +80,7 @@ def build_population_by_area(
     wh: Warehouse,
     *,
     level: str,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     pref_codes: Collection[str] | None = None,
 ) -> PopulationTable:
     """住基 and 社人研 populations of every area at `level`, long form with a status per figure.

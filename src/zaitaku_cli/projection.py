@@ -20,10 +20,11 @@ from typing import Any
 import pyarrow as pa
 
 from zaitaku_cli import __version__
-from zaitaku_cli.choices import ExportChoice, level_key
-from zaitaku_cli.claims_aggregate import COVERAGE, ClaimsAggregate, build_claims_by_area
+from zaitaku_cli.choices import DEFAULT_PLAN, ExportChoice, level_key
+from zaitaku_cli.claims_aggregate import ClaimsAggregate, build_claims_by_area
 from zaitaku_cli.errors import ConfigError, InputError, SnapshotNotFound
 from zaitaku_cli.i18n import N_, and_more, join, t
+from zaitaku_cli.output_metadata import COVERAGE
 from zaitaku_cli.output_sets import output_set
 from zaitaku_cli.population import PROJECTION_SOURCE, PROJECTION_YEARS, prepare_population
 from zaitaku_cli.readers.scenario import read_scenario
@@ -86,7 +87,7 @@ class ProjectionChoice:
     years: tuple[int, ...] = DEFAULT_YEARS
     base: str | None = None
     scenario: bool = False
-    plan: str = "8th"
+    plan: str = DEFAULT_PLAN
     suppress: bool = True
 
     @property
@@ -333,7 +334,7 @@ def build_projection(
     indicator: str = DEFAULT_INDICATOR,
     years: tuple[int, ...] = DEFAULT_YEARS,
     base: str | None = None,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     suppress: bool = True,
     scenario: Path | None = None,
     claims: ClaimsAggregate | None = None,
@@ -517,7 +518,7 @@ def project(
     indicator: str = DEFAULT_INDICATOR,
     years: tuple[int, ...] = DEFAULT_YEARS,
     base: str | None = None,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     suppress: bool = True,
     scenario: Path | None = None,
     csv_encoding: str = "utf-8-sig",

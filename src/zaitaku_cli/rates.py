@@ -13,8 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from zaitaku_cli.claims_aggregate import COVERAGE
+from zaitaku_cli.choices import DEFAULT_PLAN
 from zaitaku_cli.i18n import t
+from zaitaku_cli.output_metadata import CLAIM_UNITS, COVERAGE, SUPPRESS_FLAGS
 from zaitaku_cli.population import prepare_population
 from zaitaku_cli.warehouse import Warehouse
 
@@ -55,12 +56,8 @@ _CLAIMS_SCHEMA = pa.schema(
         ("indicator", pa.string()),
         ("basis", pa.string()),
         ("age_group", pa.string()),
-        ("patients", pa.int64()),
-        ("claims", pa.int64()),
-        ("count", pa.int64()),
-        ("patients_suppressed", pa.bool_()),
-        ("claims_suppressed", pa.bool_()),
-        ("count_suppressed", pa.bool_()),
+        *((unit, pa.int64()) for unit in CLAIM_UNITS),
+        *((flag, pa.bool_()) for flag in SUPPRESS_FLAGS.values()),
         ("coverage", pa.string()),
     ]
 )
@@ -98,7 +95,7 @@ def build_rates_by_area(
     wh: Warehouse,
     *,
     level: str,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     facilities: pa.Table | None = None,
     claims: pa.Table | None = None,
     population_prepared: bool = False,

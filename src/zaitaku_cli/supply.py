@@ -21,11 +21,12 @@ import polars as pl
 import pyarrow as pa
 
 from zaitaku_cli.aggregate import build_facilities_by_area
-from zaitaku_cli.choices import ExportChoice, level_key
-from zaitaku_cli.claims_aggregate import COVERAGE, build_claims_by_area
+from zaitaku_cli.choices import DEFAULT_PLAN, ExportChoice, level_key
+from zaitaku_cli.claims_aggregate import build_claims_by_area
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.facility_activity import prepare_facility_roster
 from zaitaku_cli.i18n import join, t
+from zaitaku_cli.output_metadata import COVERAGE
 from zaitaku_cli.output_sets import output_set, set_manifest
 from zaitaku_cli.projection import (
     DEFAULT_YEARS,
@@ -101,7 +102,7 @@ class SupplyChoice:
     level: str
     years: tuple[int, ...] = DEFAULT_YEARS
     base: str | None = None
-    plan: str = "8th"
+    plan: str = DEFAULT_PLAN
     pref: str | None = None
 
     @property
@@ -148,7 +149,7 @@ def build_supply_by_area(
     wh: Warehouse,
     *,
     level: str,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     years: tuple[int, ...] = DEFAULT_YEARS,
     base: str | None = None,
     pref: str | None = None,
@@ -357,7 +358,7 @@ def supply(
     *,
     level: str,
     out_dir: Path,
-    plan: str = "8th",
+    plan: str = DEFAULT_PLAN,
     years: tuple[int, ...] = DEFAULT_YEARS,
     base: str | None = None,
     pref: str | None = None,

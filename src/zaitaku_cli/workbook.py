@@ -29,6 +29,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import XlsxWriterException
 from xlsxwriter.worksheet import Worksheet
 
+from zaitaku_cli.choices import PERIOD_JA, PLAN_JA
 from zaitaku_cli.errors import ZaitakuError
 from zaitaku_cli.export import SUPPRESSED_MARK
 from zaitaku_cli.labels import (
@@ -39,6 +40,7 @@ from zaitaku_cli.labels import (
     value_label,
     value_order,
 )
+from zaitaku_cli.output_metadata import COVERAGE_NOTE_JA, SUPPRESSION_OFF_JA, SUPPRESSION_RULE_JA
 from zaitaku_cli.reference import categories, indicators, labels
 
 # Excel's limits: rows per sheet (one is the header) and columns per sheet.
@@ -73,19 +75,6 @@ _ATTRIBUTES = frozenset(
         "suppression",
         "suppressed",
     }
-)
-
-SUPPRESSION_RULE_JA = (
-    "NDB オープンデータの基準で秘匿しています。1〜9 の値は「-」と表示します（0 は 0 のまま）。"
-    "同じ行（期間・地域・指標・基準・単位）の年齢区分のうち秘匿が 1 つだけのときは、その行で "
-    "10 以上の最小の値も「-」にします（年齢計からの逆算を防ぐため）。10 未満の年齢計も「-」です。"
-    "医療機関数は人ではなく医療機関の数なので秘匿しません。"
-)
-SUPPRESSION_OFF_JA = "秘匿なし：庁内用です。このまま公表しないでください。"
-COVERAGE_NOTE_JA = (
-    "レセプト由来の数値（実患者数・レセプト件数・算定回数・算定医療機関数）は KDB の"
-    "国保・後期高齢者医療のみです。被用者保険・医療扶助は含みません。"
-    "75 歳未満は国保加入者のみです。"
 )
 
 
@@ -584,9 +573,9 @@ def _fit_row(ws: Worksheet, r: int, text: str) -> None:
 
 def _about_value(key: str, value: Any) -> str:
     if key == "plan":
-        return {"8th": "第8次医療計画", "7th": "第7次医療計画"}.get(str(value), str(value))
+        return PLAN_JA.get(str(value), str(value))
     if key == "period":
-        return {"fiscal-year": "年度（4月〜翌3月）", "month": "月"}.get(str(value), str(value))
+        return PERIOD_JA.get(str(value), str(value))
     if key == "as_of" and str(value) == "latest per prefecture":
         return "都道府県ごとに最新の名簿"
     return str(value)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import duckdb
 import pyarrow as pa
 
-from zaitaku_cli.readers.wareki import ERAS
+from zaitaku_cli.readers.claims_extract import canonical_columns
+from zaitaku_cli.readers.wareki import era_table
 from zaitaku_cli.reference import register_reference_tables
 from zaitaku_cli.sql_files import load_sql, migration_files
 
@@ -21,20 +20,7 @@ def staging_connection() -> duckdb.DuckDBPyConnection:
     register_reference_tables(con)
     ref_codes = load_sql("staging/ref_claim_codes")
     con.execute(f"create temp view ref_claim_codes as {ref_codes}")
-    ends: list[date | None] = [nxt.starts - timedelta(days=1) for nxt in ERAS[1:]]
-    con.register(
-        "ref_eras",
-        pa.table(
-            {
-                "era_code": pa.array(range(1, len(ERAS) + 1), pa.int32()),
-                "era_name": [e.name for e in ERAS],
-                "era_letter": [e.letter for e in ERAS],
-                "first_year": pa.array([e.first_year for e in ERAS], pa.int32()),
-                "starts": pa.array([e.starts for e in ERAS], pa.date32()),
-                "ends": pa.array([*ends, None], pa.date32()),
-            }
-        ),
-    )
+    con.register("ref_eras", era_table())
     con.register(
         "claim_value_map",
         pa.table(
@@ -45,16 +31,18 @@ def staging_connection() -> duckdb.DuckDBPyConnection:
             }
         ),
     )
-    con.execute(f"create temp table stg_claim_eras as {load_sql('staging/stg_claim_eras')}")
     return con
 
 
 def stage(
     con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[str | None]]
 ) -> list[dict[str, object]]:
-    """Rows of `sql/staging/<name>.sql` over raw_claim_lines holding `columns`."""
+    """Rows of `sql/staging/<name>.sql` over raw_claim_lines holding `columns` (every other
+    canonical column null, as for an extract without it)."""
+    rows = len(next(iter(columns.values())))
+    full = {k: columns.get(k, [None] * rows) for k in canonical_columns()}
     con.register(
-        "raw_claim_lines", pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+        "raw_claim_lines", pa.table({k: pa.array(v, pa.string()) for k, v in full.items()})
     )
     try:
         cursor = con.execute(load_sql(f"staging/{name}"))

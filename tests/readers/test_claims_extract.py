@@ -150,3 +150,13 @@ def test_encodings_detected(tmp_path: Path) -> None:
         f"{plain}, row 1: the header is not valid cp932 — pass --encoding cp932 or --encoding "
         "utf-8 to match how the file was saved"
     )
+
+
+def test_the_literal_headers_are_the_canonical_columns() -> None:
+    # The generator and the test factories write the header as KDB prints it, literally (they
+    # test the reader against the file); it must stay the canonical columns of
+    # claims_columns.toml, in their order, without the optional 生年月日 and 元号.
+    from zaitaku_cli.demo.claims_extract import CANONICAL_HEADER
+
+    canonical = [c.ja for k, c in canonical_columns().items() if k not in ("birth_date", "era")]
+    assert CANONICAL_HEADER == CANONICAL == canonical

@@ -10,7 +10,14 @@ from datetime import date
 
 import pytest
 
-from zaitaku_cli.readers.wareki import ERA_FIRST_YEAR, ERAS, era_year, find_as_of, parse_wareki_date
+from zaitaku_cli.readers.wareki import (
+    ERA_FIRST_YEAR,
+    ERAS,
+    era_of,
+    era_year,
+    find_as_of,
+    parse_wareki_date,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,3 +88,12 @@ def test_era_table() -> None:
     assert era_year("r", 5) == 2023  # KDB-style R05, lower case accepted
     assert era_year("平成", "元") == 1989
     assert era_year("X", 1) is None
+
+
+def test_era_of_a_day_and_its_year() -> None:
+    # 平成 ended on 2019-04-30, 令和 began on 2019-05-01 (its 元年): 2025 is 令和7年.
+    assert [(era.name, year) for era, year in map(era_of, [
+        date(2019, 4, 30), date(2019, 5, 1), date(2025, 10, 1), date(1989, 1, 7),
+    ])] == [("平成", 31), ("令和", 1), ("令和", 7), ("昭和", 64)]  # fmt: skip
+    with pytest.raises(ValueError, match="before 明治"):
+        era_of(date(1868, 10, 22))

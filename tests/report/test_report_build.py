@@ -16,8 +16,8 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from zaitaku_cli.claims_aggregate import COVERAGE
 from zaitaku_cli.cli import app
+from zaitaku_cli.output_metadata import COVERAGE
 
 RAW = Path(__file__).resolve().parents[2] / "data" / "raw"
 

@@ -8,14 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
+from zaitaku_cli.choices import DEFAULT_PERIOD_OPTION, DEFAULT_PLAN_OPTION, Level, Period, Plan
 from zaitaku_cli.cli.common import (
     MAX_TABLE_ROWS,
     CsvEncoding,
     JsonOpt,
-    Level,
     LogOpt,
-    Period,
-    Plan,
     QuietOpt,
     WarehouseOpt,
     handles_errors,
@@ -25,6 +23,7 @@ from zaitaku_cli.cli.common import (
 from zaitaku_cli.config import resolve_settings
 from zaitaku_cli.console import Output, frame_table
 from zaitaku_cli.i18n import t
+from zaitaku_cli.output_metadata import CLAIM_UNITS
 
 
 class EngineChoice(StrEnum):
@@ -58,7 +57,7 @@ def aggregate_cmd(
     ],
     plan: Annotated[
         Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")
-    ] = Plan.eighth,
+    ] = DEFAULT_PLAN_OPTION,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -69,7 +68,7 @@ def aggregate_cmd(
     ] = None,
     period: Annotated[
         Period, typer.Option("--period", help="Claims period: fiscal-year (FY2023) or month.")
-    ] = Period.fiscal_year,
+    ] = DEFAULT_PERIOD_OPTION,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", help="Output folder. Default data/processed.", show_default=False),
@@ -303,7 +302,7 @@ def claims_overview(table: Any, level: str) -> Any:
     rows = [
         (
             f"{r['area_code']} {r['area_name']}",
-            *("-" if r[f"{u}_suppressed"] else r[u] for u in ("patients", "claims", "count")),
+            *("-" if r[f"{u}_suppressed"] else r[u] for u in CLAIM_UNITS),
             r["facilities"],
         )
         for r in head.iter_rows(named=True)

@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
+from zaitaku_cli.choices import DEFAULT_PLAN_OPTION, Level, Plan
 from zaitaku_cli.cli.common import (
     MAX_TABLE_ROWS,
     CsvEncoding,
     JsonOpt,
-    Level,
-    Plan,
     QuietOpt,
     WarehouseOpt,
     handles_errors,
@@ -97,7 +96,7 @@ def project_cmd(
             show_default=False,
         ),
     ] = None,
-    plan: PlanOpt = Plan.eighth,
+    plan: PlanOpt = DEFAULT_PLAN_OPTION,
     out_dir: OutOpt = None,
     csv_encoding: CsvEncodingOpt = CsvEncoding.utf8_bom,
     no_suppress: Annotated[
@@ -238,7 +237,7 @@ def supply_cmd(
     ] = None,
     years: YearsOpt = "2030,2035,2040,2045,2050",
     base: Annotated[str | None, _base_option("the activity and of the usage rates")] = None,
-    plan: PlanOpt = Plan.eighth,
+    plan: PlanOpt = DEFAULT_PLAN_OPTION,
     out_dir: OutOpt = None,
     csv_encoding: CsvEncodingOpt = CsvEncoding.utf8_bom,
     xlsx: Annotated[
@@ -362,7 +361,7 @@ def candidates_cmd(
         str,
         typer.Option("--pref", help="都道府県コード of the prefecture, e.g. 03 (岩手県)."),
     ],
-    plan: PlanOpt = Plan.eighth,
+    plan: PlanOpt = DEFAULT_PLAN_OPTION,
     base: Annotated[str | None, _base_option("the activity shown")] = None,
     out_dir: OutOpt = None,
     csv_encoding: CsvEncodingOpt = CsvEncoding.utf8_bom,

@@ -20,11 +20,13 @@ from typing import Annotated, Any, TypeVar
 import duckdb
 import typer
 
+from zaitaku_cli.choices import LEVELS
 from zaitaku_cli.cli import interrupts
 from zaitaku_cli.config import Settings, resolve_settings
 from zaitaku_cli.console import Output, RunLog, use_log
 from zaitaku_cli.errors import EXIT_BUSY, ConfigError, WarehouseError, ZaitakuError
 from zaitaku_cli.i18n import N_, t
+from zaitaku_cli.pref_codes import pref_code
 from zaitaku_cli.run_history import Run, recorded_run
 from zaitaku_cli.run_lock import RunLock
 from zaitaku_cli.summary import IngestSummary
@@ -34,14 +36,7 @@ from zaitaku_cli.warehouse import Warehouse
 MAX_TABLE_ROWS = 60
 
 # Levels and sources as titles name them, t(level): the codes stay as they are in the files.
-SHOWN_CODES = (
-    N_("municipality"),
-    N_("ward"),
-    N_("secondary-area"),
-    N_("prefecture"),
-    N_("bureau_list"),
-    N_("count_table"),
-)
+SHOWN_CODES = (*LEVELS, N_("bureau_list"), N_("count_table"))
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 success (also 'unchanged' re-ingests, and a refresh with nothing new); "
@@ -52,23 +47,6 @@ EXIT_CODES_HELP = (
     "terminated (SIGTERM, e.g. a cron timeout) — after an interrupt the message says which "
     "files were kept, and nothing half-loaded is."
 )
-
-
-class Level(StrEnum):
-    municipality = "municipality"
-    ward = "ward"
-    secondary_area = "secondary-area"
-    prefecture = "prefecture"
-
-
-class Plan(StrEnum):
-    eighth = "8th"
-    seventh = "7th"
-
-
-class Period(StrEnum):
-    fiscal_year = "fiscal-year"
-    month = "month"
 
 
 class CsvEncoding(StrEnum):
@@ -214,12 +192,12 @@ def parse_pref(value: str | None) -> str | None:
     """'3' or '03' → '03'; anything else is a usage error (exit 2)."""
     if value is None:
         return None
-    text = value.strip()
-    if not (text.isdigit() and 1 <= int(text) <= 47):
+    code = pref_code(value)
+    if code is None:
         raise typer.BadParameter(
             t("{value!r} is not a 都道府県コード 01–47", value=value), param_hint="--pref"
         )
-    return text.zfill(2)
+    return code
 
 
 def open_warehouse(path: Path | None, *, must_exist: bool = False) -> Warehouse:

@@ -33,6 +33,7 @@ from zaitaku_cli.cli.common import (
 from zaitaku_cli.console import Output, ingest_table, reject_lines
 from zaitaku_cli.errors import ClaimsOverlap, ZaitakuError
 from zaitaku_cli.i18n import join, t
+from zaitaku_cli.pref_codes import is_pref_code
 from zaitaku_cli.summary import IngestSummary
 from zaitaku_cli.warehouse import Warehouse
 
@@ -629,7 +630,7 @@ def ingest_hubs_cmd(
 
 
 def check_pref(pref: str | None) -> None:
-    if pref is not None and not (pref.isdigit() and len(pref) == 2 and 1 <= int(pref) <= 47):
+    if pref is not None and not is_pref_code(pref):
         raise typer.BadParameter(
             t("{value!r} is not a 都道府県コード 01–47", value=pref), param_hint="--pref"
         )

@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
+from zaitaku_cli.choices import DEFAULT_PLAN_OPTION, Plan
 from zaitaku_cli.cli.common import (
     JsonOpt,
-    Plan,
     WarehouseOpt,
     handles_errors,
     open_warehouse,
@@ -29,7 +29,7 @@ demo_app = typer.Typer(help="Write realistic synthetic sample inputs.")
 @handles_errors
 def reference_areas_cmd(
     pref: Annotated[str, typer.Option("--pref", help="都道府県コード, e.g. 03.")],
-    plan: Annotated[Plan, typer.Option("--plan", help="Medical plan.")] = Plan.eighth,
+    plan: Annotated[Plan, typer.Option("--plan", help="Medical plan.")] = DEFAULT_PLAN_OPTION,
     as_json: JsonOpt = False,
 ) -> None:
     """List a prefecture's 二次医療圏 and their member municipalities (and 政令市 wards)."""

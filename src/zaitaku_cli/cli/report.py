@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from zaitaku_cli.choices import DEFAULT_PLAN_OPTION, DEFAULT_REPORT_LEVEL_OPTION, Plan, ReportLevel
 from zaitaku_cli.cli.common import (
     JsonOpt,
-    Plan,
     QuietOpt,
     WarehouseOpt,
     handles_errors,
     open_warehouse,
 )
-
-
-class ReportLevel(StrEnum):
-    secondary_area = "secondary-area"
-    municipality = "municipality"
-    prefecture = "prefecture"
 
 
 @handles_errors
@@ -44,10 +37,10 @@ def report_cmd(
             "secondary-area (二次医療圏), municipality or prefecture. Tables and bar charts "
             "per municipality are always included.",
         ),
-    ] = ReportLevel.secondary_area,
+    ] = DEFAULT_REPORT_LEVEL_OPTION,
     plan: Annotated[
         Plan, typer.Option("--plan", help="Medical plan whose 二次医療圏 to use.")
-    ] = Plan.eighth,
+    ] = DEFAULT_PLAN_OPTION,
     png: Annotated[
         Path | None,
         typer.Option(

@@ -21,7 +21,7 @@ import polars as pl
 import xlsxwriter
 
 from zaitaku_cli.readers.bureau_list import bureau_columns
-from zaitaku_cli.readers.wareki import ERAS
+from zaitaku_cli.readers.wareki import era_of
 from zaitaku_cli.reference import load_table, municipalities
 
 __all__ = ["DEFAULT_ROWS", "HEADERS", "title_for", "write_bureau_workbook"]
@@ -108,28 +108,23 @@ def _zen(n: int | str) -> str:
     return str(n).translate(_ZEN)
 
 
-def _era(day: date) -> tuple[str, int]:
-    era = next(e for e in reversed(ERAS) if day >= e.starts)
-    return era.name, day.year - era.first_year + 1
-
-
 def title_for(as_of: date, made: date | None = None) -> str:
     """The title row as printed: '[令和７年１０月１日 現在 ]令和７年１０月２１日作成'."""
     made = made or as_of + timedelta(days=20)
 
     def wareki(day: date) -> str:
-        name, year = _era(day)
+        era, year = era_of(day)
         y = "元" if year == 1 else _zen(year)
-        return f"{name}{y}年{_zen(day.month)}月{_zen(day.day)}日"
+        return f"{era.name}{y}年{_zen(day.month)}月{_zen(day.day)}日"
 
     return f"[{wareki(as_of)} 現在 ]{wareki(made)}作成"
 
 
 def _start_text(day: date) -> str:
     """算定開始年月日 as printed: half-width digits padded with spaces ('令和 7年 9月 1日')."""
-    name, year = _era(day)
+    era, year = era_of(day)
     y = " 元" if year == 1 else f"{year:>2}"
-    return f"{name}{y}年{day.month:>2}月{day.day:>2}日"
+    return f"{era.name}{y}年{day.month:>2}月{day.day:>2}日"
 
 
 @dataclass(frozen=True)

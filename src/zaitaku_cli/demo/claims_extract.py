@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.compute as pc
 
+from zaitaku_cli.pref_codes import pref_of
 from zaitaku_cli.reference import claim_codes, load_table, municipalities
 
 __all__ = ["CANONICAL_HEADER", "SERVICE_MONTHS", "write_claims_extract"]
@@ -165,7 +166,7 @@ def _lookups(
     ranges = []
     for pref in prefs:
         # Residents of a prefecture without listed facilities visit any listed facility.
-        own = [code for code in listed if code[:2] == pref] or listed
+        own = [code for code in listed if pref_of(code) == pref] or listed
         ranges.append((pref, len(grouped), len(own)))
         grouped.extend(own)
 
@@ -200,7 +201,7 @@ def _synthetic_facilities(seed: int, prefs: list[str]) -> list[str]:
     rng = random.Random(f"facilities-{seed}")
     codes: set[str] = set()
     for pref in prefs:
-        while len([c for c in codes if c[:2] == pref]) < 120:
+        while len([c for c in codes if pref_of(c) == pref]) < 120:
             codes.add(f"{pref}1{rng.randrange(10**7):07d}")
     return sorted(codes)
 

@@ -25,6 +25,7 @@ import polars as pl
 
 from zaitaku_cli.errors import InputError, UnsupportedFormatError
 from zaitaku_cli.i18n import N_, join, t
+from zaitaku_cli.pref_codes import PREF_CODES
 from zaitaku_cli.readers.encoding import decode_bytes
 from zaitaku_cli.readers.sample import Sample, Verdict, read_zip_member
 from zaitaku_cli.readers.wareki import find_as_of
@@ -591,11 +592,7 @@ def facility_codes_in(path: Path) -> list[str]:
         bureau.frame.lazy()
         .filter(pl.col("kubun").str.normalize("NFKC") == "医科")
         .select(pref_code_expr().alias("pref_code"), facility_no_expr().alias("facility_no"))
-        .filter(
-            pl.col("pref_code").is_between(pl.lit("01"), pl.lit("47"))
-            & pl.col("pref_code").str.contains(r"^\d{2}$")
-            & pl.col("facility_no").is_not_null()
-        )
+        .filter(pl.col("pref_code").is_in(PREF_CODES) & pl.col("facility_no").is_not_null())
         .select(facility_code10_expr().alias("code"))
         .unique()
         .sort("code")

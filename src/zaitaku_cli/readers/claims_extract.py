@@ -3,7 +3,7 @@ encoding and delimiter.
 
 The canonical columns and their header aliases are data (claims_columns.toml). A mapping file
 (TOML) maps other export layouts to them without code changes. Reading the lines themselves is
-claims_parts' job.
+claims_parsing's job.
 """
 
 from __future__ import annotations
@@ -42,9 +42,8 @@ __all__ = [
 
 COLUMNS_FILE = Path(__file__).with_name("claims_columns.toml")
 
-# Delimiters we accept, with the SQL expression that stands for each in generated view text
-# (a fixed whitelist, so no value from the file is ever formatted into SQL).
-DELIMITERS = {",": "','", "\t": "chr(9)", ";": "';'", "|": "'|'"}
+# Delimiters we accept (in this order when the header's counts tie).
+DELIMITERS = (",", "\t", ";", "|")
 _DELIMITER_NAMES = {"comma": ",", "tab": "\t", "\\t": "\t", "semicolon": ";", "pipe": "|"}
 
 _ENCODING_NAMES = {

@@ -3,7 +3,8 @@
 Bureau lists print 算定開始年月日 as padded 和暦 text ('令和 7年 9月 1日', '平成29年11月 1日') and
 put the list date in a title row ('[令和７年１０月１日 現在 ]令和７年１０月２１日作成'); claims use
 era letters (R05.04). Parsing is scalar on purpose: callers apply it to the *distinct* values of
-a column, which are few even in a 200,000-row list.
+a column, which are few even in a 200,000-row list. Claim extracts are read in SQL
+(sql/staging/stg_claim_dates.sql, the SQL's one place for 和暦) over era_table(), made from ERAS.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+
+import pyarrow as pa
 
 __all__ = [
     "ERAS",
     "ERA_FIRST_YEAR",
     "Era",
+    "era_of",
+    "era_table",
     "era_year",
     "find_as_of",
     "find_dates",
@@ -46,6 +51,32 @@ ERA_FIRST_YEAR: dict[str, int] = {
     **{era.name: era.first_year for era in ERAS},
     **{era.letter: era.first_year for era in ERAS},
 }
+
+
+def era_of(day: date) -> tuple[Era, int]:
+    """The era of `day` and the year of the era it falls in (1 = 元年), e.g. (令和, 7) for
+    2025-10-01; days before 明治 are not 和暦 dates zaitaku writes."""
+    era = next((e for e in reversed(ERAS) if day >= e.starts), None)
+    if era is None:
+        raise ValueError(f"{day} is before 明治")
+    return era, day.year - era.first_year + 1
+
+
+def era_table() -> pa.Table:
+    """ERAS as the table the claims staging SQL reads 和暦 with (ref_eras): era_code is the digit
+    KDB writes for the era (1 明治 … 5 令和, the order of ERAS); an era ends the day before the
+    next one starts, the current one has no end."""
+    ends: list[date | None] = [nxt.starts - timedelta(days=1) for nxt in ERAS[1:]]
+    return pa.table(
+        {
+            "era_code": pa.array([i + 1 for i in range(len(ERAS))], pa.int32()),
+            "era_name": pa.array([e.name for e in ERAS], pa.string()),
+            "era_letter": pa.array([e.letter for e in ERAS], pa.string()),
+            "first_year": pa.array([e.first_year for e in ERAS], pa.int32()),
+            "starts": pa.array([e.starts for e in ERAS], pa.date32()),
+            "ends": pa.array([*ends, None], pa.date32()),
+        }
+    )
 
 
 def era_year(era: str, year: str | int) -> int | None:

@@ -6,11 +6,12 @@ from typing import Any
 
 import polars as pl
 
+from zaitaku_cli.choices import DEFAULT_PLAN
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.reference import secondary_areas
 
 
-def area_members(pref_code: str, plan: str = "8th") -> list[dict[str, Any]]:
+def area_members(pref_code: str, plan: str = DEFAULT_PLAN) -> list[dict[str, Any]]:
     """Areas of one prefecture in plan order, each with its member municipalities and wards."""
     rows = secondary_areas().filter((pl.col("plan") == plan) & (pl.col("pref_code") == pref_code))
     if rows.is_empty():

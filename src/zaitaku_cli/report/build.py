@@ -14,30 +14,29 @@ from pathlib import Path
 from typing import Any
 
 from zaitaku_cli import __version__
-from zaitaku_cli.choices import LEVELS, PLANS, check_choice
-from zaitaku_cli.claims_aggregate import COVERAGE
+from zaitaku_cli.choices import (
+    DEFAULT_PLAN,
+    DEFAULT_REPORT_LEVEL,
+    LEVELS,
+    PLAN_JA,
+    PLANS,
+    check_choice,
+)
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.export import atomic_path
 from zaitaku_cli.i18n import t
+from zaitaku_cli.output_metadata import (
+    COVERAGE,
+    COVERAGE_NOTE_JA,
+    REPORT_CHARTS_NOTE_JA,
+    SUPPRESSION_RULE_JA,
+)
 from zaitaku_cli.report import charts
 from zaitaku_cli.report.data import load_report_data
-from zaitaku_cli.report.sections import LEVEL_JA, SECTION_BUILDERS, Section
+from zaitaku_cli.report.sections import SECTION_BUILDERS, Section, level_name_ja
 from zaitaku_cli.warehouse import Warehouse
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-SUPPRESSION_RULE_JA = (
-    "個人が特定されないよう、NDB オープンデータと同じ秘匿ルールを集計後に適用しています。"
-    "患者数・レセプト件数・算定回数が 1〜9 のセルは「-」とし（0 は 0 のまま）、"
-    "ほかの値から逆算できないよう、必要に応じて 10 以上のセルも「-」にします（二次秘匿）。"
-    "グラフでも秘匿の値は描かず（0 としても描きません）、「秘匿」または灰色の部分で示します。"
-    "医療機関数（届出施設数・実施医療機関数）は個人の情報ではないため秘匿しません。"
-)
-COVERAGE_JA = (
-    "レセプト（KDB）由来の数値は国民健康保険と後期高齢者医療の被保険者のみを含みます。"
-    "被用者保険（協会けんぽ・健保組合・共済）と医療扶助（生活保護）の患者は含まれません。"
-    "75 歳未満は国保加入者のみのため、実際の患者数より少なく表れます。"
-)
 
 
 @dataclass
@@ -102,8 +101,8 @@ def write_report(
     *,
     pref_code: str,
     out: Path,
-    level: str = "secondary-area",
-    plan: str = "8th",
+    level: str = DEFAULT_REPORT_LEVEL,
+    plan: str = DEFAULT_PLAN,
     png_dir: Path | None = None,
     now: datetime | None = None,
 ) -> ReportResult:
@@ -125,12 +124,12 @@ def write_report(
             title=f"{data.pref_name} 在宅医療の需給の状況",
             pref_name=data.pref_name,
             pref_code=data.pref_code,
-            level_ja=LEVEL_JA[level],
-            plan_ja="第8次医療計画" if plan == "8th" else "第7次医療計画",
+            level_ja=level_name_ja(level),
+            plan_ja=PLAN_JA[plan],
             sections=sections,
             coverage=COVERAGE,
-            coverage_ja=COVERAGE_JA,
-            suppression_ja=SUPPRESSION_RULE_JA,
+            coverage_ja=COVERAGE_NOTE_JA,
+            suppression_ja=SUPPRESSION_RULE_JA + REPORT_CHARTS_NOTE_JA,
             sources=_sources(wh, data.pref_code),
             generated=generated,
             version=__version__,

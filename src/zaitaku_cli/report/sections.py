@@ -19,6 +19,7 @@ from typing import Any
 import polars as pl
 
 from zaitaku_cli.i18n import t
+from zaitaku_cli.labels import value_label
 from zaitaku_cli.reference import categories
 from zaitaku_cli.report import charts
 from zaitaku_cli.report.data import (
@@ -32,15 +33,13 @@ from zaitaku_cli.report.data import (
 )
 
 SUPPRESSED = "-"
-LEVEL_JA = {
-    "secondary-area": "二次医療圏",
-    "municipality": "市区町村",
-    "ward": "市区町村（政令市は区）",
-    "prefecture": "都道府県",
-}
-UNIT_JA = {"patients": "実患者数", "claims": "レセプト件数", "count": "算定回数"}
 SPLIT_CITY_GROUP = "複数の二次医療圏にまたがる市"
 UNKNOWN_GROUP = "所在地不明（届出名簿に該当なし）"
+
+
+def level_name_ja(level: str) -> str:
+    """二次医療圏 for secondary-area: the area level's label (labels.csv, area_level)."""
+    return value_label("area_level", level) or level
 
 
 @cache
@@ -227,7 +226,7 @@ def key_figures(data: ReportData) -> Section:
 
 def summary(data: ReportData) -> Section:
     """Per area of the report's level: facilities by category, then the claims figures."""
-    level_ja = LEVEL_JA[data.level]
+    level_ja = level_name_ja(data.level)
     section = Section(
         "summary",
         f"{level_ja}別の概要",
@@ -632,11 +631,11 @@ def trends_section(data: ReportData) -> Section:
             ChartView(
                 charts.lines(
                     "monthly-houmon-by-area",
-                    f"{LEVEL_JA[data.level]}別 訪問診療の月別実患者数",
+                    f"{level_name_ja(data.level)}別 訪問診療の月別実患者数",
                     x,
                     area_lines,
                     ylabel="実患者数（人）",
-                    description=f"{LEVEL_JA[data.level]}ごとの訪問診療の月別実患者数の折れ線グラフ（小さな図を並べたもの）。",
+                    description=f"{level_name_ja(data.level)}ごとの訪問診療の月別実患者数の折れ線グラフ（小さな図を並べたもの）。",
                     panels=True,
                 )
             )
@@ -663,7 +662,7 @@ def projection_section(data: ReportData) -> Section:
     except SectionUnavailable as exc:
         section.unavailable = str(exc)
         return section
-    level_ja = LEVEL_JA[data.level]
+    level_ja = level_name_ja(data.level)
     table = proj.table.filter(pl.col("age_group").is_in(["total", "75plus"]))
     years = sorted(int(y) for y in table["year"].unique().to_list())
     areas = _areas_of(table)
@@ -759,7 +758,7 @@ def supply_section(data: ReportData) -> Section:
     if supply.is_empty():
         section.unavailable = t("no area of this prefecture in supply_by_<level>")
         return section
-    level_ja = LEVEL_JA.get(data.level, data.level)
+    level_ja = level_name_ja(data.level)
     years = sorted(y for y in supply["year"].unique().to_list() if y is not None)
     shown = [y for y in (2030, 2040) if y in years] or years[:2]
     period = next((p for p in supply["base_period"].to_list() if p), None) or "-"

@@ -1,4 +1,5 @@
-"""診療年月 in every form of domain.md §4, property-based, through the staging SQL itself.
+"""診療年月 and 生年月日 in every form of domain.md §4, through the staging SQL itself (the one
+place the SQL reads 和暦), property-based for months.
 
 Each month of the covered range is written as KDB extracts and analysts write it — 202304,
 2023/04, 2023-04, 2023年4月, R05.04, R5.4, 令和5年4月, H31.04, KDB-style 50504, and 5.04 with a
@@ -71,10 +72,10 @@ def test_every_month_round_trips_in_every_form(con: duckdb.DuckDBPyConnection, m
     pairs = forms(month)
     rows = stage(
         con,
-        "stg_claim_months",
+        "stg_claim_dates",
         {"service_month": [p[0] for p in pairs], "era": [p[1] for p in pairs]},
     )
-    got = {(r["service_month"], r["era_raw"]): (r["month_start"], r["reason"]) for r in rows}
+    got = {(r["text"], r["era_raw"]): (r["value"], r["reason"]) for r in rows}
     for pair in pairs:
         assert got[pair] == (month, None), pair
 
@@ -84,13 +85,13 @@ def test_the_months_of_an_era_change_are_both_valid(con: duckdb.DuckDBPyConnecti
     # 2019-04-30) and 令和元年4月 (it began 2019-05-01) are not.
     rows = stage(
         con,
-        "stg_claim_months",
+        "stg_claim_dates",
         {
             "service_month": ["H31.04", "令和元年5月", "H31.05", "令和元年4月"],
             "era": ["", "", "", ""],
         },
     )
-    got = {r["service_month"]: (r["month_start"], r["reason"]) for r in rows}
+    got = {r["text"]: (r["value"], r["reason"]) for r in rows}
     assert got["H31.04"] == (date(2019, 4, 1), None)
     assert got["令和元年5月"] == (date(2019, 5, 1), None)
     assert got["H31.05"][1] == "診療年月: year outside the era"
@@ -102,7 +103,43 @@ def test_the_months_of_an_era_change_are_both_valid(con: duckdb.DuckDBPyConnecti
 def test_no_text_makes_the_check_fail(
     con: duckdb.DuckDBPyConnection, values: list[str], era: str
 ) -> None:
-    rows = stage(con, "stg_claim_months", {"service_month": values, "era": [era] * len(values)})
+    # the same texts as 診療年月 and as 生年月日 (of lines without 年齢)
+    rows = stage(
+        con,
+        "stg_claim_dates",
+        {"service_month": values, "era": [era] * len(values), "birth_date": values},
+    )
     for row in rows:
         # a month or a reason why not: nothing passes unexplained
-        assert row["month_start"] is not None or row["reason"], row
+        assert row["value"] is not None or row["reason"], row
+
+
+def test_birth_dates_in_every_form_and_at_an_era_change(con: duckdb.DuckDBPyConnection) -> None:
+    # 昭和 ended on 1989-01-07 (its 64th year), 平成 began on 1989-01-08.
+    texts = {
+        "19450315": (date(1945, 3, 15), None),
+        "1945/3/15": (date(1945, 3, 15), None),
+        "S20.03.15": (date(1945, 3, 15), None),
+        "昭和20年3月15日": (date(1945, 3, 15), None),
+        "3200315": (date(1945, 3, 15), None),  # KDB: era digit 3 (昭和), then YYMMDD
+        "S64.01.07": (date(1989, 1, 7), None),
+        "平成元年1月8日": (date(1989, 1, 8), None),
+        "S64.01.08": (date(1989, 1, 8), "生年月日: year outside the era"),
+        "H01.01.07": (date(1989, 1, 7), "生年月日: year outside the era"),
+        "19450230": (None, "生年月日: not a valid date"),
+        "X20.03.15": (None, "生年月日: not a known era"),
+    }
+    rows = stage(
+        con,
+        "stg_claim_dates",
+        {
+            "birth_date": list(texts),
+            "age": [""] * len(texts),
+            "service_month": ["202304"] * len(texts),
+        },
+    )
+    got = {r["text"]: (r["value"], r["reason"]) for r in rows if r["kind"] == "birth"}
+    assert got == texts
+    # a line with 年齢 is not read for its 生年月日
+    rows = stage(con, "stg_claim_dates", {"birth_date": ["S20.03.15"], "age": ["82"]})
+    assert [r["kind"] for r in rows] == ["month"]

@@ -1,4 +1,5 @@
-"""Claims extract lines: the decoded UTF-8 copy, and the Parquet parts with their line numbers."""
+"""Claims extract lines as Parquet parts: every line a row or set aside, with its line number, and
+person keys in place of 被保険者番号."""
 
 from __future__ import annotations
 
@@ -7,19 +8,12 @@ from typing import Any
 
 import pytest
 
-from factories.claims import CANONICAL, GOOD, claim, write_extract
+from factories.claims import CANONICAL, claim, write_extract
+from zaitaku_cli.claims_raw_view import create_raw_view
 from zaitaku_cli.errors import InputError
 from zaitaku_cli.person_keys import person_key
 from zaitaku_cli.readers.claims_extract import ClaimsMapping, ExtractLayout, read_layout
-from zaitaku_cli.readers.claims_parts import (
-    MalformedLine,
-    ParsedExtract,
-    create_raw_view,
-    parse_extract,
-    prepare_utf8,
-    shape,
-    shape_sql,
-)
+from zaitaku_cli.readers.claims_parsing import MalformedLine, ParsedExtract, parse_extract
 
 # the warehouse's secret for person keys, in these tests
 SECRET = b"test-secret-of-32-bytes-exactly!"
@@ -27,56 +21,6 @@ SECRET = b"test-secret-of-32-bytes-exactly!"
 
 def layout_of(path: Path, encoding: str = "auto") -> ExtractLayout:
     return read_layout(path, ClaimsMapping(), encoding=encoding)
-
-
-def test_cp932_is_decoded_to_utf8(tmp_path: Path) -> None:
-    path = write_extract(tmp_path / "a.csv", [claim(), claim(市町村名="宮古市")])
-    prepared = prepare_utf8(layout_of(path), tmp_path)
-    assert (prepared.encoding, prepared.transcoded, prepared.lines) == ("cp932", True, 3)
-    [part] = prepared.paths
-    assert part != path
-    assert part.read_bytes().decode("utf-8") == path.read_bytes().decode("cp932")
-
-
-def test_ascii_header_then_cp932_rows_are_found_while_streaming(tmp_path: Path) -> None:
-    # An English header and a first megabyte of ASCII tell nothing: the encoding is settled at
-    # the first non-ASCII block.
-    header = [
-        "insurer_no", "person_id", "sex", "age", "municipality_code", "municipality_name",
-        "service_month", "inout", "facility_code", "procedure_code", "times",
-    ]  # fmt: skip
-    ascii_rows = [
-        dict(zip(header, GOOD.values(), strict=True)) | {"municipality_name": ""}
-    ] * 20_000
-    japanese = dict(zip(header, GOOD.values(), strict=True))
-    path = write_extract(tmp_path / "late.csv", [*ascii_rows, japanese], header=header)
-    assert path.stat().st_size > 1 << 20
-    layout = layout_of(path)
-    assert layout.encoding == "ascii"
-    prepared = prepare_utf8(layout, tmp_path)
-    assert (prepared.encoding, prepared.transcoded) == ("cp932", True)
-    assert (
-        prepared.paths[0]
-        .read_bytes()
-        .decode("utf-8")
-        .endswith("盛岡市,202304,2,0311234567,114001110,1\r\n")
-    )
-
-
-def test_clean_utf8_is_read_in_place(tmp_path: Path) -> None:
-    path = write_extract(tmp_path / "u.csv", [claim()], encoding="utf-8", line_end="\n")
-    prepared = prepare_utf8(layout_of(path), tmp_path / "unused")
-    assert (prepared.paths, prepared.transcoded, prepared.lines) == ((path,), False, 2)
-
-
-def test_blank_lines_become_empty_rows(tmp_path: Path) -> None:
-    # A blank line is no row for a CSV reader, which would shift every later line number: blank
-    # lines are written as rows of empty fields instead (10 commas for 11 columns).
-    path = write_extract(tmp_path / "b.csv", ["", claim(), "", ""], encoding="utf-8", line_end="\n")
-    prepared = prepare_utf8(layout_of(path), tmp_path)
-    assert (prepared.transcoded, prepared.blank_lines, prepared.lines) == (True, 3, 5)
-    text = prepared.paths[0].read_bytes().decode("utf-8").split("\n")
-    assert text[1] == "," * 10 and text[3] == "," * 10 and text[4] == "," * 10
 
 
 def test_blank_lines_of_either_line_end_are_found(tmp_path: Path) -> None:
@@ -87,36 +31,6 @@ def test_blank_lines_of_either_line_end_are_found(tmp_path: Path) -> None:
     parsed = parse_extract(layout_of(path), tmp_path, secret=SECRET)
     assert (parsed.rows, parsed.malformed, parsed.decoded.blank_lines) == (5, [], 2)
     assert [n for n, p, _ in parsed_rows(path, parsed) if p == ""] == [3, 5]
-
-
-def test_bytes_invalid_in_the_encoding_are_replaced(tmp_path: Path) -> None:
-    path = write_extract(tmp_path / "x.csv", [claim()])
-    # 0x81 0x20 is no CP932 character: the byte pair becomes U+FFFD, the row is rejected later
-    path.write_bytes(
-        path.read_bytes() + b"39030000,P2,2,82,032018,\x81\x20,202304,2,0311234567,114001110,1\r\n"
-    )
-    prepared = prepare_utf8(layout_of(path, encoding="cp932"), tmp_path)
-    assert prepared.replaced
-    assert "\ufffd" in prepared.paths[0].read_bytes().decode("utf-8")
-
-
-def test_parallel_parts_decode_to_the_same_text(tmp_path: Path) -> None:
-    rows: list[dict[str, str] | str] = [
-        claim(被保険者番号=f"P{i:09d}", 市町村名="宮古市") for i in range(300)
-    ]
-    rows[150] = ""  # a blank line inside some part
-    path = write_extract(tmp_path / "a.csv", rows)
-    prepared = prepare_utf8(layout_of(path), tmp_path, workers=3)
-    assert prepared.workers == 3 and len(prepared.paths) == 3
-    parts = [p.read_bytes().decode("utf-8") for p in prepared.paths]
-    header, _, _ = parts[0].partition("\r\n")
-    # every part starts with the header line (the reader skips it in each), in the file's line
-    # ends
-    assert all(part.startswith(header + "\r\n") for part in parts)
-    joined = parts[0] + "".join(part.removeprefix(header + "\r\n") for part in parts[1:])
-    expected = path.read_bytes().decode("cp932").replace("\r\n\r\n", "\r\n" + "," * 10 + "\r\n")
-    assert joined == expected
-    assert (prepared.lines, prepared.blank_lines) == (301, 1)
 
 
 class Recorder:
@@ -160,7 +74,9 @@ def test_progress_of_a_file_read_here_moves_too(tmp_path: Path) -> None:
     rows = [claim(被保険者番号=f"P{i:09d}") for i in range(500)]
     path = write_extract(tmp_path / "a.csv", rows)
     recorder = Recorder()
-    prepare_utf8(layout_of(path), tmp_path, progress=recorder, workers=1, block_bytes=4 << 10)
+    parse_extract(
+        layout_of(path), tmp_path, secret=SECRET, progress=recorder, workers=1, block_bytes=4 << 10
+    )
     advances = [(n, lines) for kind, n, lines in recorder.events if kind == "advance"]
     assert len(advances) > 1
     assert sum(n for n, _ in advances) == path.stat().st_size
@@ -258,9 +174,9 @@ def test_quoted_line_breaks_are_noticed(tmp_path: Path) -> None:
 def test_too_many_malformed_lines_refuse_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from zaitaku_cli.readers import claims_parts
+    from zaitaku_cli.readers import claims_parsing
 
-    monkeypatch.setattr(claims_parts, "_MAX_MALFORMED", 2)
+    monkeypatch.setattr(claims_parsing, "_MAX_MALFORMED", 2)
     path = write_extract(tmp_path / "in.csv", ["a;b;c"] * 3 + [claim()])
     with pytest.raises(InputError) as err:
         parse_extract(layout_of(path), tmp_path, secret=SECRET)
@@ -268,70 +184,3 @@ def test_too_many_malformed_lines_refuse_the_file(
         f"{path}: more than 2 lines have a number of fields other than the header's (the first "
         "is line 2)"
     )
-
-
-def test_an_interrupt_stops_the_workers_already_started(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import signal
-    import subprocess
-
-    from zaitaku_cli.readers import claims_parts
-
-    started: list[subprocess.Popen[bytes]] = []
-    real_popen = subprocess.Popen
-
-    def popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
-        if len(started) == 2:
-            raise KeyboardInterrupt  # Ctrl-C while the third worker starts
-        started.append(real_popen(*args, **kwargs))
-        return started[-1]
-
-    monkeypatch.setattr(claims_parts.subprocess, "Popen", popen)
-    path = write_extract(tmp_path / "a.csv", [claim(被保険者番号=f"P{i:09d}") for i in range(300)])
-    with pytest.raises(KeyboardInterrupt):
-        prepare_utf8(layout_of(path), tmp_path, workers=3)
-    # both were still starting their interpreter (≥ 0.1 s): stopped, not left to finish
-    assert [p.returncode for p in started] == [-signal.SIGKILL, -signal.SIGKILL]
-
-
-def test_a_column_the_extract_lacks_is_a_typed_null(tmp_path: Path) -> None:
-    # The canonical extract has no 元号 column (era): it is null, typed varchar like every
-    # canonical column. An untyped null (DuckDB's NULL type) is refused by Spark's ANSI mode in
-    # the staging SQL that reads this view (stg_claim_rejects), issue 10.
-    import duckdb
-
-    path = write_extract(tmp_path / "in.csv", [claim()])
-    parsed = parse_extract(layout_of(path), tmp_path, secret=SECRET, workers=1)
-    con = duckdb.connect()
-    create_raw_view(con, layout_of(path), parsed)
-    types = dict(
-        con.sql("select column_name, column_type from (describe raw_claim_lines)").fetchall()
-    )
-    assert types["era"] == types["era_shape"] == types["person_id_shape"] == "VARCHAR"
-    assert con.sql("select era from raw_claim_lines").fetchall() == [(None,)]
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("", ""),
-        ("3", "#"),
-        ("P000000001", "a#########"),
-        ("R05.04", "a##.##"),
-        ("2023/04-01 10:00", "####/##-## ##:##"),
-        ("令和5年4月", "**#*#*"),
-        ("盛岡市", "***"),
-        ("a#*", "a#*"),
-        ('"x,y"', "*a*a*"),
-        ("１２３", "***"),  # full-width digits are not ASCII digits
-        ("9" * 30, "#" * 24 + "…"),
-    ],
-)
-def test_shape_in_python_and_in_sql_agree(value: str, expected: str) -> None:
-    import duckdb
-
-    assert shape(value) == expected
-    con = duckdb.connect()
-    got = con.execute(f"select {shape_sql('v')} from (select $v as v)", {"v": value}).fetchall()
-    assert got == [(expected,)]
