@@ -20,6 +20,7 @@ from zaitaku_cli.claims_suppression import HIDDEN_SCHEMA, hidden_cells, hidden_m
 from zaitaku_cli.engine import Engine
 from zaitaku_cli.errors import ConfigError
 from zaitaku_cli.i18n import and_more, join, t
+from zaitaku_cli.output_metadata import COVERAGE, SUPPRESS_FLAGS
 
 __all__ = [
     "COVERAGE",
@@ -30,8 +31,6 @@ __all__ = [
     "suppression_note",
 ]
 
-# KDB holds 国保 and 後期高齢者 claims only (domain.md §4): every claims figure carries this.
-COVERAGE = "国保・後期高齢者のみ（KDB）: 被用者保険・医療扶助を含まない"
 
 SUPPRESSION_NDB = (
     "ndb: NDB open-data rule applied after aggregation, per unit (patients, claims, count): "
@@ -49,12 +48,6 @@ SUPPRESSION_NDB = (
 )
 SUPPRESSION_OFF = "off: internal use only: not for publication (no small-cell suppression)"
 
-# value column → flag column, as export.csv_bytes(suppress_flags=...) expects them.
-SUPPRESS_FLAGS = {
-    "patients": "patients_suppressed",
-    "claims": "claims_suppressed",
-    "count": "count_suppressed",
-}
 
 UNITS_NOTE = (
     "patients = 実患者数 (distinct persons in the period and cell); claims = レセプト件数 "
