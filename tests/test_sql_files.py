@@ -40,6 +40,38 @@ def test_a_parameter_used_but_not_given_names_the_file(sql_dir: Path) -> None:
         bind_parameters("marts/q", {})
 
 
+def parsed_parameters(text: str) -> frozenset[str]:
+    """The parameters sqlglot's parse finds (the reference query_parameters is held to)."""
+    import sqlglot
+    from sqlglot import exp
+
+    names: set[str] = set()
+    for tree in sqlglot.parse(text, read="duckdb"):
+        if tree is not None:
+            names.update(node.name for node in tree.find_all(exp.Placeholder, exp.Parameter))
+    return frozenset(names)
+
+
+def test_the_lexer_finds_what_the_parser_finds_in_every_packaged_file() -> None:
+    names = [
+        str(p.relative_to(sql_files.sql_root()).with_suffix(""))
+        for p in sorted(sql_files.sql_root().rglob("*.sql"))
+        if "migrations" not in p.parts
+    ]
+    assert len(names) > 50
+    for name in names:
+        assert query_parameters(name) == parsed_parameters(sql_files.load_sql(name)), name
+
+
+def test_the_lexer_skips_comments_strings_and_quoted_names(sql_dir: Path) -> None:
+    (sql_dir / "marts" / "q.sql").write_text(
+        "/* $a\n $b */ select 'it''s $c' as \"$d\", $e -- $f\nfrom t where x = $g_2",
+        encoding="utf-8",
+    )
+    assert query_parameters("marts/q") == {"e", "g_2"}
+    assert parsed_parameters(sql_files.load_sql("marts/q")) == {"e", "g_2"}
+
+
 def test_the_packaged_queries_declare_what_they_use() -> None:
     # claims_by_area's header also names them; $level is also in a comment there
     assert query_parameters("marts/claims_by_area") == {
