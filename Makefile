@@ -36,7 +36,10 @@ $(VENV)/.spark-installed: requirements-spark.lock
 	touch $@
 
 test: install
-	$(BIN)/pytest
+	# one BLAS thread: the disclosure attacker's SVDs (tests/disclosure_attack.py) spend minutes in
+	# thread hand-offs otherwise (270 s vs 50 s on 2 cores); numpy may be imported before the package
+	# sets it (zaitaku_cli/__init__.py)
+	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest
 
 # ruff, the format check, mypy, and the SQL of sql/ transpiled to Spark (tools/check_sql.py).
 lint: install

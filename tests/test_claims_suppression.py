@@ -201,11 +201,18 @@ def test_attacker_recovers_nothing_from_the_demo_outputs(demo: Warehouse) -> Non
         files = published(demo, period)
         hidden = sum(int(f["suppressed"].sum()) for f in files.values())
         assert hidden > 0
-        assert attack(files, areas) == set(), period
         for output, frame in files.items():
+            frame = frame.filter(pl.col("period").is_in(FY2023))
             both[output] = pl.concat([both[output], frame]) if output in both else frame
-    # the fiscal-year and the month files together: each year = the sum of its months
+    # FY2023 and its twelve months together (the year = the sum of its months). An attacker of
+    # one period's files alone knows a subset of these cells and equations, so whatever they
+    # could recover this one recovers too: one attack covers all three. FY2024 has the same
+    # shape; attacking it too doubles the test's minutes (exact SVDs) and finds nothing more.
+    assert sum(int(f["suppressed"].sum()) for f in both.values()) > 0
     assert attack(both, areas) == set()
+
+
+FY2023 = ["FY2023", *(f"2023-{m:02d}" for m in range(4, 13)), "2024-01", "2024-02", "2024-03"]
 
 
 def test_pattern_is_the_same_whichever_level_is_written(demo: Warehouse, tmp_path: Path) -> None:
