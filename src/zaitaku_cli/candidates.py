@@ -31,6 +31,7 @@ from zaitaku_cli.facility_activity import (
     prepare_facility_roster,
     suppress_listing,
 )
+from zaitaku_cli.frames import polars_frame
 from zaitaku_cli.i18n import join, t
 from zaitaku_cli.output_metadata import COVERAGE
 from zaitaku_cli.output_sets import output_set, set_manifest
@@ -145,12 +146,6 @@ class CandidatesResult:
     manifest: Path | None = None
 
 
-def _frame(table: pa.Table) -> pl.DataFrame:
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
-
-
 def _period(wh: Warehouse, base: str | None) -> tuple[str | None, list[str]]:
     if not wh.count_rows("claim_lines"):
         return None, [
@@ -173,7 +168,7 @@ def build_candidates(
     pref_name = prefecture_name(pref)
     period, warnings = _period(wh, base)
     prepare_facility_roster(wh, level="secondary-area", plan=plan, period=period)
-    roster = _frame(wh.read("facility_roster", where={"pref_code": pref}))
+    roster = polars_frame(wh.read("facility_roster", where={"pref_code": pref}))
     if roster.is_empty():
         raise SnapshotNotFound(
             "no bureau list of {pref_name} ({pref}) is ingested: candidates are named from the "
@@ -181,7 +176,7 @@ def build_candidates(
             pref_name=pref_name,
             pref=pref,
         )
-    places = _frame(wh.read("facility_activity_places"))
+    places = polars_frame(wh.read("facility_activity_places"))
     covered = bool(roster["claims_cover_pref"].any())
     if period is not None and not covered:
         warnings.append(
@@ -198,7 +193,7 @@ def build_candidates(
         )
     names = dict(categories().select("category", "short_ja").iter_rows())
     wh.materialize("staging/stg_survey_responses")
-    survey = _frame(
+    survey = polars_frame(
         wh.read(
             "stg_survey_responses",
             ["facility_code10", "capacity", "intention", "as_of"],
@@ -299,7 +294,7 @@ def _with_survey(listing: pl.DataFrame, survey: pl.DataFrame | None) -> pl.DataF
 
 def _areas(wh: Warehouse, pref: str, listing: pl.DataFrame) -> pl.DataFrame:
     """Every secondary area of the prefecture with its candidates counted and its status."""
-    grid = _frame(wh.arrow("marts/candidate_areas", {"pref": pref}))
+    grid = polars_frame(wh.arrow("marts/candidate_areas", {"pref": pref}))
     counted = listing.filter(pl.col("counted"))
     per_area = listing.group_by("area_code").agg(
         pl.col("facility_code10").filter(pl.col("counted")).n_unique().alias("candidates"),

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
 
 from zaitaku_cli.errors import InputError
+from zaitaku_cli.frames import polars_frame
 from zaitaku_cli.i18n import join, t
 from zaitaku_cli.readers.encoding import decode_bytes
 from zaitaku_cli.warehouse import Warehouse
@@ -72,7 +72,7 @@ _BRANCH_ONE_IS_1_2 = frozenset({"C005", "B005"})
 # -- the table -----------------------------------------------------------------------------------
 def list_codes(wh: Warehouse) -> pl.DataFrame:
     """Every code ref_claim_codes maps: the packaged table plus additions, by indicator."""
-    return _frame(wh.arrow("marts/claim_code_table"))
+    return polars_frame(wh.arrow("marts/claim_code_table"))
 
 
 def packaged_codes() -> pl.DataFrame:
@@ -84,12 +84,6 @@ def packaged_codes() -> pl.DataFrame:
         .select("code", "kubun", "name", "indicator", "seen_in", "source")
         .sort("indicator", "kubun", "code", nulls_last=True)
     )
-
-
-def _frame(table: pa.Table) -> pl.DataFrame:
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
 
 
 # -- the master file -----------------------------------------------------------------------------
@@ -386,7 +380,7 @@ def unknown_codes_in_claims(wh: Warehouse, master: pl.DataFrame | None = None) -
     """
     wh.materialize("staging/stg_claim_codes_unmapped")
     columns = ["code", "lines", "times", "facilities", "first_month", "last_month"]
-    unmapped = _frame(wh.read("stg_claim_codes_unmapped", [*columns, "home_care_prefix"]))
+    unmapped = polars_frame(wh.read("stg_claim_codes_unmapped", [*columns, "home_care_prefix"]))
     if master is None:
         found = unmapped.filter(pl.col("home_care_prefix")).with_columns(
             kubun=pl.lit(None, dtype=pl.String), name=pl.lit(None, dtype=pl.String)

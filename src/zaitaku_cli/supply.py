@@ -25,6 +25,7 @@ from zaitaku_cli.choices import DEFAULT_PLAN, ExportChoice, level_key
 from zaitaku_cli.claims_aggregate import build_claims_by_area
 from zaitaku_cli.errors import SnapshotNotFound
 from zaitaku_cli.facility_activity import prepare_facility_roster
+from zaitaku_cli.frames import polars_frame
 from zaitaku_cli.i18n import join, t
 from zaitaku_cli.output_metadata import COVERAGE
 from zaitaku_cli.output_sets import output_set, set_manifest
@@ -139,12 +140,6 @@ class SupplyResult:
     manifest: Path | None = None
 
 
-def _frame(table: pa.Table) -> pl.DataFrame:
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
-
-
 def build_supply_by_area(
     wh: Warehouse,
     *,
@@ -200,13 +195,13 @@ def build_supply_by_area(
         )
 
     prepare_facility_roster(wh, level=level, plan=plan, period=base_period)
-    supply_facilities = _frame(
+    supply_facilities = polars_frame(
         wh.arrow("marts/supply_facilities_by_area", {"level": level})
     ).with_columns(pl.lit(base_period, dtype=pl.String).alias("period"))
     wh.materialize("staging/stg_survey_responses")
     wh.materialize("marts/survey_by_area", {"level": level})
     wh.materialize("marts/hub_coverage", {"level": level})
-    hub_links = _frame(wh.arrow("marts/hub_coverage", {"level": level}))
+    hub_links = polars_frame(wh.arrow("marts/hub_coverage", {"level": level}))
 
     inputs = {
         "supply_facilities_input": facilities,
@@ -216,7 +211,7 @@ def build_supply_by_area(
         ),
     }
     with wh.inputs(**inputs):
-        table = _frame(
+        table = polars_frame(
             wh.arrow(
                 "marts/supply_by_area",
                 {"level": level, "base_period": base_period or "", "pref": pref},
